@@ -1,0 +1,25 @@
+"""The one gunicorn configuration, used by `make run` and the Dockerfile.
+
+One worker process holds the in-memory state; concurrency comes from threads
+(gthread), enough that more than 50 requests of one agent can be in flight at
+once - otherwise the 1018 limit could never be observed.  SCORPIO_SIM_WORKER_CLASS
+=gevent switches to gevent (measured; see README "Serving").
+"""
+
+import os
+
+wsgi_app = "simulator.wsgi:application"
+bind = [os.environ.get("SCORPIO_SIM_BIND", "127.0.0.1:8080")]
+workers = 1
+worker_class = os.environ.get("SCORPIO_SIM_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("SCORPIO_SIM_THREADS", "256"))
+worker_connections = 1000
+# Seamless callbacks and latency faults may keep a request busy for many seconds.
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+backlog = 2048
+loglevel = os.environ.get("SCORPIO_SIM_LOG_LEVEL", "info")
+accesslog = None
+errorlog = "-"
+control_socket_disable = True

@@ -1,0 +1,70 @@
+"""scorpio-sim: an offline simulator of the Scorpio Play (SlotCity v4) aggregator API.
+
+``create_app(settings)`` builds the Flask application with its own simulator
+state; gunicorn serves it through :mod:`simulator.wsgi`, tests use it in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, request
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Any = None) -> Flask:
+    from .api.dispatch import blueprint as v4
+    from .backoffice.admin_api import blueprint as admin_api
+    from .config import Settings
+    from .control.api import blueprint as control
+    from .http import json_error, json_response
+    from .media import blueprint as media
+    from .runtime import Simulator
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    sim = Simulator(settings)
+    app.extensions["scorpio"] = sim
+    admin_token = settings.admin_token
+    if not admin_token and not settings.binds_loopback:
+        admin_token = secrets.token_urlsafe(24)
+    app.config["SCORPIO_ADMIN_TOKEN"] = admin_token
+    app.register_blueprint(v4)
+    app.register_blueprint(admin_api)
+    app.register_blueprint(media)
+    if settings.control:
+        app.register_blueprint(control)
+
+    @app.get("/")
+    def index() -> Response:
+        return json_response(
+            {
+                "name": "scorpio-sim",
+                "version": __version__,
+                "api": f"{settings.base_url}/v4",
+                "admin_api": f"{settings.base_url}/admin/api",
+                "control": f"{settings.base_url}/control" if settings.control else None,
+            }
+        )
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> Response:
+        return json_error(f"no route {request.method} {request.path}", 404)
+
+    @app.errorhandler(405)
+    def wrong_method(_: Exception) -> Response:
+        return json_error(f"{request.path} does not accept {request.method}", 405)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(error, HTTPException):
+            return json_error(error.description or error.name, error.code or 500)
+        logging.getLogger("simulator").exception("unexpected error on %s", request.path)
+        return json_error("internal error; see the simulator's log", 500)
+
+    return app

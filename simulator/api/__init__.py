@@ -1,0 +1,1 @@
+"""The main API, ``/v4`` (spec sections 2-5)."""

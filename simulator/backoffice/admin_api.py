@@ -1,0 +1,202 @@
+"""The back-office JSON API, ``/admin/api`` (control-api.md): the agent tree and points.
+
+What the real service does in its back office ("Agent / Agents Treeview",
+"Agent / Point Transactions"), as plain REST for people and test suites.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+from marshmallow import Schema, ValidationError
+
+from ..domain.models import Agent, PointTransaction
+from ..http import ApiError, admin_token_ok, handle_errors, json_body, json_error, json_response
+from ..runtime import Simulator
+from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
+
+blueprint = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+handle_errors(blueprint)
+
+_settings_schema = AgentSettingsSchema()
+_create_schema = AgentCreateSchema()
+_transfer_schema = PointsTransferSchema()
+
+
+@blueprint.before_request
+def _protect() -> Response | None:
+    if not admin_token_ok():
+        return json_error("missing or wrong X-Admin-Token header", 401)
+    return None
+
+
+def _sim() -> Simulator:
+    return current_app.extensions["scorpio"]
+
+
+def _load(schema: Schema, body: Any, partial: bool = False) -> dict[str, Any]:
+    try:
+        return schema.load(body, partial=partial)
+    except ValidationError as exc:
+        raise ApiError(first_error(exc.messages)) from None
+
+
+def settings_of(agent: Agent) -> dict[str, Any]:
+    s = agent.settings
+    return {
+        "allowed_ips": s.allowed_ips,
+        "callback_url": s.callback_url,
+        "callback_token": s.callback_token,
+        "callback_dialect": s.callback_dialect,
+        "rtp": s.rtp,
+        "min_bet": s.min_bet,
+        "max_bet": s.max_bet,
+        "max_win": s.max_win,
+        "bonus_call_enabled": s.bonus_call_enabled,
+        "call_min": s.call_min,
+        "approved": s.approved,
+        "disabled": s.disabled,
+        "currency": s.currency,
+        "providers": list(s.providers),
+        "rtp_api_enabled": s.rtp_api_enabled,
+    }
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    hierarchy = _sim().world.hierarchy
+    return {
+        "name": agent.name,
+        "kind": agent.kind,
+        "parent": hierarchy.parent_name(agent),
+        "points": agent.points,
+        "mode": agent.mode,
+        "api_token": agent.api_token,
+        **settings_of(agent),
+    }
+
+
+def _tree_node(node: dict[str, Any]) -> dict[str, Any]:
+    agent: Agent = node["agent"]
+    return {
+        "name": agent.name,
+        "kind": agent.kind,
+        "parent": node["parent"],
+        "currency": agent.settings.currency,
+        "points": agent.points,
+        "mode": agent.mode,
+        "approved": agent.settings.approved,
+        "disabled": agent.settings.disabled,
+        "children": [_tree_node(child) for child in node["children"]],
+    }
+
+
+@blueprint.get("/agents")
+def tree() -> Response:
+    return json_response([_tree_node(node) for node in _sim().world.hierarchy.tree()])
+
+
+@blueprint.post("/agents")
+def create_agent() -> Response:
+    values = _load(_create_schema, json_body())
+    sim = _sim()
+    currency = values["currency"]
+    if currency is not None and currency not in sim.settings.currencies:
+        raise ApiError(f"currency: {currency} is not in the currency table")
+    agent = sim.world.hierarchy.create(
+        name=values["name"],
+        kind=values["kind"],
+        parent_name=values["parent"],
+        currency=currency,
+        points=values["points"],
+    )
+    body = {"name": agent.name, "api_token": agent.api_token, "callback_token": agent.settings.callback_token}
+    return json_response(body, 201)
+
+
+@blueprint.get("/agents/<name>")
+def get_agent(name: str) -> Response:
+    return json_response(agent_view(_sim().world.hierarchy.get(name)))
+
+
+@blueprint.patch("/agents/<name>")
+def patch_agent(name: str) -> Response:
+    sim = _sim()
+    agent = sim.world.hierarchy.get(name)
+    changes = _load(_settings_schema, json_body(), partial=True)
+    if "currency" in changes and changes["currency"] not in sim.settings.currencies:
+        raise ApiError(f"currency: {changes['currency']} is not in the currency table")
+    unknown = [p for p in changes.get("providers", []) if sim.world.catalogue.provider(p) is None]
+    if unknown:
+        raise ApiError(f"providers: no provider with provider_id {unknown[0]}")
+    if changes.get("rtp") == 0:
+        changes["rtp"] = sim.settings.default_rtp
+    sim.world.hierarchy.apply_settings(agent, changes)
+    return json_response(agent_view(agent))
+
+
+@blueprint.post("/agents/<name>/api-token")
+def reissue_token(name: str) -> Response:
+    hierarchy = _sim().world.hierarchy
+    token = hierarchy.reissue_token(hierarchy.get(name))
+    return json_response({"api_token": token})
+
+
+@blueprint.post("/points/transfer")
+def transfer_points() -> Response:
+    values = _load(_transfer_schema, json_body())
+    ptx, source, target = _sim().world.hierarchy.transfer_points(
+        values["source"], values["target"], values["amount"]
+    )
+    return json_response(
+        {
+            "kind": ptx.kind,
+            "amount": ptx.amount,
+            "from": {"name": source.name, "points": ptx.from_points},
+            "to": {"name": target.name, "points": ptx.to_points},
+        }
+    )
+
+
+def _point_row(ptx: PointTransaction, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": ptx.point_trans_id,
+        "kind": ptx.kind,
+        "from": names.get(ptx.from_agent_id) if ptx.from_agent_id else None,
+        "to": names.get(ptx.to_agent_id),
+        "amount": ptx.amount,
+        "from_points": ptx.from_points,
+        "to_points": ptx.to_points,
+        "time": ptx.created_at.isoformat(),
+    }
+
+
+@blueprint.get("/agents/<name>/point-transactions")
+def point_transactions(name: str) -> Response:
+    world = _sim().world
+    agent = world.hierarchy.get(name)
+    names = {a.agent_id: a.name for a in world.store.agents.values()}
+    rows = [
+        _point_row(p, names)
+        for p in reversed(world.store.point_transactions)
+        if agent.agent_id in (p.from_agent_id, p.to_agent_id)
+    ]
+    return json_response(rows)
+
+
+@blueprint.get("/agents/<name>/users")
+def users(name: str) -> Response:
+    world = _sim().world
+    agent = world.hierarchy.get(name)
+    rows = [
+        {
+            "user_code": u.user_code,
+            "name": u.name,
+            "mode": u.mode,
+            "balance": u.balance,
+            "last_balance": u.last_balance,
+            "active": u.active,
+        }
+        for u in sorted(world.store.users_of(agent.agent_id), key=lambda u: u.user_code)
+    ]
+    return json_response(rows)

@@ -1,0 +1,40 @@
+"""The start-up banner: where everything is, and the tokens to use.
+
+This is the one place the simulator prints secrets: a developer starting it
+needs the agents' API tokens and, when one is generated, the admin token.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from flask import Flask
+
+
+def banner_text(app: Flask) -> str:
+    sim = app.extensions["scorpio"]
+    base = sim.settings.base_url
+    lines = [
+        "",
+        "scorpio-sim: Scorpio Play v4 API simulator",
+        f"  main API      {base}/v4/...  (POST, Authorization: Bearer <API token>)",
+        f"  back office   {base}/admin/api/agents",
+    ]
+    if sim.settings.control:
+        lines.append(f"  test control  {base}/control  (health: {base}/control/health)")
+    admin_token = app.config.get("SCORPIO_ADMIN_TOKEN")
+    if admin_token:
+        lines.append(f"  admin token   X-Admin-Token: {admin_token}")
+    lines.append("  agents:")
+    for agent in sorted(sim.world.store.agents.values(), key=lambda a: a.agent_id):
+        if agent.kind != "agent":
+            continue
+        mode = agent.mode
+        extra = f" -> {agent.settings.callback_url}" if mode == "seamless" else ""
+        lines.append(f"    {agent.name:<16} {mode:<9} API token {agent.api_token}{extra}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def print_banner(app: Flask) -> None:
+    print(banner_text(app), file=sys.stderr, flush=True)

@@ -1,0 +1,122 @@
+"""Settings from ``SCORPIO_SIM_*`` environment variables.
+
+Each setting has a sensible default so ``make run`` needs none of them; the
+README lists them all.  ``create_app(Settings(...))`` lets tests and the pytest
+plugin pass settings directly instead of through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+#: Default currency map, ``code -> (ISO alpha code, decimals)``.  Simulator-defined,
+#: not taken from the real service (spec 11.2, OP-20).
+DEFAULT_CURRENCIES: dict[int, tuple[str, int]] = {
+    1: ("KRW", 0),
+    2: ("USD", 2),
+    3: ("EUR", 2),
+    4: ("ARS", 2),
+    5: ("BRL", 2),
+    6: ("ETB", 2),
+    7: ("NGN", 2),
+}
+
+
+def default_fixtures_dir() -> Path:
+    """The bundled fixture set: inside the wheel, or the repository's ``fixtures/``."""
+    here = Path(__file__).resolve().parent
+    bundled = here / "_fixtures" / "default"
+    if bundled.is_dir():
+        return bundled
+    return here.parent / "fixtures" / "default"
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"SCORPIO_SIM_{name.upper()} must be on/off, true/false or 1/0, got {raw!r}")
+
+
+def _parse_currencies(raw: str) -> dict[int, tuple[str, int]]:
+    """``"1:KRW:0,2:USD:2"`` -> ``{1: ("KRW", 0), 2: ("USD", 2)}``."""
+    result: dict[int, tuple[str, int]] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        code, alpha, decimals = item.split(":")
+        result[int(code)] = (alpha.strip().upper(), int(decimals))
+    return result
+
+
+@dataclass(frozen=True)
+class Settings:
+    bind: str = "127.0.0.1:8080"
+    #: Base of every URL the simulator hands out (game URLs, images); default: the bind address.
+    public_url: str = ""
+    fixtures: str = ""
+    seed: int = 20260101
+    trust_proxy: bool = False
+    #: Requests of one agent (or one IP, see ``inflight_scope``) in flight at once (OP-6).
+    inflight_limit: int = 50
+    inflight_scope: str = "agent"
+    #: Reject ids sent as numeric strings with 1002 (OP-10).
+    strict_types: bool = False
+    admin_token: str = ""
+    control: bool = True
+    max_body: int = 64 * 1024
+    max_json_depth: int = 32
+    journal_size: int = 2000
+    default_rtp: int = 95
+    threads: int = 256
+    worker_class: str = "gthread"
+    log_level: str = "info"
+    currencies: dict[int, tuple[str, int]] = field(default_factory=lambda: dict(DEFAULT_CURRENCIES))
+
+    @property
+    def fixtures_dir(self) -> Path:
+        return Path(self.fixtures) if self.fixtures else default_fixtures_dir()
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host, _, port = self.bind.rpartition(":")
+        if host in ("0.0.0.0", "", "::", "[::]"):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}"
+
+    @property
+    def binds_loopback(self) -> bool:
+        host = self.bind.rpartition(":")[0].strip("[]")
+        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        return replace(self, **overrides)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"SCORPIO_SIM_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.name == "currencies":
+                values[f.name] = _parse_currencies(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = _parse_bool(f.name, raw)
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        settings = cls(**values)
+        if settings.inflight_scope not in ("agent", "ip"):
+            raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
+        return settings

@@ -1,0 +1,1 @@
+"""The simulator's test-control API (control-api.md): ``/control``."""

@@ -1,0 +1,163 @@
+"""The test-control API, ``/control`` (control-api.md).
+
+Lets people and test suites provoke every failure path on purpose: reset to
+fixtures, move the clock, maintenance switches, fault rules, and the journal
+of recent ``/v4`` requests.  Removed entirely with ``SCORPIO_SIM_CONTROL=off``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from .. import __version__
+from ..http import ApiError, admin_token_ok, handle_errors, json_body, json_error, json_response, no_content
+from ..runtime import Simulator
+from .faults import FaultError, FaultRule
+
+blueprint = Blueprint("control", __name__, url_prefix="/control")
+handle_errors(blueprint)
+
+
+@blueprint.before_request
+def _protect() -> Response | None:
+    if request.endpoint == "control.health":
+        return None
+    if not admin_token_ok():
+        return json_error("missing or wrong X-Admin-Token header", 401)
+    return None
+
+
+def _sim() -> Simulator:
+    return current_app.extensions["scorpio"]
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    """Liveness for the Dockerfile's HEALTHCHECK; open even when a token is set."""
+    return json_response({"status": "ok", "version": __version__})
+
+
+@blueprint.post("/reset")
+def reset() -> Response:
+    body = json_body()
+    fixtures, seed = body.get("fixtures"), body.get("seed")
+    if fixtures is not None and not isinstance(fixtures, str):
+        raise ApiError("fixtures: must be the path of a fixture directory")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ApiError("seed: must be an integer")
+    try:
+        world = _sim().reset(fixtures, seed)
+    except ValueError as exc:
+        raise ApiError(f"fixtures: {exc}") from None
+    return json_response({"fixtures": str(world.fixtures_dir), "seed": world.seed})
+
+
+def _clock_state() -> dict[str, Any]:
+    clock = _sim().clock
+    return {"now": clock.now().isoformat().replace("+00:00", "Z"), "frozen": clock.frozen}
+
+
+@blueprint.get("/clock")
+def get_clock() -> Response:
+    return json_response(_clock_state())
+
+
+@blueprint.post("/clock")
+def move_clock() -> Response:
+    body = json_body()
+    clock = _sim().clock
+    if "freeze" in body:
+        if not isinstance(body["freeze"], bool):
+            raise ApiError("freeze: must be true or false")
+        clock.freeze(body["freeze"])
+    if "advance" in body:
+        seconds = body["advance"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ApiError("advance: must be a number of seconds >= 0")
+        clock.advance(float(seconds))
+    if "set" in body:
+        try:
+            when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError("set: must be an ISO-8601 time, e.g. 2026-01-13T12:00:00Z") from None
+        clock.set(when if when.tzinfo else when.replace(tzinfo=UTC))
+    if not {"freeze", "advance", "set"} & set(body):
+        raise ApiError("give one of freeze, advance or set")
+    return json_response(_clock_state())
+
+
+@blueprint.post("/maintenance")
+def maintenance() -> Response:
+    body = json_body()
+    scope, on = body.get("scope"), body.get("on")
+    if not isinstance(scope, str) or not isinstance(on, bool):
+        raise ApiError("give {scope: 'platform'|'provider:<id>'|'game:<provider_id>:<game_code>', on: bool}")
+    catalogue = _sim().world.catalogue
+    try:
+        catalogue.set_maintenance(scope, on)
+    except ValueError as exc:
+        raise ApiError(str(exc)) from None
+    return json_response(catalogue.maintenance_state())
+
+
+@blueprint.get("/maintenance")
+def maintenance_state() -> Response:
+    return json_response(_sim().world.catalogue.maintenance_state())
+
+
+@blueprint.post("/faults")
+def add_fault() -> Response:
+    try:
+        rule: FaultRule = _sim().faults.add(json_body())
+    except FaultError as exc:
+        raise ApiError(str(exc)) from None
+    return json_response({"id": rule.fault_id}, 201)
+
+
+@blueprint.get("/faults")
+def list_faults() -> Response:
+    return json_response([rule.to_dict() for rule in _sim().faults.active()])
+
+
+@blueprint.delete("/faults/<int:fault_id>")
+def delete_fault(fault_id: int) -> Response:
+    if not _sim().faults.remove(fault_id):
+        return json_error(f"no active fault rule {fault_id}", 404)
+    return no_content()
+
+
+@blueprint.delete("/faults")
+def clear_faults() -> Response:
+    _sim().faults.clear()
+    return no_content()
+
+
+def _int_arg(name: str, default: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(f"{name}: must be an integer") from None
+
+
+@blueprint.get("/journal")
+def journal() -> Response:
+    limit = _int_arg("limit", 100) or 100
+    entries = _sim().journal.query(
+        agent=request.args.get("agent"),
+        path=request.args.get("path"),
+        code=_int_arg("code", None),
+        limit=max(1, min(limit, 10_000)),
+    )
+    return json_response(entries)
+
+
+@blueprint.delete("/journal")
+def clear_journal() -> Response:
+    _sim().journal.clear()
+    return no_content()

@@ -1,0 +1,155 @@
+"""The ledger: the only place where agent points and user balances change.
+
+Every change happens under the owning agents' locks and leaves a record: a
+:class:`Transaction` for user balances (spec section 7: Deposit 4, Withdraw 8,
+...) or a :class:`PointTransaction` for points moving between agents.  Points
+enter the system only by ``issue`` to a root broker, so the conservation
+invariant is::
+
+    sum(agent points) + sum(transfer-mode user balances) == sum(issued points)
+
+:meth:`Ledger.audit` checks it, together with each user's history arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..clock import Clock
+from ..codes import ResultCode, SimError
+from ..money import ZERO
+from ..store import MemoryStore
+from .models import TRANSFER, Agent, PointTransaction, Transaction, TransType, User
+
+
+@dataclass(frozen=True)
+class Audit:
+    issued: Decimal
+    points: Decimal
+    balances: Decimal
+    #: user_codes whose balance differs from the sum of their recorded movements.
+    mismatched_users: tuple[int, ...]
+
+    @property
+    def conserved(self) -> bool:
+        return self.points + self.balances == self.issued and not self.mismatched_users
+
+
+class Ledger:
+    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    # -- agent points ----------------------------------------------------
+    def issue_points(self, agent: Agent, amount: Decimal) -> PointTransaction:
+        """Create points for a root broker: the only way points enter the system."""
+        _require_positive(amount)
+        with self._store.locked(agent.agent_id):
+            agent.points += amount
+            return self._record_points("issue", None, agent, amount)
+
+    def move_points(self, source: Agent, target: Agent, amount: Decimal, kind: str) -> PointTransaction:
+        """Move points between two agents; ``POINT_NOT_ENOUGH`` if the source is short."""
+        _require_positive(amount)
+        with self._store.locked(source.agent_id, target.agent_id):
+            if source.points < amount:
+                raise SimError(
+                    ResultCode.POINT_NOT_ENOUGH,
+                    f"agent {source.name} has {source.points} points, {amount} needed",
+                )
+            source.points -= amount
+            target.points += amount
+            return self._record_points(kind, source, target, amount)
+
+    def _record_points(
+        self, kind: str, source: Agent | None, target: Agent, amount: Decimal
+    ) -> PointTransaction:
+        ptx = PointTransaction(
+            point_trans_id=self._store.next_point_trans_id(),
+            kind=kind,
+            from_agent_id=source.agent_id if source else None,
+            to_agent_id=target.agent_id,
+            amount=amount,
+            from_points=source.points if source else None,
+            to_points=target.points,
+            created_at=self._clock.now(),
+        )
+        self._store.append_point_transaction(ptx)
+        return ptx
+
+    # -- transfer-mode wallet (spec 5.6-5.8) -------------------------------
+    def deposit(self, agent: Agent, user: User, amount: Decimal) -> Transaction:
+        """Agent points -> user balance, recorded as Deposit (4)."""
+        _require_positive(amount)
+        with self._store.locked(agent.agent_id):
+            if agent.points < amount:
+                raise SimError(
+                    ResultCode.POINT_NOT_ENOUGH,
+                    f"agent {agent.name} has {agent.points} points, deposit needs {amount}",
+                )
+            agent.points -= amount
+            return self._move_balance(user, TransType.DEPOSIT, amount)
+
+    def withdraw(self, agent: Agent, user: User, amount: Decimal) -> Transaction:
+        """User balance -> agent points, recorded as Withdraw (8)."""
+        _require_positive(amount)
+        with self._store.locked(agent.agent_id):
+            if user.balance < amount:
+                raise SimError(
+                    ResultCode.BALANCE_NOT_ENOUGH,
+                    f"user {user.user_code} has a balance of {user.balance}, withdrawal needs {amount}",
+                )
+            agent.points += amount
+            return self._move_balance(user, TransType.WITHDRAW, -amount)
+
+    def withdraw_all(self, agent: Agent, user: User) -> tuple[Decimal, Transaction | None]:
+        """Withdraw the whole balance; a zero balance records nothing (spec 5.8)."""
+        with self._store.locked(agent.agent_id):
+            amount = user.balance
+            if amount <= ZERO:
+                return ZERO, None
+            agent.points += amount
+            return amount, self._move_balance(user, TransType.WITHDRAW, -amount)
+
+    def _move_balance(self, user: User, trans_type: TransType, signed: Decimal) -> Transaction:
+        """Change a balance and record it; the caller holds the agent's lock."""
+        prebalance = user.balance
+        user.balance = prebalance + signed
+        tx = Transaction(
+            trans_id=self._store.next_trans_id(),
+            agent_id=user.agent_id,
+            user_code=user.user_code,
+            trans_type=int(trans_type),
+            trans_amount=abs(signed),
+            prebalance=prebalance,
+            balance=user.balance,
+            created_at=self._clock.now(),
+        )
+        self._store.append_transaction(tx)
+        return tx
+
+    # -- invariant -----------------------------------------------------------
+    def audit(self) -> Audit:
+        """Check conservation over the whole store (takes every agent lock)."""
+        store = self._store
+        with store.locked(*store.agents):
+            issued = sum((p.amount for p in store.point_transactions if p.kind == "issue"), ZERO)
+            points = sum((a.points for a in store.agents.values()), ZERO)
+            transfer_users = [u for u in store.users.values() if u.mode == TRANSFER]
+            balances = sum((u.balance for u in transfer_users), ZERO)
+            movements: dict[int, Decimal] = {}
+            for rows in store.transactions.values():
+                for tx in rows:
+                    movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (
+                        tx.balance - tx.prebalance
+                    )
+            mismatched = tuple(
+                u.user_code for u in transfer_users if movements.get(u.user_code, ZERO) != u.balance
+            )
+        return Audit(issued, points, balances, mismatched)
+
+
+def _require_positive(amount: Decimal) -> None:
+    if amount <= ZERO:
+        raise SimError.validation("amount", "[amount] must be greater than 0")

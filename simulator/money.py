@@ -1,0 +1,47 @@
+"""Money amounts: exact decimals inside, JSON numbers outside.
+
+Amounts are decimals in the agent's currency unit with at most four decimal
+places (spec 5.6).  Inside the simulator they are :class:`decimal.Decimal` so
+that sums are exact; on the wire they are JSON numbers, integers when whole
+(``50000``, not ``50000.0``), as the real service prints them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+ZERO = Decimal(0)
+MAX_PLACES = 4
+#: The largest amount accepted anywhere: 4-decimal fixed point within int64.
+MAX_AMOUNT = Decimal("999999999999999.9999")
+
+
+def places(value: Decimal) -> int:
+    """Number of significant decimal places (``1.50`` has 1)."""
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def to_decimal(value: object) -> Decimal:
+    """Convert a trusted value (int, str, Decimal) to an exact Decimal."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:  # pragma: no cover - trusted inputs only
+        raise ValueError(f"not an amount: {value!r}") from exc
+
+
+def json_number(value: Decimal | int) -> int | float:
+    """The JSON form of an amount: an integer when whole, else a float.
+
+    Amounts carry at most four decimals, so the float's shortest repr is the
+    exact decimal (``0.9`` prints as ``0.9``).
+    """
+    if isinstance(value, int):
+        return value
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)

@@ -1,0 +1,116 @@
+"""The in-memory store: every piece of simulator state, plus its locks.
+
+The store holds records and indexes and hands out identifiers; it applies no
+business rule.  Locks are per agent: an operation on an agent and its users
+takes that agent's lock, and an operation on two agents (a points transfer)
+takes both in id order, so there is no deadlock.  Nobody holds a lock while
+waiting on the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from ..domain.models import Agent, PointTransaction, Transaction, User
+
+FIRST_USER_CODE = 400000001
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._meta = threading.Lock()
+        self._agent_locks: dict[int, threading.RLock] = {}
+        self.agents: dict[int, Agent] = {}
+        self._agents_by_name: dict[str, int] = {}
+        self._agents_by_token: dict[str, int] = {}
+        self.users: dict[int, User] = {}
+        self._users_by_name: dict[tuple[int, str, str], int] = {}
+        self.transactions: dict[int, deque[Transaction]] = {}
+        self.point_transactions: list[PointTransaction] = []
+        self._agent_ids = itertools.count(1)
+        self._user_codes = itertools.count(FIRST_USER_CODE)
+        self._trans_ids = itertools.count(1)
+        self._point_trans_ids = itertools.count(1)
+
+    # -- locking ---------------------------------------------------------
+    def _lock_of(self, agent_id: int) -> threading.RLock:
+        lock = self._agent_locks.get(agent_id)
+        if lock is None:
+            with self._meta:
+                lock = self._agent_locks.setdefault(agent_id, threading.RLock())
+        return lock
+
+    @contextmanager
+    def locked(self, *agent_ids: int) -> Iterator[None]:
+        """Hold the locks of these agents, taken in id order."""
+        with ExitStack() as stack:
+            for agent_id in sorted(set(agent_ids)):
+                stack.enter_context(self._lock_of(agent_id))
+            yield
+
+    # -- identifiers -----------------------------------------------------
+    def next_agent_id(self) -> int:
+        return next(self._agent_ids)
+
+    def next_user_code(self) -> int:
+        return next(self._user_codes)
+
+    def next_trans_id(self) -> int:
+        return next(self._trans_ids)
+
+    def next_point_trans_id(self) -> int:
+        return next(self._point_trans_ids)
+
+    # -- agents ----------------------------------------------------------
+    def add_agent(self, agent: Agent) -> None:
+        with self._meta:
+            self.agents[agent.agent_id] = agent
+            self._agents_by_name[agent.name.lower()] = agent.agent_id
+            self._agents_by_token[agent.api_token] = agent.agent_id
+            self.transactions[agent.agent_id] = deque()
+
+    def agent_by_name(self, name: str) -> Agent | None:
+        agent_id = self._agents_by_name.get(name.lower())
+        return None if agent_id is None else self.agents.get(agent_id)
+
+    def agent_by_token(self, token: str) -> Agent | None:
+        agent_id = self._agents_by_token.get(token)
+        return None if agent_id is None else self.agents.get(agent_id)
+
+    def replace_token(self, agent: Agent, new_token: str) -> None:
+        with self._meta:
+            self._agents_by_token.pop(agent.api_token, None)
+            agent.api_token = new_token
+            self._agents_by_token[new_token] = agent.agent_id
+
+    def children_of(self, agent_id: int | None) -> list[Agent]:
+        return [a for a in self.agents.values() if a.parent_id == agent_id]
+
+    # -- users -----------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        with self._meta:
+            self.users[user.user_code] = user
+            self._users_by_name[(user.agent_id, user.mode, user.name.lower())] = user.user_code
+
+    def user_by_name(self, agent_id: int, mode: str, name: str) -> User | None:
+        code = self._users_by_name.get((agent_id, mode, name.lower()))
+        return None if code is None else self.users.get(code)
+
+    def users_of(self, agent_id: int) -> list[User]:
+        return [u for u in self.users.values() if u.agent_id == agent_id]
+
+    # -- history ---------------------------------------------------------
+    def append_transaction(self, tx: Transaction) -> None:
+        """Append under the agent's lock, so each agent's rows stay in trans_id order."""
+        self.transactions[tx.agent_id].append(tx)
+
+    def transactions_of(self, agent_id: int) -> deque[Transaction]:
+        return self.transactions[agent_id]
+
+    def append_point_transaction(self, ptx: PointTransaction) -> None:
+        with self._meta:
+            self.point_transactions.append(ptx)

@@ -1,0 +1,98 @@
+"""Shared fixtures: a fresh simulator per test, and a small ``/v4`` caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from simulator import create_app
+from simulator.config import Settings
+
+DEMO_TOKEN = "ed45553e-1702-4342-a70d-09bf7ff7f568"
+SEAMLESS_TOKEN = "3c1d5e02-5a8f-4d0b-9a64-7f2e1b6c9d40"
+CALLBACK_TOKEN = "eadd5a04-4720-4a10-ae60-b11cd01cc3aa"
+#: The first fixture player of ``demo`` (``test1234``); funded by the fixtures.
+DEMO_USER = 400000001
+
+
+@dataclass
+class V4Answer:
+    status: int
+    body: dict[str, Any]
+    headers: Any
+
+    @property
+    def code(self) -> int:
+        return self.body["code"]
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data")
+
+
+class V4:
+    """Calls ``/v4/<path>`` through Flask's test client with an agent's token."""
+
+    def __init__(self, client: Any, token: str = DEMO_TOKEN) -> None:
+        self.client = client
+        self.token = token
+
+    def __call__(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+        method: str = "POST",
+        remote_addr: str = "127.0.0.1",
+    ) -> V4Answer:
+        all_headers = {"Authorization": f"Bearer {token or self.token}", "Accept": "application/json"}
+        if token == "":
+            del all_headers["Authorization"]
+        all_headers.update(headers or {})
+        kwargs: dict[str, Any] = {"headers": all_headers, "environ_base": {"REMOTE_ADDR": remote_addr}}
+        if raw is not None:
+            kwargs["data"] = raw
+            kwargs["content_type"] = "application/json"
+        elif body is not None:
+            kwargs["json"] = body
+        response = self.client.open(f"/v4/{path}", method=method, **kwargs)
+        return V4Answer(response.status_code, response.get_json(), response.headers)
+
+
+def make_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def sim(app):
+    return app.extensions["scorpio"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def v4(client) -> V4:
+    return V4(client)
+
+
+@pytest.fixture
+def v4_seamless(client) -> V4:
+    return V4(client, SEAMLESS_TOKEN)
