@@ -73,6 +73,11 @@ class Settings:
     max_json_depth: int = 32
     journal_size: int = 2000
     default_rtp: int = 95
+    #: Reporting timezone of dates in and out of the API: ``UTC`` or e.g. ``Asia/Seoul`` (OP-5).
+    report_tz: str = "UTC"
+    #: 30-second spacing of ``transaction`` / ``transaction-id`` polls enforced with 1018 (OP-7).
+    poll_throttle: bool = True
+    poll_interval: int = 30
     threads: int = 256
     worker_class: str = "gthread"
     log_level: str = "info"
@@ -119,4 +124,10 @@ class Settings:
         settings = cls(**values)
         if settings.inflight_scope not in ("agent", "ip"):
             raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
+        from .reporting import timezone_named
+
+        try:
+            timezone_named(settings.report_tz)
+        except Exception:
+            raise ValueError(f"SCORPIO_SIM_REPORT_TZ: unknown timezone {settings.report_tz!r}") from None
         return settings

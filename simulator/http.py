@@ -62,13 +62,21 @@ class ApiError(Exception):
         self.status = status
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
 def json_body(expect: type = dict) -> Any:
-    """The JSON body (empty = ``{}``); 400 for malformed JSON or the wrong top-level type."""
+    """The JSON body (empty = ``{}``); 400 for malformed JSON or the wrong top-level type.
+
+    Fractions are parsed as exact ``Decimal`` (the amount fields accept no float, so
+    ``{"amount": 0.5}`` would otherwise be refused), and ``NaN``/``Infinity`` are refused.
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {} if expect is dict else expect()
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise ApiError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, expect):
@@ -80,6 +88,11 @@ def handle_errors(blueprint: Any) -> None:
     """Register JSON error answers for domain and client errors on a blueprint."""
     blueprint.register_error_handler(ApiError, lambda e: json_error(e.message, e.status))
     blueprint.register_error_handler(SimError, error_for)
+
+
+def is_under(path: str, prefix: str) -> bool:
+    """``/admin`` and ``/admin/...``, but not ``/administrator``."""
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def admin_token_ok() -> bool:

@@ -9,8 +9,10 @@ already running finishes on the world it started with.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from .clock import Clock
@@ -20,10 +22,15 @@ from .control.journal import Journal
 from .domain.catalogue import Catalogue
 from .domain.hierarchy import Hierarchy
 from .domain.ledger import Ledger
+from .domain.models import Agent
+from .domain.rounds import ForcedOutcomes, Rounds, TransferWallet, Wallet
+from .domain.rtp import RtpEngine
+from .domain.sessions import Sessions
 from .domain.users import Users
 from .fixtures import load_catalogue, load_players, load_tree, plan_players
 from .limits import InflightLimiter
 from .seamless.client import CallbackClient
+from .reporting import format_time, timezone_named
 from .store import MemoryStore
 
 
@@ -34,6 +41,9 @@ class World:
     ledger: Ledger
     hierarchy: Hierarchy
     users: Users
+    sessions: Sessions
+    rounds: Rounds
+    forced: ForcedOutcomes
     fixtures_dir: Path
     seed: int
 
@@ -46,6 +56,9 @@ class Simulator:
         self.faults = FaultBook(settings.seed)
         self.limiter = InflightLimiter(settings.inflight_limit)
         self.callbacks = CallbackClient(self.clock)
+        self.report_zone = timezone_named(settings.report_tz)
+        #: Signs round-page links; fixed per seed so links survive a restart with the same seed.
+        self.link_secret = hashlib.sha256(f"scorpio-sim-round-links:{settings.seed}".encode()).digest()
         self._reset_lock = threading.Lock()
         self.world = self._build_world(settings.fixtures_dir, settings.seed)
 
@@ -58,7 +71,34 @@ class Simulator:
         plan = plan_players(fixtures_dir, seed)
         load_tree(fixtures_dir, hierarchy, plan)
         load_players(plan, hierarchy, users, ledger)
-        return World(store, catalogue, ledger, hierarchy, users, fixtures_dir, seed)
+        sessions = Sessions(store, self.clock, catalogue, users, self.callbacks.authenticate)
+        forced = ForcedOutcomes()
+        transfer = TransferWallet(ledger)
+        rounds = Rounds(
+            store,
+            self.clock,
+            catalogue,
+            RtpEngine(seed),
+            forced,
+            lambda agent: self._wallet_for(agent, transfer),
+            lambda agent, target: self.faults.fire(agent, target),
+            seed,
+        )
+        return World(
+            store, catalogue, ledger, hierarchy, users, sessions, rounds, forced, fixtures_dir, seed
+        )
+
+    def format_time(self, moment: datetime) -> str:
+        """``"yyyy-MM-dd HH:mm:ss"`` in the reporting timezone (spec 2.3)."""
+        return format_time(moment, self.report_zone)
+
+    def _wallet_for(self, agent: Agent, transfer: Wallet) -> Wallet:
+        """The wallet of an agent's current mode; seamless play arrives with the callback issue."""
+        if agent.mode != "transfer":
+            from .codes import ResultCode, SimError
+
+            raise SimError(ResultCode.CALLBACK_ERROR, "seamless-mode rounds are not available yet")
+        return transfer
 
     def reset(self, fixtures: str | None = None, seed: int | None = None) -> World:
         """Back to a fixture state; clears faults, journal and the clock offset (control-api.md)."""

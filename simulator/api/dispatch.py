@@ -18,7 +18,8 @@ from ..codes import ResultCode, SimError
 from ..control.journal import JournalEntry
 from ..runtime import Simulator
 from . import guards
-from .endpoints import ENDPOINTS, Call
+from .endpoints import Call
+from .registry import ENDPOINTS
 from .transport import envelope, error_envelope, parse_body
 
 log = logging.getLogger("simulator.api")
@@ -157,6 +158,9 @@ def _guarded(sim: Simulator, endpoint, path: str, ip: str, outcome: _Outcome) ->
         body = parse_body(outcome.raw, sim.settings.max_json_depth)
         params = _schema(endpoint.schema, sim.settings.strict_types).parse(body)
         forced = _forced_result(sim)
+        if forced == ResultCode.VALIDATION_ERROR:
+            # A forced 1002 keeps the shape of every 1002: a list of field problems (2.2, OP-13).
+            raise SimError.validation("X-Sim-Result", "answered by the X-Sim-Result header")
         if forced is not None:
             raise SimError(forced, "answered by the X-Sim-Result header")
         data = endpoint.handler(Call(sim, world, agent, params, ip))

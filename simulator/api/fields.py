@@ -18,8 +18,9 @@ from ..money import MAX_AMOUNT, MAX_PLACES, ZERO, json_number, places
 
 INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
-_INT_TEXT = re.compile(r"^-?\d{1,19}$")
-_DECIMAL_TEXT = re.compile(r"^-?\d{1,16}(\.\d+)?$")
+#: ASCII digits only: ``\d`` alone would let "٤٠٠" (Arabic-Indic digits) through as 400.
+_INT_TEXT = re.compile(r"^-?\d{1,19}$", re.ASCII)
+_DECIMAL_TEXT = re.compile(r"^-?\d{1,16}(\.\d+)?$", re.ASCII)
 
 
 def _strict(field: fields.Field) -> bool:
@@ -106,7 +107,8 @@ class Text(fields.Field):
         if len(value) < self.min_length or (self.max_length is not None and len(value) > self.max_length):
             high = self.max_length if self.max_length is not None else "any number of"
             raise ValidationError(f"The {name} field must be between {self.min_length} and {high} characters.")
-        if self.pattern is not None and not self.pattern.match(value):
+        # fullmatch: with ``match``, ``$`` also matches before a trailing newline ("ab\n").
+        if self.pattern is not None and not self.pattern.fullmatch(value):
             raise ValidationError(self.pattern_message.format(name=name))
         return value
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, ValidationError
 
 from ..domain.models import Agent, PointTransaction
-from ..http import ApiError, admin_token_ok, handle_errors, json_body, json_error, json_response
+from ..http import ApiError, admin_token_ok, handle_errors, is_under, json_body, json_error, json_response
 from ..runtime import Simulator
 from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
 
@@ -24,8 +24,12 @@ _create_schema = AgentCreateSchema()
 _transfer_schema = PointsTransferSchema()
 
 
-@blueprint.before_request
+@blueprint.before_app_request
 def _protect() -> Response | None:
+    """Every ``/admin`` request needs the token (control-api.md), unknown paths too:
+    an app-wide hook, because a blueprint's own hook never runs for a path it lacks."""
+    if not is_under(request.path, "/admin"):
+        return None
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
     return None

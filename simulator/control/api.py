@@ -8,12 +8,22 @@ of recent ``/v4`` requests.  Removed entirely with ``SCORPIO_SIM_CONTROL=off``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
 from .. import __version__
-from ..http import ApiError, admin_token_ok, handle_errors, json_body, json_error, json_response, no_content
+from ..http import (
+    ApiError,
+    admin_token_ok,
+    handle_errors,
+    is_under,
+    json_body,
+    json_error,
+    json_response,
+    no_content,
+)
 from ..runtime import Simulator
 from .faults import FaultError, FaultRule
 
@@ -21,9 +31,17 @@ blueprint = Blueprint("control", __name__, url_prefix="/control")
 handle_errors(blueprint)
 
 
-@blueprint.before_request
+#: The clock stays where ``datetime`` can show it; past that every request would fail with 500.
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+@blueprint.before_app_request
 def _protect() -> Response | None:
-    if request.endpoint == "control.health":
+    """Every ``/control`` request but the health check needs the token (control-api.md),
+    unknown paths too: a blueprint's own hook never runs for a path it lacks."""
+    if not is_under(request.path, "/control"):
+        return None
+    if request.path == "/control/health" and request.method in ("GET", "HEAD"):
         return None
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
@@ -75,15 +93,20 @@ def move_clock() -> Response:
         clock.freeze(body["freeze"])
     if "advance" in body:
         seconds = body["advance"]
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float | Decimal) or seconds < 0:
             raise ApiError("advance: must be a number of seconds >= 0")
+        if clock.timestamp() + float(seconds) >= LATEST.timestamp():
+            raise ApiError(f"advance: would move the clock past {LATEST.date().isoformat()}")
         clock.advance(float(seconds))
     if "set" in body:
         try:
             when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
         except ValueError:
             raise ApiError("set: must be an ISO-8601 time, e.g. 2026-01-13T12:00:00Z") from None
-        clock.set(when if when.tzinfo else when.replace(tzinfo=UTC))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        if not datetime(1970, 1, 1, tzinfo=UTC) <= when < LATEST:
+            raise ApiError(f"set: must be between 1970-01-01 and {LATEST.date().isoformat()}")
+        clock.set(when)
     if not {"freeze", "advance", "set"} & set(body):
         raise ApiError("give one of freeze, advance or set")
     return json_response(_clock_state())

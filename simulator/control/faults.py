@@ -11,12 +11,17 @@ import itertools
 import random
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ..codes import ResultCode
 
 API_EFFECTS = {"latency_ms", "code", "drop"}
 CALLBACK_EFFECTS = {"delay_ms", "duplicate", "skip", "cancel_after_ok"}
+#: ``round:settle`` (a simulator extension): fail a round between bet and settlement,
+#: so the automatic BetCancel refund can be tested.
+ROUND_TARGETS = {"round:settle"}
+ROUND_EFFECTS = {"fail"}
 MAX_LATENCY_MS = 600_000
 
 
@@ -75,6 +80,10 @@ def _check_effect(target: str, effect: Any) -> dict[str, Any]:
     if not isinstance(effect, dict) or len(effect) != 1:
         raise FaultError("'effect' must be an object with exactly one effect, e.g. {\"latency_ms\": 500}")
     (name, value), = effect.items()
+    if target in ROUND_TARGETS:
+        if name not in ROUND_EFFECTS or value is not True:
+            raise FaultError("the only effect on 'round:settle' is {\"fail\": true}")
+        return {name: value}
     if target.startswith("callback:"):
         if name not in CALLBACK_EFFECTS:
             raise FaultError(f"effect {name!r} is not a callback effect ({', '.join(sorted(CALLBACK_EFFECTS))})")
@@ -85,8 +94,9 @@ def _check_effect(target: str, effect: Any) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
             raise FaultError(f"'latency_ms' must be an integer from 0 to {MAX_LATENCY_MS}")
     elif name == "code":
+        # 1018.0 == 1018 in Python, so the type is checked too: the rule shows what fires.
         valid = {c.value for c in ResultCode if c != ResultCode.OK}
-        if isinstance(value, bool) or value not in valid:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in valid:
             raise FaultError("'code' must be a non-zero result code of the spec, e.g. 1018")
     elif value is not True:
         raise FaultError("'drop' must be true")
@@ -108,26 +118,33 @@ class FaultBook:
             target == "api"
             or (target.startswith("api:/v4/") and len(target) > len("api:/v4/"))
             or (target.startswith("callback:") and len(target) > len("callback:"))
+            or target in ROUND_TARGETS
         ):
-            raise FaultError("'target' must be 'api', 'api:/v4/<path>' or 'callback:<command>'")
+            raise FaultError(
+                "'target' must be 'api', 'api:/v4/<path>', 'callback:<command>' or 'round:settle'"
+            )
         effect = _check_effect(target, rule.get("effect"))
         agent = rule.get("agent")
         if agent is not None and not isinstance(agent, str):
             raise FaultError("'agent' must be an agent name")
         probability = rule.get("probability", 1.0)
-        if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1:
+        number = int | float | Decimal  # the control API parses fractions as Decimal
+        if isinstance(probability, bool) or not isinstance(probability, number) or not 0 < probability <= 1:
             raise FaultError("'probability' must be a number in (0, 1]")
         unknown = set(rule) - {"agent", "target", "effect", "times", "after", "probability"}
         if unknown:
             raise FaultError(f"unknown key {sorted(unknown)[0]!r} in fault rule")
+        # Validated before an id is drawn, so a refused rule does not leave a gap in the ids.
+        times = _int(rule, "times", None, 1)
+        after = _int(rule, "after", 0, 0) or 0
         with self._lock:
             new = FaultRule(
                 fault_id=next(self._ids),
                 target=target,
                 effect=effect,
                 agent=agent,
-                times=_int(rule, "times", None, 1),
-                after=_int(rule, "after", 0, 0) or 0,
+                times=times,
+                after=after,
                 probability=float(probability),
             )
             self._rules[new.fault_id] = new

@@ -6,8 +6,10 @@ Every change happens under the owning agents' locks and leaves a record: a
 enter the system only by ``issue`` to a root broker, so the conservation
 invariant is::
 
-    sum(agent points) + sum(transfer-mode user balances) == sum(issued points)
+    sum(agent points) + sum(transfer-mode user balances) + house result == sum(issued points)
 
+where the house result is what play moved out of balances (stakes minus wins
+and refunds).
 :meth:`Ledger.audit` checks it, together with each user's history arithmetic.
 """
 
@@ -24,16 +26,30 @@ from .models import TRANSFER, Agent, PointTransaction, Transaction, TransType, U
 
 
 @dataclass(frozen=True)
+class PlayRef:
+    """Which round a movement belongs to (the history's round_id, provider_id, game_code)."""
+
+    round_id: str
+    provider_id: int
+    game_code: str
+
+    def __iter__(self):
+        return iter((self.round_id, self.provider_id, self.game_code))
+
+
+@dataclass(frozen=True)
 class Audit:
     issued: Decimal
     points: Decimal
     balances: Decimal
+    #: The platform's net result of play (stakes minus wins and refunds).
+    house: Decimal
     #: user_codes whose balance differs from the sum of their recorded movements.
     mismatched_users: tuple[int, ...]
 
     @property
     def conserved(self) -> bool:
-        return self.points + self.balances == self.issued and not self.mismatched_users
+        return self.points + self.balances + self.house == self.issued and not self.mismatched_users
 
 
 class Ledger:
@@ -112,7 +128,33 @@ class Ledger:
             agent.points += amount
             return amount, self._move_balance(user, TransType.WITHDRAW, -amount)
 
-    def _move_balance(self, user: User, trans_type: TransType, signed: Decimal) -> Transaction:
+    # -- rounds in transfer mode (spec 7) ---------------------------------------
+    def bet(self, agent: Agent, user: User, amount: Decimal, ref: PlayRef) -> Transaction:
+        """Take a stake: Bet (1).  ``BALANCE_NOT_ENOUGH`` records nothing."""
+        with self._store.locked(agent.agent_id):
+            if user.balance < amount:
+                raise SimError(
+                    ResultCode.BALANCE_NOT_ENOUGH,
+                    f"user {user.user_code} has a balance of {user.balance}, the stake is {amount}",
+                )
+            self._store.house_net[agent.agent_id] += amount
+            return self._move_balance(user, TransType.BET, -amount, ref)
+
+    def win(self, agent: Agent, user: User, amount: Decimal, ref: PlayRef) -> Transaction:
+        """Settle a round: Win (2), also for 0."""
+        with self._store.locked(agent.agent_id):
+            self._store.house_net[agent.agent_id] -= amount
+            return self._move_balance(user, TransType.WIN, amount, ref)
+
+    def bet_cancel(self, agent: Agent, user: User, amount: Decimal, ref: PlayRef) -> Transaction:
+        """Refund the stake of a round that failed between bet and settlement: BetCancel (16)."""
+        with self._store.locked(agent.agent_id):
+            self._store.house_net[agent.agent_id] -= amount
+            return self._move_balance(user, TransType.BET_CANCEL, amount, ref)
+
+    def _move_balance(
+        self, user: User, trans_type: TransType, signed: Decimal, ref: PlayRef | None = None
+    ) -> Transaction:
         """Change a balance and record it; the caller holds the agent's lock."""
         prebalance = user.balance
         user.balance = prebalance + signed
@@ -126,6 +168,8 @@ class Ledger:
             balance=user.balance,
             created_at=self._clock.now(),
         )
+        if ref is not None:
+            tx.round_id, tx.provider_id, tx.game_code = ref
         self._store.append_transaction(tx)
         return tx
 
@@ -138,6 +182,7 @@ class Ledger:
             points = sum((a.points for a in store.agents.values()), ZERO)
             transfer_users = [u for u in store.users.values() if u.mode == TRANSFER]
             balances = sum((u.balance for u in transfer_users), ZERO)
+            house = sum(store.house_net.values(), ZERO)
             movements: dict[int, Decimal] = {}
             for rows in store.transactions.values():
                 for tx in rows:
@@ -147,7 +192,7 @@ class Ledger:
             mismatched = tuple(
                 u.user_code for u in transfer_users if movements.get(u.user_code, ZERO) != u.balance
             )
-        return Audit(issued, points, balances, mismatched)
+        return Audit(issued, points, balances, house, mismatched)
 
 
 def _require_positive(amount: Decimal) -> None:

@@ -116,3 +116,82 @@ class PointTransaction:
     from_points: Decimal | None
     to_points: Decimal
     created_at: datetime
+
+
+@dataclass
+class LaunchToken:
+    """A one-time game URL (spec 5.12): valid 10 minutes, opened once."""
+
+    token: str
+    agent_id: int
+    user_code: int
+    provider_id: int
+    game_code: str
+    lang: int
+    return_url: str | None
+    #: The launch's own RTP; None = the agent's RTP at each round.
+    rtp: Decimal | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass
+class GameSession:
+    """A launched game, opened by the player; listed by ``online-games`` while active (5.13)."""
+
+    gplay_id: int
+    #: Unguessable key of the game page and its spin API (``/play/session/<secret>``).
+    secret: str
+    agent_id: int
+    user_code: int
+    provider_id: int
+    game_code: str
+    lang: int
+    return_url: str | None
+    rtp: Decimal | None
+    started_at: datetime
+    last_update: datetime
+    spend: Decimal = ZERO
+    win: Decimal = ZERO
+    last_round_bet: Decimal = ZERO
+    #: ``kick_games`` marks the session; the next round attempt ends it (5.14).
+    kicked: bool = False
+    ended: bool = False
+    round_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Round:
+    """One play: a Bet then a Win (or a BetCancel when it failed in between)."""
+
+    round_id: str
+    agent_id: int
+    user_code: int
+    gplay_id: int
+    provider_id: int
+    game_code: str
+    category: str
+    bet: Decimal
+    created_at: datetime
+    win: Decimal = ZERO
+    multiplier: str = "0"
+    #: What the game showed: reels, a live result or a crash point (see domain.reels).
+    view: dict = field(default_factory=dict)
+    #: ``pending`` until settled; ``settled`` or ``refunded`` after.
+    status: str = "pending"
+    settled_at: datetime | None = None
+    trans_ids: list[int] = field(default_factory=list)
+    free: bool = False
+
+
+@dataclass(slots=True)
+class RoundStat:
+    """What ``statistics/user`` needs of a round, kept 90 days (5.23)."""
+
+    created_at: datetime
+    user_code: int
+    category: str
+    bet: Decimal
+    win: Decimal
+    refunded: bool

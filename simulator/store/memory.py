@@ -14,10 +14,22 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from decimal import Decimal
 
-from ..domain.models import Agent, PointTransaction, Transaction, User
+from ..domain.models import (
+    Agent,
+    GameSession,
+    LaunchToken,
+    PointTransaction,
+    Round,
+    RoundStat,
+    Transaction,
+    User,
+)
 
 FIRST_USER_CODE = 400000001
+FIRST_GPLAY_ID = 8_949_101
+FIRST_ROUND_ID = 336_097_135_001
 
 
 class MemoryStore:
@@ -35,6 +47,17 @@ class MemoryStore:
         self._user_codes = itertools.count(FIRST_USER_CODE)
         self._trans_ids = itertools.count(1)
         self._point_trans_ids = itertools.count(1)
+        self._gplay_ids = itertools.count(FIRST_GPLAY_ID)
+        self._round_ids = itertools.count(FIRST_ROUND_ID)
+        self.launch_tokens: dict[str, LaunchToken] = {}
+        self.sessions: dict[int, GameSession] = {}
+        self._sessions_by_secret: dict[str, int] = {}
+        #: Per agent, round_id -> Round, oldest first (kept 30 days).
+        self.rounds: dict[int, dict[str, Round]] = {}
+        #: Per agent, round summaries oldest first (kept 90 days).
+        self.round_stats: dict[int, deque[RoundStat]] = {}
+        #: Per agent, the platform's net result of play: stakes taken minus wins and refunds.
+        self.house_net: dict[int, Decimal] = {}
 
     # -- locking ---------------------------------------------------------
     def _lock_of(self, agent_id: int) -> threading.RLock:
@@ -65,6 +88,12 @@ class MemoryStore:
     def next_point_trans_id(self) -> int:
         return next(self._point_trans_ids)
 
+    def next_gplay_id(self) -> int:
+        return next(self._gplay_ids)
+
+    def next_round_id(self) -> str:
+        return str(next(self._round_ids))
+
     # -- agents ----------------------------------------------------------
     def add_agent(self, agent: Agent) -> None:
         with self._meta:
@@ -72,6 +101,9 @@ class MemoryStore:
             self._agents_by_name[agent.name.lower()] = agent.agent_id
             self._agents_by_token[agent.api_token] = agent.agent_id
             self.transactions[agent.agent_id] = deque()
+            self.rounds[agent.agent_id] = {}
+            self.round_stats[agent.agent_id] = deque()
+            self.house_net[agent.agent_id] = Decimal(0)
 
     def agent_by_name(self, name: str) -> Agent | None:
         agent_id = self._agents_by_name.get(name.lower())
@@ -114,3 +146,28 @@ class MemoryStore:
     def append_point_transaction(self, ptx: PointTransaction) -> None:
         with self._meta:
             self.point_transactions.append(ptx)
+
+    # -- play --------------------------------------------------------------
+    def add_launch_token(self, launch: LaunchToken) -> None:
+        with self._meta:
+            self.launch_tokens[launch.token] = launch
+
+    def add_session(self, session: GameSession) -> None:
+        with self._meta:
+            self.sessions[session.gplay_id] = session
+            self._sessions_by_secret[session.secret] = session.gplay_id
+
+    def session_by_secret(self, secret: str) -> GameSession | None:
+        gplay_id = self._sessions_by_secret.get(secret)
+        return None if gplay_id is None else self.sessions.get(gplay_id)
+
+    def sessions_of(self, agent_id: int) -> list[GameSession]:
+        return [s for s in self.sessions.values() if s.agent_id == agent_id]
+
+    def add_round(self, round_: Round) -> None:
+        """Under the agent's lock."""
+        self.rounds[round_.agent_id][round_.round_id] = round_
+
+    def add_round_stat(self, agent_id: int, stat: RoundStat) -> None:
+        """Under the agent's lock."""
+        self.round_stats[agent_id].append(stat)

@@ -1,0 +1,128 @@
+"""``/v4`` endpoints of game launches and sessions (spec 5.12-5.14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load
+
+from ..codes import ResultCode, SimError
+from ..domain.catalogue import category_code
+from ..domain.sessions import LaunchRequest
+from ..money import ZERO
+from .endpoints import Call, Endpoint
+from .fields import Amount, SpecInt, Text
+from .schemas import Empty, RequestSchema, UserCodeRequest, _rtp_alias
+from .transport import BARE
+
+
+
+class GameUrl(Schema):
+    game_url = fields.String()
+
+
+class OnlineGame(Schema):
+    gplay_id = fields.Integer()
+    user_code = fields.Integer()
+    user_name = fields.String()
+    provider_id = fields.Integer()
+    provider_name = fields.String()
+    game_code = fields.String()
+    game_name = fields.String()
+    category = fields.Integer()
+    last_round_bet = Amount()
+    spend = Amount()
+    win = Amount()
+    call_win = Amount()
+    call_id = fields.Integer()
+    call_enable = fields.Boolean()
+    callend_flag = fields.Boolean()
+    call_status = fields.Integer()
+    start_time = fields.String()
+    last_update = fields.String()
+
+
+_game_url = GameUrl()
+_online_games = OnlineGame(many=True)
+
+
+class GameUrlRequest(RequestSchema):
+    user_code = SpecInt(required=True, low=1)
+    provider_id = SpecInt(required=True, low=0)
+    game_symbol = Text(required=True, min_length=1, max_length=100)
+    lang = SpecInt(required=True, low=1, high=13)
+    return_url = Text(load_default=None, allow_none=True, max_length=2000)
+    rtp = Amount(load_default=None, allow_none=True, minimum=ZERO, exclusive=False)
+    is_finish_jackpot = fields.Raw(load_default=None, allow_none=True)
+
+    @pre_load
+    def alias(self, data: Any, **kwargs: Any) -> Any:
+        return _rtp_alias(data)
+
+    def parse(self, body: Any) -> dict[str, Any]:
+        """A missing ``provider_id`` answers 2007, as the real service does (13.2)."""
+        if isinstance(body, dict) and body.get("provider_id") is None:
+            raise SimError(ResultCode.PROVIDER_NOT_FOUND, "provider_id is missing")
+        return super().parse(body)
+
+
+def game_url(call: Call) -> Any:
+    p = call.params
+    launch = call.world.sessions.launch(
+        call.agent,
+        LaunchRequest(
+            user_code=p["user_code"],
+            provider_id=p["provider_id"],
+            game_symbol=p["game_symbol"],
+            lang=p["lang"],
+            return_url=p["return_url"],
+            rtp=p["rtp"],
+        ),
+    )
+    return _game_url.dump({"game_url": f"{call.sim.settings.base_url}/play/{launch.token}"})
+
+
+def kick_games(call: Call) -> Any:
+    call.world.sessions.kick(call.agent, call.params["user_code"])
+    return BARE
+
+
+def online_games(call: Call) -> Any:
+    world = call.world
+    catalogue = world.catalogue
+    rows = []
+    for session in world.sessions.online(call.agent):
+        user = world.store.users[session.user_code]
+        provider = catalogue.provider(session.provider_id)
+        game = catalogue.game(session.provider_id, session.game_code)
+        category = game.category if game else "Slots"
+        rows.append(
+            {
+                "gplay_id": session.gplay_id,
+                "user_code": user.user_code,
+                "user_name": user.name,
+                "provider_id": session.provider_id,
+                "provider_name": provider.provider_name if provider else "",
+                "game_code": session.game_code,
+                "game_name": game.game_name if game else "",
+                "category": category_code(category),
+                "last_round_bet": session.last_round_bet,
+                "spend": session.spend,
+                "win": session.win,
+                "call_win": ZERO,
+                "call_id": 0,
+                "call_enable": category != "Live" and call.agent.settings.bonus_call_enabled,
+                "callend_flag": False,
+                "call_status": 0,
+                "start_time": call.sim.format_time(session.started_at),
+                "last_update": call.sim.format_time(session.last_update),
+            }
+        )
+    return _online_games.dump(rows)
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "game/game-url": Endpoint(GameUrlRequest, game_url),
+    "game/kick_games": Endpoint(UserCodeRequest, kick_games),
+    "game/online-games": Endpoint(Empty, online_games),
+}

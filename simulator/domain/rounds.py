@@ -1,0 +1,253 @@
+"""Playing rounds: stake, outcome, settlement - and the automatic refund when it fails between.
+
+A round takes the stake through the agent's wallet (Bet 1), draws an outcome
+from the RTP engine (or a forced one from ``/control/outcomes``), and settles
+it (Win 2, also for 0).  If anything fails after the stake was taken - an
+injected ``round:settle`` fault, or an internal error - the stake goes back
+with BetCancel (16): nothing is ever lost.
+
+The wallet side is the small :class:`Wallet` interface: :class:`TransferWallet`
+moves the platform balance through the ledger; the seamless wallet (callbacks
+to the integrator) plugs in behind the same interface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+from collections import deque
+from collections.abc import Callable
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Protocol
+
+from ..clock import Clock
+from ..codes import ResultCode, SimError
+from ..money import MAX_PLACES, ZERO, places
+from ..store import MemoryStore
+from .catalogue import STATUS_MAINTENANCE, Catalogue
+from .ledger import Ledger, PlayRef
+from .models import Agent, GameSession, Round, RoundStat, User
+from .reels import round_view
+from .rtp import RtpEngine
+
+log = logging.getLogger("simulator.rounds")
+FOUR_PLACES = Decimal(1).scaleb(-MAX_PLACES)
+#: How many recent rounds a session remembers for the game page.
+RECENT_ROUNDS = 20
+
+
+class Wallet(Protocol):
+    """Where a player's money lives during play."""
+
+    def balance(self, agent: Agent, user: User) -> Decimal: ...
+
+    def bet(self, agent: Agent, user: User, round_: Round) -> None: ...
+
+    def win(self, agent: Agent, user: User, round_: Round) -> None: ...
+
+    def refund(self, agent: Agent, user: User, round_: Round) -> None: ...
+
+
+class TransferWallet:
+    """Money-transfer mode: the player's balance is on the platform (spec 1.4, 7)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def balance(self, agent: Agent, user: User) -> Decimal:
+        return user.balance
+
+    def bet(self, agent: Agent, user: User, round_: Round) -> None:
+        tx = self._ledger.bet(agent, user, round_.bet, _ref(round_))
+        round_.trans_ids.append(tx.trans_id)
+
+    def win(self, agent: Agent, user: User, round_: Round) -> None:
+        tx = self._ledger.win(agent, user, round_.win, _ref(round_))
+        round_.trans_ids.append(tx.trans_id)
+
+    def refund(self, agent: Agent, user: User, round_: Round) -> None:
+        tx = self._ledger.bet_cancel(agent, user, round_.bet, _ref(round_))
+        round_.trans_ids.append(tx.trans_id)
+
+
+def _ref(round_: Round) -> PlayRef:
+    return PlayRef(round_.round_id, round_.provider_id, round_.game_code)
+
+
+class RoundFailed(SimError):
+    """The round failed after the stake was taken; the stake was refunded (BetCancel)."""
+
+
+class ForcedOutcomes:
+    """Queues of multipliers per (agent, account) from ``/control/outcomes``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[tuple[int, str], deque[Fraction]] = {}
+
+    def push(self, agent_id: int, account: str, multipliers: list[Fraction]) -> int:
+        with self._lock:
+            queue = self._queues.setdefault((agent_id, account.lower()), deque())
+            queue.extend(multipliers)
+            return len(queue)
+
+    def pop(self, agent_id: int, account: str) -> Fraction | None:
+        with self._lock:
+            queue = self._queues.get((agent_id, account.lower()))
+            return queue.popleft() if queue else None
+
+    def pending(self, agent_id: int, account: str) -> int:
+        return len(self._queues.get((agent_id, account.lower()), ()))
+
+
+class Rounds:
+    def __init__(
+        self,
+        store: MemoryStore,
+        clock: Clock,
+        catalogue: Catalogue,
+        engine: RtpEngine,
+        forced: ForcedOutcomes,
+        wallet_for: Callable[[Agent], Wallet],
+        fault: Callable[[str | None, str], list[dict]],
+        seed: int,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._catalogue = catalogue
+        self._engine = engine
+        self._forced = forced
+        self._wallet_for = wallet_for
+        self._fault = fault
+        self._seed = seed
+
+    # -- the stake rules --------------------------------------------------------
+    def check_stake(self, agent: Agent, stake: Decimal) -> None:
+        """A stake must be positive, have at most 4 decimals and sit within the agent's limits."""
+        if stake <= ZERO or places(stake) > MAX_PLACES:
+            raise SimError(ResultCode.PARAMETERS_INVALID, "the stake must be > 0 with at most 4 decimals")
+        settings = agent.settings
+        if settings.min_bet > 0 and stake < settings.min_bet:
+            raise SimError(ResultCode.PARAMETERS_INVALID, f"the stake is below the minimum bet {settings.min_bet}")
+        if settings.max_bet > 0 and stake > settings.max_bet:
+            raise SimError(ResultCode.PARAMETERS_INVALID, f"the stake is above the maximum bet {settings.max_bet}")
+
+    def _check_playable(self, agent: Agent, session: GameSession, user: User) -> None:
+        if session.kicked or session.ended:
+            session.ended = True  # 5.14: the refused round ends the session
+            raise SimError(ResultCode.PERMISSION_ERROR, "this game session was ended by the operator")
+        catalogue = self._catalogue
+        provider = catalogue.provider(session.provider_id)
+        game = catalogue.game(session.provider_id, session.game_code)
+        if (
+            catalogue.platform_maintenance
+            or provider is None
+            or game is None
+            or catalogue.provider_status(provider) == STATUS_MAINTENANCE
+            or catalogue.game_status(game) == STATUS_MAINTENANCE
+        ):
+            raise SimError(ResultCode.UNDER_MAINTENANCE, "the game is in maintenance")
+        if not user.active:
+            raise SimError(ResultCode.PERMISSION_ERROR, f"player {user.name} is blocked")
+        if agent.settings.disabled:
+            raise SimError(ResultCode.AGENT_NOT_FOUND, f"agent {agent.name} is disabled")
+
+    # -- one round ------------------------------------------------------------------
+    def play(self, session: GameSession, stake: Decimal) -> Round:
+        """Play one round of a session; returns the settled (or refunded) round."""
+        store = self._store
+        agent = store.agents[session.agent_id]
+        user = store.users[session.user_code]
+        self._check_playable(agent, session, user)
+        self.check_stake(agent, stake)
+        game = self._catalogue.game(session.provider_id, session.game_code)
+        now = self._clock.now()
+        round_ = Round(
+            round_id=store.next_round_id(),
+            agent_id=agent.agent_id,
+            user_code=user.user_code,
+            gplay_id=session.gplay_id,
+            provider_id=session.provider_id,
+            game_code=session.game_code,
+            category=game.category,
+            bet=stake,
+            created_at=now,
+        )
+        wallet = self._wallet_for(agent)
+        wallet.bet(agent, user, round_)  # refused stakes raise here and record nothing
+        try:
+            self._settle(agent, user, session, round_, wallet)
+        except Exception as exc:
+            self._refund(agent, user, round_, wallet, exc)
+            raise RoundFailed(
+                ResultCode.INTERNAL_SERVER_ERROR,
+                f"round {round_.round_id} failed before settlement; the stake was refunded",
+            ) from exc
+        finally:
+            self._record(agent, session, round_)
+        return round_
+
+    def _settle(self, agent: Agent, user: User, session: GameSession, round_: Round, wallet: Wallet) -> None:
+        multiplier = self._forced.pop(agent.agent_id, user.name)
+        if multiplier is None:
+            rtp = session.rtp if session.rtp else agent.settings.rtp
+            cap = agent.settings.max_win / round_.bet if agent.settings.max_win > 0 else None
+            outcome = self._engine.draw(
+                (agent.agent_id,),
+                round_.provider_id,
+                round_.game_code,
+                round_.category,
+                rtp,
+                Fraction(cap) if cap is not None else None,
+            )
+            multiplier = outcome.multiplier
+        win = (round_.bet * Decimal(multiplier.numerator) / Decimal(multiplier.denominator)).quantize(
+            FOUR_PLACES, rounding=ROUND_HALF_EVEN
+        )
+        if agent.settings.max_win > 0:
+            win = min(win, agent.settings.max_win)
+        for effect in self._fault(agent.name, "round:settle"):
+            if effect.get("fail"):
+                raise RuntimeError("round settlement failed (injected by a round:settle fault rule)")
+        round_.win = win
+        round_.multiplier = str(multiplier)
+        round_.view = round_view(round_.category, round_.game_code, multiplier, self._view_rng(round_))
+        wallet.win(agent, user, round_)
+        round_.status = "settled"
+        round_.settled_at = self._clock.now()
+
+    def _refund(self, agent: Agent, user: User, round_: Round, wallet: Wallet, cause: Exception) -> None:
+        log.warning("round %s failed (%s); refunding the stake with BetCancel", round_.round_id, cause)
+        round_.win = ZERO
+        wallet.refund(agent, user, round_)
+        round_.status = "refunded"
+        round_.settled_at = self._clock.now()
+
+    def _view_rng(self, round_: Round) -> random.Random:
+        digest = hashlib.sha256(f"{self._seed}:{round_.round_id}".encode()).digest()
+        return random.Random(int.from_bytes(digest[:8], "big"))
+
+    def _record(self, agent: Agent, session: GameSession, round_: Round) -> None:
+        """Round record (30 days), statistics row (90 days) and the session's figures."""
+        store = self._store
+        refunded = round_.status == "refunded"
+        with store.locked(agent.agent_id):
+            store.add_round(round_)
+            store.add_round_stat(
+                agent.agent_id,
+                RoundStat(round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded),
+            )
+            session.last_update = self._clock.now()
+            session.last_round_bet = round_.bet
+            if not refunded:
+                session.spend += round_.bet
+                session.win += round_.win
+            session.round_ids.append(round_.round_id)
+            del session.round_ids[:-RECENT_ROUNDS]
+
+    def recent(self, session: GameSession) -> list[Round]:
+        rounds = self._store.rounds[session.agent_id]
+        return [rounds[r] for r in reversed(session.round_ids) if r in rounds]
