@@ -9,7 +9,7 @@ already running finishes on the world it started with.
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,8 +57,8 @@ class Simulator:
         self.limiter = InflightLimiter(settings.inflight_limit)
         self.callbacks = CallbackClient(self.clock)
         self.report_zone = timezone_named(settings.report_tz)
-        #: Signs round-page links; fixed per seed so links survive a restart with the same seed.
-        self.link_secret = hashlib.sha256(f"scorpio-sim-round-links:{settings.seed}".encode()).digest()
+        #: Signs round-page links (the rounds themselves live only as long as the process).
+        self.link_secret = secrets.token_bytes(32)
         self._reset_lock = threading.Lock()
         self.world = self._build_world(settings.fixtures_dir, settings.seed)
 
