@@ -19,6 +19,7 @@ def create_app(settings: Any = None) -> Flask:
     from .api.dispatch import blueprint as v4
     from .backoffice.admin_api import blueprint as admin_api
     from .config import Settings
+    from .control import play_api  # noqa: F401 - adds /control/outcomes and /control/play
     from .control.api import blueprint as control
     from .http import json_error, json_response
     from .media import blueprint as media

@@ -45,3 +45,8 @@ def json_number(value: Decimal | int) -> int | float:
     if value == value.to_integral_value():
         return int(value)
     return float(value)
+
+
+def plain(value: Decimal) -> str:
+    """An amount for messages: ``10850``, ``0.9`` - no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
-from ..money import ZERO
+from ..money import ZERO, plain
 from ..store import MemoryStore
 from .models import TRANSFER, Agent, PointTransaction, Transaction, TransType, User
 
@@ -72,7 +72,7 @@ class Ledger:
             if source.points < amount:
                 raise SimError(
                     ResultCode.POINT_NOT_ENOUGH,
-                    f"agent {source.name} has {source.points} points, {amount} needed",
+                    f"agent {source.name} has {plain(source.points)} points, {plain(amount)} needed",
                 )
             source.points -= amount
             target.points += amount
@@ -102,7 +102,7 @@ class Ledger:
             if agent.points < amount:
                 raise SimError(
                     ResultCode.POINT_NOT_ENOUGH,
-                    f"agent {agent.name} has {agent.points} points, deposit needs {amount}",
+                    f"agent {agent.name} has {plain(agent.points)} points, deposit needs {plain(amount)}",
                 )
             agent.points -= amount
             return self._move_balance(user, TransType.DEPOSIT, amount)
@@ -114,7 +114,7 @@ class Ledger:
             if user.balance < amount:
                 raise SimError(
                     ResultCode.BALANCE_NOT_ENOUGH,
-                    f"user {user.user_code} has a balance of {user.balance}, withdrawal needs {amount}",
+                    f"user {user.user_code} has a balance of {plain(user.balance)}, withdrawal needs {plain(amount)}",
                 )
             agent.points += amount
             return self._move_balance(user, TransType.WITHDRAW, -amount)
@@ -135,7 +135,7 @@ class Ledger:
             if user.balance < amount:
                 raise SimError(
                     ResultCode.BALANCE_NOT_ENOUGH,
-                    f"user {user.user_code} has a balance of {user.balance}, the stake is {amount}",
+                    f"user {user.user_code} has a balance of {plain(user.balance)}, the stake is {plain(amount)}",
                 )
             self._store.house_net[agent.agent_id] += amount
             return self._move_balance(user, TransType.BET, -amount, ref)

@@ -80,6 +80,10 @@ def _ref(round_: Round) -> PlayRef:
 class RoundFailed(SimError):
     """The round failed after the stake was taken; the stake was refunded (BetCancel)."""
 
+    def __init__(self, round_: Round, detail: str) -> None:
+        super().__init__(ResultCode.INTERNAL_SERVER_ERROR, detail)
+        self.round = round_
+
 
 class ForcedOutcomes:
     """Queues of multipliers per (agent, account) from ``/control/outcomes``."""
@@ -183,8 +187,7 @@ class Rounds:
         except Exception as exc:
             self._refund(agent, user, round_, wallet, exc)
             raise RoundFailed(
-                ResultCode.INTERNAL_SERVER_ERROR,
-                f"round {round_.round_id} failed before settlement; the stake was refunded",
+                round_, f"round {round_.round_id} failed before settlement; the stake was refunded"
             ) from exc
         finally:
             self._record(agent, session, round_)
@@ -247,6 +250,10 @@ class Rounds:
                 session.win += round_.win
             session.round_ids.append(round_.round_id)
             del session.round_ids[:-RECENT_ROUNDS]
+
+    def balance_of(self, agent: Agent, user: User) -> Decimal:
+        """The balance the game shows, from the agent's wallet."""
+        return self._wallet_for(agent).balance(agent, user)
 
     def recent(self, session: GameSession) -> list[Round]:
         rounds = self._store.rounds[session.agent_id]

@@ -1,0 +1,143 @@
+"""``/control/outcomes`` and ``/control/play`` (control-api.md): drive play without a browser.
+
+``/control/play`` plays through the same path as the game page: a launch
+(``game-url`` checks included), an opened session, then ``Rounds.play`` per
+round - so CI sees exactly what a player would cause.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from flask import Response, current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from ..api.fields import Amount, SpecInt, Text
+from ..backoffice.schemas import first_error
+from ..codes import SimError
+from ..domain.models import GameSession
+from ..domain.rounds import RoundFailed
+from ..domain.sessions import LaunchRequest
+from ..http import ApiError, json_body, json_response
+from ..money import ZERO
+from ..runtime import Simulator
+from .api import blueprint
+
+MAX_ROUNDS = 100_000
+
+
+class _Multiplier(Schema):
+    class Meta:
+        unknown = RAISE
+
+    multiplier = Amount(required=True, minimum=ZERO, exclusive=False)
+
+
+class OutcomesRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    agent = fields.String(required=True)
+    account = fields.String(required=True)
+    next = fields.List(fields.Nested(_Multiplier), required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class PlayRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    agent = fields.String(required=True)
+    user_code = SpecInt(required=True, low=1)
+    provider_id = SpecInt(required=True, low=0)
+    game_code = Text(required=True, min_length=1)
+    bet = Amount(required=True)
+    rounds = SpecInt(load_default=1, low=1, high=MAX_ROUNDS)
+
+
+_outcomes = OutcomesRequest()
+_play = PlayRequest()
+
+
+def _sim() -> Simulator:
+    return current_app.extensions["scorpio"]
+
+
+def _load(schema: Schema) -> dict[str, Any]:
+    try:
+        return schema.load(json_body())
+    except ValidationError as exc:
+        raise ApiError(first_error(exc.messages)) from None
+
+
+@blueprint.post("/outcomes")
+def force_outcomes() -> Response:
+    """The account's next rounds settle with these multipliers of the stake (0 = loss)."""
+    values = _load(_outcomes)
+    world = _sim().world
+    agent = world.hierarchy.get(values["agent"])
+    if world.store.user_by_name(agent.agent_id, agent.mode, values["account"]) is None:
+        raise ApiError(f"agent {agent.name} has no player {values['account']!r} in {agent.mode} mode", 404)
+    multipliers = [Fraction(item["multiplier"]) for item in values["next"]]
+    pending = world.forced.push(agent.agent_id, values["account"], multipliers)
+    return json_response({"agent": agent.name, "account": values["account"], "pending": pending})
+
+
+def _session_for(values: dict[str, Any]) -> GameSession:
+    """The user's online session of that game, or a new one launched like ``game-url`` does."""
+    world = _sim().world
+    agent = world.hierarchy.get(values["agent"])
+    user = world.users.lookup(agent, values["user_code"])
+    for session in reversed(world.sessions.online(agent)):
+        if (
+            session.user_code == user.user_code
+            and session.provider_id == values["provider_id"]
+            and session.game_code == values["game_code"]
+            and not session.kicked
+        ):
+            return session
+    launch = world.sessions.launch(
+        agent, LaunchRequest(user.user_code, values["provider_id"], values["game_code"], 1)
+    )
+    return world.sessions.open(launch.token)
+
+
+@blueprint.post("/play")
+def play() -> Response:
+    values = _load(_play)
+    world = _sim().world
+    session = _session_for(values)
+    agent = world.store.agents[session.agent_id]
+    user = world.store.users[session.user_code]
+    wallet_balance = world.rounds.balance_of
+    bet: Decimal = values["bet"]
+    results: list[dict[str, Any]] = []
+    for _ in range(values["rounds"]):
+        try:
+            round_ = world.rounds.play(session, bet)
+        except RoundFailed as failed:
+            round_ = failed.round
+        except SimError as error:
+            results.append(
+                {
+                    "round_id": None,
+                    "bet": bet,
+                    "win": ZERO,
+                    "balance": wallet_balance(agent, user),
+                    "status": "refused",
+                    "error": error.code.name,
+                    "message": error.detail,
+                }
+            )
+            break
+        results.append(
+            {
+                "round_id": round_.round_id,
+                "bet": round_.bet,
+                "win": round_.win,
+                "balance": wallet_balance(agent, user),
+                "status": round_.status,
+            }
+        )
+    return json_response(results)
