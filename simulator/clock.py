@@ -60,6 +60,15 @@ class Clock:
             else:
                 self._offset = target - time.time()
 
+    def state(self) -> tuple[float, float | None]:
+        """The offset and the frozen instant, for :meth:`restore`."""
+        with self._lock:
+            return self._offset, self._frozen_at
+
+    def restore(self, state: tuple[float, float | None]) -> None:
+        with self._lock:
+            self._offset, self._frozen_at = state
+
     def reset(self) -> None:
         with self._lock:
             self._offset = 0.0

@@ -12,8 +12,9 @@ from decimal import Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 MAX_PLACES = 4
-#: The largest amount accepted anywhere: 4-decimal fixed point within int64.
-MAX_AMOUNT = Decimal("999999999999999.9999")
+#: The largest amount accepted anywhere: 15 significant digits, so that every
+#: accepted amount survives the trip through a JSON (binary double) number exactly.
+MAX_AMOUNT = Decimal("99999999999.9999")
 
 
 def places(value: Decimal) -> int:

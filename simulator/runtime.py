@@ -105,8 +105,15 @@ class Simulator:
         with self._reset_lock:
             fixtures_dir = Path(fixtures) if fixtures else self.settings.fixtures_dir
             seed = self.settings.seed if seed is None else seed
+            # Fixture rows are stamped with the reset clock; a bad fixture set must
+            # leave the running state (clock included) untouched.
+            before = self.clock.state()
             self.clock.reset()
-            world = self._build_world(fixtures_dir, seed)
+            try:
+                world = self._build_world(fixtures_dir, seed)
+            except Exception:
+                self.clock.restore(before)
+                raise
             self.faults = FaultBook(seed)
             self.journal.clear()
             self.world = world

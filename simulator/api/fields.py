@@ -74,11 +74,12 @@ class Amount(fields.Field):
         if places(amount) > MAX_PLACES:
             raise ValidationError(f"[{name}] must have at most {MAX_PLACES} decimal places")
         if self.exclusive and amount <= self.minimum:
-            raise ValidationError(f"[{name}] must be greater than {json_number(self.minimum)}")
+            raise ValidationError(f"[{name}] must be greater than {self.minimum:f}")
         if not self.exclusive and amount < self.minimum:
-            raise ValidationError(f"[{name}] must be at least {json_number(self.minimum)}")
+            raise ValidationError(f"[{name}] must be at least {self.minimum:f}")
         if amount > self.maximum:
-            raise ValidationError(f"[{name}] must be at most {json_number(self.maximum)}")
+            # ``:f`` keeps the bound exact; through a float, MAX_AMOUNT printed as 1000000000000000.0.
+            raise ValidationError(f"[{name}] must be at most {self.maximum:f}")
         return amount
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:

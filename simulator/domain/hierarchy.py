@@ -72,7 +72,7 @@ class Hierarchy:
         api_token: str | None,
         settings: dict[str, Any] | None,
     ) -> Agent:
-        if not NAME_PATTERN.match(name or ""):
+        if not NAME_PATTERN.fullmatch(name or ""):
             raise SimError.validation("name", "[name] must be 2-50 characters of A-Z, a-z, 0-9 and _")
         if kind not in AGENT_KINDS:
             raise SimError.validation("kind", f"[kind] must be one of {', '.join(AGENT_KINDS)}")

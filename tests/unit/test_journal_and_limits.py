@@ -1,0 +1,153 @@
+"""The request journal (``/control/journal``) and the per-agent in-flight limiter (spec 3.1 step 5)."""
+
+from __future__ import annotations
+
+from simulator.control.journal import Journal, JournalEntry
+from simulator.limits import InflightLimiter
+
+
+def _entry(n: int, agent: str | None = "demo", path: str = "/v4/agent/info", code: int = 0) -> JournalEntry:
+    return JournalEntry(
+        time=f"2026-01-13T12:00:{n:02d}+00:00",
+        agent=agent,
+        path=path,
+        client_ip="127.0.0.1",
+        body="{}",
+        code=code,
+        duration_ms=1.5,
+        detail="",
+    )
+
+
+def _times(rows) -> list[str]:
+    return [row["time"][-8:-6] for row in rows]
+
+
+def test_the_journal_answers_newest_first():
+    journal = Journal(10)
+    for n in range(3):
+        journal.record(_entry(n))
+    assert _times(journal.query()) == ["02", "01", "00"]
+
+
+def test_the_journal_keeps_only_the_newest_entries_up_to_its_size():
+    journal = Journal(3)
+    for n in range(5):
+        journal.record(_entry(n))
+    assert _times(journal.query()) == ["04", "03", "02"]
+
+
+def test_a_journal_row_has_every_field():
+    journal = Journal(2)
+    journal.record(_entry(7))
+    assert journal.query() == [
+        {
+            "time": "2026-01-13T12:00:07+00:00",
+            "agent": "demo",
+            "path": "/v4/agent/info",
+            "client_ip": "127.0.0.1",
+            "body": "{}",
+            "code": 0,
+            "duration_ms": 1.5,
+            "detail": "",
+        }
+    ]
+
+
+def test_the_journal_filters_by_agent_case_insensitively():
+    journal = Journal(10)
+    journal.record(_entry(0, agent="demo"))
+    journal.record(_entry(1, agent="demo_seamless"))
+    journal.record(_entry(2, agent=None))
+    assert _times(journal.query(agent="DEMO")) == ["00"]
+
+
+def test_the_journal_filters_by_exact_path():
+    journal = Journal(10)
+    journal.record(_entry(0, path="/v4/user/info"))
+    journal.record(_entry(1, path="/v4/user/create"))
+    assert _times(journal.query(path="/v4/user/info")) == ["00"]
+
+
+def test_a_path_filter_ending_in_a_star_is_a_prefix():
+    journal = Journal(10)
+    journal.record(_entry(0, path="/v4/user/info"))
+    journal.record(_entry(1, path="/v4/agent/info"))
+    journal.record(_entry(2, path="/v4/user/create"))
+    assert _times(journal.query(path="/v4/user/*")) == ["02", "00"]
+
+
+def test_the_journal_filters_by_code():
+    journal = Journal(10)
+    journal.record(_entry(0, code=0))
+    journal.record(_entry(1, code=1018))
+    journal.record(_entry(2, code=1018))
+    assert _times(journal.query(code=1018)) == ["02", "01"]
+
+
+def test_the_journal_limit_keeps_the_newest_matches():
+    journal = Journal(10)
+    for n in range(5):
+        journal.record(_entry(n))
+    assert _times(journal.query(limit=2)) == ["04", "03"]
+
+
+def test_filters_combine():
+    journal = Journal(10)
+    journal.record(_entry(0, agent="demo", code=1018))
+    journal.record(_entry(1, agent="other", code=1018))
+    journal.record(_entry(2, agent="demo", code=0))
+    assert _times(journal.query(agent="demo", code=1018)) == ["00"]
+
+
+def test_clear_empties_the_journal():
+    journal = Journal(10)
+    journal.record(_entry(0))
+    journal.clear()
+    assert journal.query() == []
+
+
+def test_the_limiter_grants_slots_up_to_the_limit():
+    limiter = InflightLimiter(3)
+    assert [limiter.acquire("agent:1") for _ in range(4)] == [True, True, True, False]
+    assert limiter.in_flight("agent:1") == 3
+
+
+def test_a_released_slot_can_be_taken_again():
+    limiter = InflightLimiter(2)
+    limiter.acquire("agent:1")
+    limiter.acquire("agent:1")
+    limiter.release("agent:1")
+    assert (limiter.in_flight("agent:1"), limiter.acquire("agent:1")) == (1, True)
+
+
+def test_the_limit_is_counted_per_key():
+    limiter = InflightLimiter(1)
+    assert (limiter.acquire("agent:1"), limiter.acquire("agent:2"), limiter.acquire("agent:1")) == (
+        True,
+        True,
+        False,
+    )
+
+
+def test_releasing_every_slot_brings_the_count_to_zero():
+    limiter = InflightLimiter(5)
+    for _ in range(5):
+        limiter.acquire("k")
+    for _ in range(5):
+        limiter.release("k")
+    assert limiter.in_flight("k") == 0
+
+
+def test_an_extra_release_never_makes_the_count_negative():
+    limiter = InflightLimiter(1)
+    limiter.release("k")
+    assert (limiter.in_flight("k"), limiter.acquire("k"), limiter.acquire("k")) == (0, True, False)
+
+
+def test_a_refused_acquire_takes_no_slot():
+    limiter = InflightLimiter(1)
+    limiter.acquire("k")
+    limiter.acquire("k")
+    limiter.release("k")
+    assert limiter.in_flight("k") == 0
