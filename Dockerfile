@@ -13,7 +13,7 @@ WORKDIR /app
 COPY pyproject.toml README.md gunicorn.conf.py ./
 COPY simulator ./simulator
 COPY fixtures ./fixtures
-RUN pip install . \
+RUN pip install ".[gevent]" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin sim
 
 USER sim
