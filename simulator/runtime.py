@@ -23,7 +23,7 @@ from .domain.catalogue import Catalogue
 from .domain.hierarchy import Hierarchy
 from .domain.ledger import Ledger
 from .domain.models import Agent
-from .domain.rounds import ForcedOutcomes, Rounds, TransferWallet, Wallet
+from .domain.rounds import ForcedOutcomes, Rounds, SeamlessWithoutRounds, TransferWallet, Wallet
 from .domain.rtp import RtpEngine
 from .domain.sessions import Sessions
 from .domain.users import Users
@@ -93,12 +93,12 @@ class Simulator:
         return format_time(moment, self.report_zone)
 
     def _wallet_for(self, agent: Agent, transfer: Wallet) -> Wallet:
-        """The wallet of an agent's current mode; seamless play arrives with the callback issue."""
-        if agent.mode != "transfer":
-            from .codes import ResultCode, SimError
+        """The wallet of the agent's current mode (spec 1.4)."""
+        if agent.mode == "transfer":
+            return transfer
+        return self._seamless_wallet
 
-            raise SimError(ResultCode.CALLBACK_ERROR, "seamless-mode rounds are not available yet")
-        return transfer
+    _seamless_wallet: Wallet = SeamlessWithoutRounds()
 
     def reset(self, fixtures: str | None = None, seed: int | None = None) -> World:
         """Back to a fixture state; clears faults, journal and the clock offset (control-api.md)."""
