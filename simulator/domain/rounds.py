@@ -73,6 +73,28 @@ class TransferWallet:
         round_.trans_ids.append(tx.trans_id)
 
 
+class SeamlessWithoutRounds:
+    """Seamless mode until the bet/win/cancel callbacks exist.
+
+    The balance is the integrator's last reported one (spec 5.5); a stake is
+    refused before anything is recorded, with a message saying why.
+    """
+
+    def balance(self, agent: Agent, user: User) -> Decimal:
+        return user.last_balance
+
+    def bet(self, agent: Agent, user: User, round_: Round) -> None:
+        raise SimError(
+            ResultCode.CALLBACK_ERROR,
+            "rounds in seamless mode need the bet/win callbacks, which this version does not send yet",
+        )
+
+    def win(self, agent: Agent, user: User, round_: Round) -> None:  # pragma: no cover - bet refuses first
+        raise AssertionError("no seamless round can reach settlement")
+
+    refund = win
+
+
 def _ref(round_: Round) -> PlayRef:
     return PlayRef(round_.round_id, round_.provider_id, round_.game_code)
 
