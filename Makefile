@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-all lint clean
+.PHONY: install browser run test test-all lint clean
 
 install: $(STAMP)
 
@@ -21,11 +21,18 @@ $(STAMP): pyproject.toml
 run: install
 	exec $(BIN)/gunicorn --config gunicorn.conf.py
 
-test: install
+# Debian's Chromium for the browser tests (tests/e2e): Playwright drives it, never `playwright install`.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 # Everything, slow soaks and load tests included.
-test-all: install
+test-all: install browser
 	$(BIN)/python -m pytest -m ''
 
 lint: install

@@ -23,6 +23,7 @@ def create_app(settings: Any = None) -> Flask:
     from .control.api import blueprint as control
     from .http import json_error, json_response
     from .media import blueprint as media
+    from .play import register as register_play
     from .runtime import Simulator
 
     settings = settings or Settings.from_env()
@@ -36,6 +37,7 @@ def create_app(settings: Any = None) -> Flask:
     app.register_blueprint(v4)
     app.register_blueprint(admin_api)
     app.register_blueprint(media)
+    register_play(app)
     if settings.control:
         app.register_blueprint(control)
 

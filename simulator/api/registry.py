@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import endpoints, play_endpoints
+from . import endpoints, history_endpoints, play_endpoints
 from .endpoints import Endpoint
 
 ENDPOINTS: dict[str, Endpoint] = {**endpoints.ENDPOINTS, **play_endpoints.ENDPOINTS}
+ENDPOINTS.update(history_endpoints.ENDPOINTS)

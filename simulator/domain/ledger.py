@@ -183,7 +183,8 @@ class Ledger:
             transfer_users = [u for u in store.users.values() if u.mode == TRANSFER]
             balances = sum((u.balance for u in transfer_users), ZERO)
             house = sum(store.house_net.values(), ZERO)
-            movements: dict[int, Decimal] = {}
+            # Rows purged by retention (spec 10) still count towards the balance they built.
+            movements: dict[int, Decimal] = dict(store.purged_movement)
             for rows in store.transactions.values():
                 for tx in rows:
                     movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (

@@ -58,6 +58,10 @@ class MemoryStore:
         self.round_stats: dict[int, deque[RoundStat]] = {}
         #: Per agent, the platform's net result of play: stakes taken minus wins and refunds.
         self.house_net: dict[int, Decimal] = {}
+        #: Per user, the sum of (balance - prebalance) over history rows purged by retention (spec 10).
+        self.purged_movement: dict[int, Decimal] = {}
+        #: Per agent, when each history poll was last admitted: key -> clock timestamp (OP-7).
+        self.poll_marks: dict[int, dict[object, float]] = {}
 
     # -- locking ---------------------------------------------------------
     def _lock_of(self, agent_id: int) -> threading.RLock:
