@@ -9,6 +9,7 @@ already running finishes on the world it started with.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class Simulator:
         #: Signs round-page links (the rounds themselves live only as long as the process).
         self.link_secret = secrets.token_bytes(32)
         self._reset_lock = threading.Lock()
+        self._stopping = threading.Event()
         self.world = self._build_world(settings.fixtures_dir, settings.seed)
 
     def _build_world(self, fixtures_dir: Path, seed: int) -> World:
@@ -99,6 +101,30 @@ class Simulator:
         return self._seamless_wallet
 
     _seamless_wallet: Wallet = SeamlessWithoutRounds()
+
+    def start_housekeeping(self, interval: float = 30.0) -> threading.Thread:
+        """Purge aged-out history in the background, so retention runs continuously (spec 10).
+
+        History reads purge their own agent first anyway; this keeps memory flat
+        for agents that never read their history.  Used by the server, not by
+        in-process tests, which drive retention with the controlled clock.
+        """
+        from .domain.history import History
+
+        def run() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    world = self.world
+                    History(world.store, self.clock).purge()
+                except Exception:  # keep the housekeeper alive whatever one pass meets
+                    logging.getLogger("simulator").exception("history purge failed")
+
+        thread = threading.Thread(target=run, name="scorpio-housekeeping", daemon=True)
+        thread.start()
+        return thread
+
+    def stop_housekeeping(self) -> None:
+        self._stopping.set()
 
     def reset(self, fixtures: str | None = None, seed: int | None = None) -> World:
         """Back to a fixture state; clears faults, journal and the clock offset (control-api.md)."""

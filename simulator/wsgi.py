@@ -18,4 +18,5 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
 application = create_app(settings)
+application.extensions["scorpio"].start_housekeeping()
 print_banner(application)

@@ -458,3 +458,24 @@ def test_the_throttle_off_admits_every_poll(sim):
     desk = Desk(sim, throttle=False)
     for _ in range(3):
         desk.history.admit_poll(desk.agent.agent_id, WINDOW_POLL)
+
+
+def test_housekeeping_purges_aged_rows_in_the_background():
+    import time
+
+    from simulator.runtime import Simulator
+    from tests.conftest import make_settings
+
+    sim = Simulator(make_settings())
+    agent = sim.world.hierarchy.get("demo")
+    assert len(sim.world.store.transactions_of(agent.agent_id)) > 0
+    sim.clock.advance(48 * 3600 + 1)
+    sim.start_housekeeping(interval=0.01)
+    try:
+        deadline = time.monotonic() + 5
+        while sim.world.store.transactions_of(agent.agent_id) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        sim.stop_housekeeping()
+    assert len(sim.world.store.transactions_of(agent.agent_id)) == 0
+    assert sim.world.ledger.audit().conserved
