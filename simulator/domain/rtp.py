@@ -7,12 +7,13 @@ fraction equal to the effective RTP - not a float close to it.
 Outcomes are dealt from *decks*: a deck is ``DECK_SIZE`` outcomes whose
 counts follow the table (rare outcomes by randomised rounding, so their long-run
 frequency is exact) and whose total multiplier is the RTP times the deck size,
-balanced with the smallest wins and a carry into the next deck.  The deck is
-shuffled with the seeded RNG.  Each spin is still random, but the realised RTP
-of a stream stays within a hair of the target from the first few thousand spins
-on, for any seed - which is what integrators expect to see when they check an
-agent's RTP setting.  (Real slots deal i.i.d. spins; with a typical standard
-deviation of 10x the stake that needs millions of spins to converge.)
+balanced by adding or taking back wins in the table's proportions, with a carry
+(less than the smallest win) into the next deck.  The deck is shuffled with the
+seeded RNG.  Each spin is still random, but after every whole deck the realised
+RTP of a stream is the target up to the carry, for any seed - which is what
+integrators expect to see when they check an agent's RTP setting.  (Real slots
+deal i.i.d. spins; with a typical standard deviation of 10x the stake that needs
+millions of spins to converge.)
 """
 
 from __future__ import annotations
@@ -98,25 +99,31 @@ def build_table(shape: list[Outcome], rtp: Fraction, steepness: Fraction) -> Pay
 
     With integer weights ``c_i`` and ``S = sum(c_i * m_i)``, counts ``t * c_i``
     over ``D = t * S / rtp`` give ``E = rtp``; ``t`` is chosen to make ``D`` an
-    integer.  If the shape cannot reach ``rtp`` (its wins are too small, e.g.
-    under a tight max-win cap) every round wins and the return is the best the
-    shape allows.
+    integer.  That needs the shape's weighted mean win ``S / sum(c_i)`` to reach
+    ``rtp``; when it does not (a max-win cap left mostly small wins) the smallest
+    wins are dropped until it does.  Only if even the largest win under the cap
+    is below ``rtp`` does every round win it - the best the shape allows.
     """
+    if rtp <= 0:
+        return PayTable(tuple(shape), tuple(0 for _ in shape), 1)
     weights = [_weight(o.multiplier, steepness) for o in shape]
     common = 1
     for w in weights:
         common = common * w.denominator // _gcd(common, w.denominator)
     ints = [int(w * common) for w in weights]
-    total = sum(c * o.multiplier for c, o in zip(ints, shape, strict=True))
-    if rtp <= 0:
-        return PayTable(tuple(shape), tuple(0 for _ in shape), 1)
-    scale = Fraction(total) / rtp  # the denominator per unit of t
-    t = scale.denominator
-    denominator = scale.numerator
-    counts = tuple(t * c for c in ints)
-    if sum(counts) > denominator:  # unreachable RTP: every round wins
-        return PayTable(tuple(shape), tuple(ints), sum(ints))
-    return PayTable(tuple(shape), counts, denominator)
+    kept = list(range(len(shape)))
+    while True:
+        outcomes = tuple(shape[i] for i in kept)
+        total = sum(ints[i] * shape[i].multiplier for i in kept)
+        scale = Fraction(total) / rtp  # the denominator per unit of t
+        counts = tuple(scale.denominator * ints[i] for i in kept)
+        if sum(counts) <= scale.numerator:
+            return PayTable(outcomes, counts, scale.numerator)
+        smallest = min(shape[i].multiplier for i in kept)
+        larger = [i for i in kept if shape[i].multiplier > smallest]
+        if not larger:  # unreachable RTP: every round wins the largest win
+            return PayTable(outcomes, tuple(ints[i] for i in kept), sum(ints[i] for i in kept))
+        kept = larger
 
 
 def _gcd(a: int, b: int) -> int:
@@ -173,24 +180,44 @@ class Deck:
             counts.append(whole)
         target = table.expected_return() * size + self.carry
         balance = target - sum(n * o.multiplier for n, o in zip(counts, table.outcomes, strict=True))
-        ascending = sorted(range(len(counts)), key=lambda i: table.outcomes[i].multiplier)
-        for i in ascending:  # too much paid: take back the smallest wins first
-            while balance < 0 and counts[i] > 0:
-                counts[i] -= 1
-                balance += table.outcomes[i].multiplier
-        if ascending:
-            smallest = ascending[0]
-            step = table.outcomes[smallest].multiplier
-            while step > 0 and balance >= step and sum(counts) < size:
-                counts[smallest] += 1
-                balance -= step
-        self.carry = balance
+        self.carry = self._balance(counts, balance)
         losses = max(0, size - sum(counts))
         cards = array("H", [len(counts)]) * losses
         for i, n in enumerate(counts):
             cards.extend(array("H", [i]) * n)
         self.rng.shuffle(cards)
         self._cards, self._next = cards, 0
+
+    def _balance(self, counts: list[int], balance: Fraction) -> Fraction:
+        """Add or take back wins until the deck pays its target; returns the carry (< smallest win).
+
+        Wins are added and taken back in the table's own proportions, each no
+        larger than what is left to balance, so the adjustment keeps the deck
+        shaped like the table: the hit rate and every outcome's long-run
+        frequency stay the table's.  (Adjusting with the smallest wins alone
+        turned a jackpot more or less into thousands of extra or missing small
+        wins, and biased the hit rate.)
+        """
+        table, rng = self.table, self.rng
+        multipliers = [o.multiplier for o in table.outcomes]
+        paying = [i for i, w in enumerate(table.counts) if w > 0 and multipliers[i] > 0]
+        while balance < 0:  # too much paid: take wins back
+            held = [i for i in paying if counts[i] > 0]
+            fitting = [i for i in held if multipliers[i] <= -balance]
+            if fitting:
+                i = rng.choices(fitting, weights=[table.counts[i] for i in fitting])[0]
+            else:  # less than any held win: take back the smallest, then pay the difference
+                i = min(held, key=multipliers.__getitem__)
+            counts[i] -= 1
+            balance += multipliers[i]
+        while sum(counts) < self.size:  # too little paid: add wins that fit
+            fitting = [i for i in paying if multipliers[i] <= balance]
+            if not fitting:
+                break
+            i = rng.choices(fitting, weights=[table.counts[i] for i in fitting])[0]
+            counts[i] += 1
+            balance -= multipliers[i]
+        return balance
 
     def draw(self) -> Outcome:
         if self._next >= len(self._cards):

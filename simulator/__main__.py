@@ -1,0 +1,231 @@
+"""``python -m simulator`` (installed as ``scorpio-sim``): the simulator's command line.
+
+Each subcommand is a function ``_<name>(args) -> int`` registered in
+:func:`build_parser`; new ones (seed, conformance, traffic, snapshot) plug in
+the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .money import MAX_PLACES, places
+
+DEFAULT_SEED = 20260101
+
+TOP_EXAMPLES = """\
+examples:
+  python -m simulator serve                     # the simulator on 127.0.0.1:8080
+  python -m simulator rtp-report --rtp 95       # does RTP 95 converge to 95%?
+  python -m simulator rtp-report --help         # every option of a subcommand
+"""
+
+SERVE_EXAMPLES = """\
+Runs gunicorn with the project's configuration (gunicorn.conf.py); every
+SCORPIO_SIM_* variable applies as with `make run`.
+
+examples:
+  python -m simulator serve
+  python -m simulator serve --bind 0.0.0.0:8080
+  SCORPIO_SIM_SEED=7 python -m simulator serve
+"""
+
+RTP_REPORT_EXAMPLES = """\
+Plays rounds through the simulator's RTP engine exactly as the game does (same
+stream per agent, game, RTP and max-win cap; same rounding of wins), prints the
+target, the pay table's exact expected return, the realised RTP with a 95%
+confidence interval, the hit rate, and writes a convergence chart (SVG).
+With the simulator's seed and agent id, the spins are the ones that agent's
+first rounds of the game get after a reset.
+
+examples:
+  python -m simulator rtp-report --rtp 95 --spins 1000000
+  python -m simulator rtp-report --rtp 87.5 --category Live --seed 7 --chart live.svg
+  python -m simulator rtp-report --rtp 95 --stake 100 --max-win 1000 --quiet
+  python -m simulator rtp-report --rtp 90 --provider-id 1 --game-code vs20fruitsw --no-chart
+"""
+
+
+def _rtp(text: str) -> Decimal:
+    value = _decimal(text)
+    if not Decimal(0) < value <= Decimal(100):
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 100, got {text}")
+    return value
+
+
+def _spins(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _amount(text: str) -> Decimal:
+    """An amount as a stake or max win accepts it: at least 0, at most 4 decimals."""
+    value = _decimal(text)
+    if value < 0 or places(value) > MAX_PLACES:
+        raise argparse.ArgumentTypeError(f"must be >= 0 with at most {MAX_PLACES} decimals, got {text}")
+    return value
+
+
+def _stake(text: str) -> Decimal:
+    value = _amount(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("the stake must be above 0")
+    return value
+
+
+def _default_seed() -> int:
+    raw = os.environ.get("SCORPIO_SIM_SEED", "")
+    return int(raw) if raw.strip().lstrip("-").isdigit() else DEFAULT_SEED
+
+
+def gunicorn_config() -> Path:
+    """The gunicorn configuration: the repository's, or the copy inside an installed wheel."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent / "gunicorn.conf.py", package / "_gunicorn.conf.py"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("gunicorn.conf.py is neither in the repository nor in the package")
+
+
+def gunicorn_command(config: Path) -> list[str]:
+    """The venv's gunicorn (next to this interpreter), else ``python -m gunicorn``."""
+    beside = Path(sys.executable).parent / "gunicorn"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside), "--config", str(config)]
+    return [sys.executable, "-m", "gunicorn", "--config", str(config)]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.bind:
+        os.environ["SCORPIO_SIM_BIND"] = args.bind  # the config and the app's URLs both read it
+    try:
+        command = gunicorn_command(gunicorn_config())
+    except FileNotFoundError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(command[0], command)
+    return 0  # pragma: no cover - execvp does not return
+
+
+def _rtp_report(args: argparse.Namespace) -> int:
+    from .config import default_fixtures_dir
+    from .rtpreport import Progress, ReportConfig, catalogue_category, format_report, simulate, write_chart
+
+    category = args.category
+    if category is None:
+        fixtures = Path(os.environ.get("SCORPIO_SIM_FIXTURES") or default_fixtures_dir())
+        category = catalogue_category(fixtures, args.provider_id, args.game_code) or "Slots"
+    config = ReportConfig(
+        rtp=args.rtp,
+        spins=args.spins,
+        seed=args.seed,
+        category=category,
+        provider_id=args.provider_id,
+        game_code=args.game_code,
+        agent_id=args.agent_id,
+        stake=args.stake,
+        max_win=args.max_win,
+    )
+    progress = None
+    if not args.quiet and sys.stderr.isatty():
+        progress = Progress(sys.stderr, config.spins, config.stake)
+    try:
+        result = simulate(config, progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    chart = None if args.no_chart else args.chart
+    if chart:
+        try:
+            write_chart(result, Path(chart))
+        except OSError as exc:
+            print(f"rtp-report: cannot write the chart {chart}: {exc}", file=sys.stderr)
+            return 1
+    sys.stdout.write(format_report(result, chart))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="scorpio-sim: an offline simulator of the Scorpio Play v4 aggregator API.",
+        epilog=TOP_EXAMPLES,
+        formatter_class=raw,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="serve the simulator with gunicorn", epilog=SERVE_EXAMPLES, formatter_class=raw
+    )
+    serve.add_argument("--bind", help="address to listen on (sets SCORPIO_SIM_BIND; default 127.0.0.1:8080)")
+    serve.set_defaults(handler=_serve)
+
+    report = commands.add_parser(
+        "rtp-report",
+        help="simulate spins and show how the realised RTP converges",
+        description="Simulate spins through the RTP engine and report the realised RTP (spec 1.6).",
+        epilog=RTP_REPORT_EXAMPLES,
+        formatter_class=raw,
+    )
+    report.add_argument(
+        "--rtp", type=_rtp, default=Decimal(95), help="the effective RTP in %%, 0 < RTP <= 100 (default 95)"
+    )
+    report.add_argument("--spins", type=_spins, default=1_000_000, help="rounds to play (default 1000000)")
+    report.add_argument(
+        "--seed",
+        type=int,
+        default=_default_seed(),
+        help="the simulator's seed (default $SCORPIO_SIM_SEED or %(default)s)",
+    )
+    report.add_argument(
+        "--category",
+        choices=("Slots", "Live", "Mini"),
+        help="pay-table shape (default: the game's catalogue category)",
+    )
+    report.add_argument("--provider-id", type=int, default=1, help="provider of the game (default 1)")
+    report.add_argument("--game-code", default="vs20fruitsw", help="game code (default vs20fruitsw)")
+    report.add_argument(
+        "--agent-id", type=int, default=3, help="agent whose stream is dealt (default 3, 'demo')"
+    )
+    report.add_argument("--stake", type=_stake, default=Decimal(100), help="stake per round (default 100)")
+    report.add_argument(
+        "--max-win", type=_amount, default=Decimal(0), help="the agent's max win; 0 = none (default)"
+    )
+    report.add_argument(
+        "--chart", default="rtp-convergence.svg", help="SVG chart to write (default %(default)s)"
+    )
+    report.add_argument("--no-chart", action="store_true", help="do not write a chart")
+    report.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    report.set_defaults(handler=_rtp_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
