@@ -72,6 +72,15 @@ class Settings:
     max_body: int = 64 * 1024
     max_json_depth: int = 32
     journal_size: int = 2000
+    #: Callback attempts kept per agent in the callback log.
+    callback_log_size: int = 2000
+    #: OP-3: seamless bets take agent points, wins give them back (``off``: play never touches points).
+    seamless_points: bool = True
+    #: OP-2: ``default`` (win/cancel 1 + 3 attempts, balance 1 + 2) or ``extended`` (1 + 50, 1 + 3).
+    retry_profile: str = "default"
+    #: Seconds between retries of ``win`` and ``cancel``: random in [min, max] (spec 6.9: 2-4 s).
+    retry_delay_min: float = 2.0
+    retry_delay_max: float = 4.0
     default_rtp: int = 95
     #: Reporting timezone of dates in and out of the API: ``UTC`` or e.g. ``Asia/Seoul`` (OP-5).
     report_tz: str = "UTC"
@@ -118,10 +127,14 @@ class Settings:
                 values[f.name] = _parse_bool(f.name, raw)
             elif f.type in ("int", int):
                 values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
             else:
                 values[f.name] = raw
         values.update(overrides)
         settings = cls(**values)
+        if settings.retry_profile not in ("default", "extended"):
+            raise ValueError("SCORPIO_SIM_RETRY_PROFILE must be 'default' or 'extended'")
         if settings.inflight_scope not in ("agent", "ip"):
             raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
         from .reporting import timezone_named

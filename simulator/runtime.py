@@ -23,14 +23,18 @@ from .control.journal import Journal
 from .domain.catalogue import Catalogue
 from .domain.hierarchy import Hierarchy
 from .domain.ledger import Ledger
-from .domain.models import Agent
-from .domain.rounds import ForcedOutcomes, Rounds, SeamlessWithoutRounds, TransferWallet, Wallet
+from .domain.models import TRANSFER
+from .domain.rounds import ForcedOutcomes, Rounds, TransferWallet
 from .domain.rtp import RtpEngine
 from .domain.sessions import Sessions
 from .domain.users import Users
 from .fixtures import load_catalogue, load_players, load_tree, plan_players
 from .limits import InflightLimiter
 from .seamless.client import CallbackClient
+from .seamless.log import CallbackLog
+from .seamless.protocol import StampAllocator
+from .seamless.retry import RetryQueue
+from .seamless.wallet import SeamlessWallet
 from .reporting import format_time, timezone_named
 from .store import MemoryStore
 
@@ -56,7 +60,14 @@ class Simulator:
         self.journal = Journal(settings.journal_size)
         self.faults = FaultBook(settings.seed)
         self.limiter = InflightLimiter(settings.inflight_limit)
-        self.callbacks = CallbackClient(self.clock)
+        self.callback_log = CallbackLog(settings.callback_log_size)
+        self.callbacks = CallbackClient(
+            self.clock, self.callback_log, lambda agent, target: self.faults.fire(agent, target)
+        )
+        self.retries = RetryQueue(
+            self.callbacks, settings.seed, (settings.retry_delay_min, settings.retry_delay_max)
+        )
+        self.stamps = StampAllocator()
         self.report_zone = timezone_named(settings.report_tz)
         #: Signs round-page links (the rounds themselves live only as long as the process).
         self.link_secret = secrets.token_bytes(32)
@@ -76,13 +87,24 @@ class Simulator:
         sessions = Sessions(store, self.clock, catalogue, users, self.callbacks.authenticate)
         forced = ForcedOutcomes()
         transfer = TransferWallet(ledger)
+        seamless = SeamlessWallet(
+            store,
+            self.clock,
+            catalogue,
+            ledger,
+            self.callbacks,
+            self.retries,
+            self.stamps,
+            self.settings.seamless_points,
+            self.settings.retry_profile,
+        )
         rounds = Rounds(
             store,
             self.clock,
             catalogue,
             RtpEngine(seed),
             forced,
-            lambda agent: self._wallet_for(agent, transfer),
+            lambda agent: transfer if agent.mode == TRANSFER else seamless,
             lambda agent, target: self.faults.fire(agent, target),
             seed,
         )
@@ -93,14 +115,6 @@ class Simulator:
     def format_time(self, moment: datetime) -> str:
         """``"yyyy-MM-dd HH:mm:ss"`` in the reporting timezone (spec 2.3)."""
         return format_time(moment, self.report_zone)
-
-    def _wallet_for(self, agent: Agent, transfer: Wallet) -> Wallet:
-        """The wallet of the agent's current mode (spec 1.4)."""
-        if agent.mode == "transfer":
-            return transfer
-        return self._seamless_wallet
-
-    _seamless_wallet: Wallet = SeamlessWithoutRounds()
 
     def start_housekeeping(self, interval: float = 30.0) -> threading.Thread:
         """Purge aged-out history in the background, so retention runs continuously (spec 10).
@@ -142,5 +156,7 @@ class Simulator:
                 raise
             self.faults = FaultBook(seed)
             self.journal.clear()
+            self.callback_log.clear()
+            self.retries.clear()
             self.world = world
             return world

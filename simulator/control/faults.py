@@ -87,7 +87,14 @@ def _check_effect(target: str, effect: Any) -> dict[str, Any]:
     if target.startswith("callback:"):
         if name not in CALLBACK_EFFECTS:
             raise FaultError(f"effect {name!r} is not a callback effect ({', '.join(sorted(CALLBACK_EFFECTS))})")
-        raise FaultError("callback faults need seamless-mode callbacks, which this build does not send yet")
+        if name == "delay_ms":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
+                raise FaultError(f"'delay_ms' must be an integer from 0 to {MAX_LATENCY_MS}")
+        elif value is not True:
+            raise FaultError(f"'{name}' must be true")
+        if name == "cancel_after_ok" and target != "callback:bet":
+            raise FaultError("'cancel_after_ok' applies to 'callback:bet' only")
+        return {name: value}
     if name not in API_EFFECTS:
         raise FaultError(f"effect {name!r} is not an api effect ({', '.join(sorted(API_EFFECTS))})")
     if name == "latency_ms":

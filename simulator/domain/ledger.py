@@ -152,6 +152,62 @@ class Ledger:
             self._store.house_net[agent.agent_id] -= amount
             return self._move_balance(user, TransType.BET_CANCEL, amount, ref)
 
+    # -- seamless mode (spec 6.11, OP-3) ---------------------------------------------
+    def take_points(self, agent: Agent, amount: Decimal, why: str) -> None:
+        """OP-3: an accepted seamless bet (or a clawed-back win) moves points to the house.
+
+        Taken *before* the bet callback (a reservation, given back if the bet is
+        refused), so a bet the points cannot cover is refused before any callback.
+        """
+        with self._store.locked(agent.agent_id):
+            if agent.points < amount:
+                raise SimError(
+                    ResultCode.POINT_NOT_ENOUGH,
+                    f"agent {agent.name} has {plain(agent.points)} points, {why} needs {plain(amount)}",
+                )
+            agent.points -= amount
+            self._store.house_net[agent.agent_id] += amount
+
+    def give_points(self, agent: Agent, amount: Decimal) -> None:
+        """OP-3: an accepted seamless win, or a cancelled bet, gives points back."""
+        with self._store.locked(agent.agent_id):
+            agent.points += amount
+            self._store.house_net[agent.agent_id] -= amount
+
+    def record_seamless(
+        self,
+        agent: Agent,
+        user: User,
+        trans_type: TransType,
+        amount: Decimal,
+        prebalance: Decimal,
+        balance: Decimal,
+        ref: PlayRef,
+        trans_id: int | None = None,
+    ) -> Transaction:
+        """A history row for seamless play: balances as the integrator reported them (6.11).
+
+        The player's money is in the integrator's wallet, so no platform balance
+        changes; the row records what happened and ``last_balance`` follows it.
+        ``trans_id`` is given in the ``legacy`` dialect, whose callbacks carry the
+        history id before the row exists.
+        """
+        with self._store.locked(agent.agent_id):
+            tx = Transaction(
+                trans_id=trans_id if trans_id is not None else self._store.next_trans_id(),
+                agent_id=agent.agent_id,
+                user_code=user.user_code,
+                trans_type=int(trans_type),
+                trans_amount=amount,
+                prebalance=prebalance,
+                balance=balance,
+                created_at=self._clock.now(),
+            )
+            tx.round_id, tx.provider_id, tx.game_code = ref
+            self._store.insert_transaction(tx)
+            user.last_balance = balance
+            return tx
+
     def _move_balance(
         self, user: User, trans_type: TransType, signed: Decimal, ref: PlayRef | None = None
     ) -> Transaction:

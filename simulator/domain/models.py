@@ -183,6 +183,8 @@ class Round:
     settled_at: datetime | None = None
     trans_ids: list[int] = field(default_factory=list)
     free: bool = False
+    #: Seamless mode: the callback transaction ids of the round's bet, win and cancel.
+    callback_ids: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

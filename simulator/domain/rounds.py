@@ -73,30 +73,12 @@ class TransferWallet:
         round_.trans_ids.append(tx.trans_id)
 
 
-class SeamlessWithoutRounds:
-    """Seamless mode until the bet/win/cancel callbacks exist.
-
-    The balance is the integrator's last reported one (spec 5.5); a stake is
-    refused before anything is recorded, with a message saying why.
-    """
-
-    def balance(self, agent: Agent, user: User) -> Decimal:
-        return user.last_balance
-
-    def bet(self, agent: Agent, user: User, round_: Round) -> None:
-        raise SimError(
-            ResultCode.CALLBACK_ERROR,
-            "rounds in seamless mode need the bet/win callbacks, which this version does not send yet",
-        )
-
-    def win(self, agent: Agent, user: User, round_: Round) -> None:  # pragma: no cover - bet refuses first
-        raise AssertionError("no seamless round can reach settlement")
-
-    refund = win
-
-
 def _ref(round_: Round) -> PlayRef:
     return PlayRef(round_.round_id, round_.provider_id, round_.game_code)
+
+
+class Abandoned(SimError):
+    """The wallet abandoned the round at the stake and already recorded its refund."""
 
 
 class RoundFailed(SimError):
@@ -203,7 +185,13 @@ class Rounds:
             created_at=now,
         )
         wallet = self._wallet_for(agent)
-        wallet.bet(agent, user, round_)  # refused stakes raise here and record nothing
+        try:
+            wallet.bet(agent, user, round_)  # refused stakes raise here and record nothing
+        except Abandoned as abandoned:  # seamless: unclear bet, cancelled forward (6.8)
+            round_.status = "refunded"
+            round_.settled_at = self._clock.now()
+            self._record(agent, session, round_)
+            raise RoundFailed(round_, abandoned.detail) from abandoned
         try:
             self._settle(agent, user, session, round_, wallet)
         except Exception as exc:
@@ -241,7 +229,8 @@ class Rounds:
         round_.multiplier = str(multiplier)
         round_.view = round_view(round_.category, round_.game_code, multiplier, self._view_rng(round_))
         wallet.win(agent, user, round_)
-        round_.status = "settled"
+        if round_.status == "pending":  # a seamless win may still be on its retries
+            round_.status = "settled"
         round_.settled_at = self._clock.now()
 
     def _refund(self, agent: Agent, user: User, round_: Round, wallet: Wallet, cause: Exception) -> None:

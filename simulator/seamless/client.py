@@ -1,14 +1,17 @@
-"""The callback client: one pooled HTTP/1.1 session to integrators' wallets (spec 6.1, 13.1).
+"""The callback client: one pooled HTTP/1.1 session to integrators' wallets (spec 6.1, 6.9, 13.1).
 
 ``requests`` keeps header names as written, so ``Callback-Token`` reaches PHP
-handlers that compare it case-sensitively.  Callers never hold a lock while a
-call is on the wire.
+handlers that compare it case-sensitively.  Every attempt goes to the callback
+log; ``callback:<command>`` fault rules (``delay_ms``, ``duplicate``, ``skip``)
+act here.  Callers never hold a lock while a call is on the wire.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,26 +23,35 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..domain.models import Agent
 from ..money import json_number
+from .log import CallbackEntry, CallbackLog
+from .protocol import check_for
 from .replies import Reply, read_reply
 
 #: Per-command timeouts in seconds (spec 6.9).
 TIMEOUTS = {"bet": 2.0, "balance": 2.0}
 DEFAULT_TIMEOUT = 4.0
-#: Check strings per command (spec 6.5).
-CHECKS = {"authenticate": "21", "balance": "21,22"}
 #: Commands whose successful reply must carry ``data.balance``.
 NEEDS_BALANCE = {"authenticate", "balance", "bet", "win", "cancel"}
+
+FaultFirer = Callable[[str | None, str], list[dict]]
 
 
 @dataclass(frozen=True)
 class Attempt:
     command: str
-    url: str
     request: dict[str, Any]
     reply: Reply
     status: int | None
     duration_ms: float
     error: str = ""
+    entry_id: int = 0
+    #: The ``callback:<command>`` fault effects that fired for this send.
+    effects: tuple[dict, ...] = ()
+
+    @property
+    def unclear(self) -> bool:
+        """No usable answer: timeout, network error, non-200 or unusable body (6.8)."""
+        return not self.reply.usable
 
 
 def _encode(value: Any) -> Any:
@@ -48,9 +60,17 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+def outcome_of(reply: Reply) -> str:
+    if not reply.usable:
+        return "unclear"
+    return "ok" if reply.result == 0 else "refused"
+
+
 class CallbackClient:
-    def __init__(self, clock: Clock, pool_size: int = 256) -> None:
+    def __init__(self, clock: Clock, log: CallbackLog, faults: FaultFirer, pool_size: int = 256) -> None:
         self._clock = clock
+        self.log = log
+        self._faults = faults
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=16, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
@@ -59,25 +79,47 @@ class CallbackClient:
     def envelope(self, command: str, data: dict[str, Any], check: str) -> dict[str, Any]:
         """The request body: ``timestamp`` and ``request_timestamp`` are the same string (13.1)."""
         stamp = str(int(self._clock.timestamp()))
-        return {
-            "command": command,
-            "check": check,
-            "data": data,
-            "timestamp": stamp,
-            "request_timestamp": stamp,
-        }
+        return {"command": command, "check": check, "data": data, "timestamp": stamp, "request_timestamp": stamp}
 
-    def send(self, agent: Agent, command: str, data: dict[str, Any], check: str) -> Attempt:
-        """POST one callback and classify the reply; never raises for network trouble."""
+    def send(
+        self,
+        agent: Agent,
+        command: str,
+        data: dict[str, Any] | None = None,
+        *,
+        body: dict[str, Any] | None = None,
+        attempt: int = 1,
+        token: str | None = None,
+        apply_faults: bool = True,
+    ) -> Attempt:
+        """POST one callback (a new body from ``data``, or a given ``body`` for a retry/replay)."""
+        if body is None:
+            body = self.envelope(command, data or {}, check_for(command, agent.settings.callback_dialect))
+        effects = self._faults(agent.name, f"callback:{command}") if apply_faults else []
+        for effect in effects:
+            if "delay_ms" in effect:
+                time.sleep(effect["delay_ms"] / 1000)
+        if any(effect.get("skip") for effect in effects):
+            reply = Reply(False, problem="not sent: skipped by a fault rule (treated as a timeout)")
+            sent = self._logged(agent, command, body, attempt, reply, None, b"", 0.0, reply.problem, "skipped")
+        else:
+            sent = self._post(agent, command, body, attempt, token)
+            if any(effect.get("duplicate") for effect in effects):
+                self._post(agent, command, body, attempt, token, note="duplicate sent by a fault rule")
+        return dataclasses.replace(sent, effects=tuple(effects))
+
+    def _post(
+        self, agent: Agent, command: str, body: dict[str, Any], attempt: int, token: str | None, note: str = ""
+    ) -> Attempt:
         url = agent.settings.callback_url
-        body = self.envelope(command, data, check)
         payload = json.dumps(body, default=_encode, separators=(",", ":")).encode()
         headers = {
-            "Callback-Token": agent.settings.callback_token,
+            "Callback-Token": agent.settings.callback_token if token is None else token,
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
         started = time.perf_counter()
+        status, content, error = None, b"", ""
         try:
             response = self._session.post(
                 url,
@@ -86,23 +128,55 @@ class CallbackClient:
                 timeout=TIMEOUTS.get(command, DEFAULT_TIMEOUT),
                 allow_redirects=False,
             )
-            content = response.content
+            status, content = response.status_code, response.content
         except requests.Timeout:
-            return self._failed(command, url, body, started, "timed out")
+            error = "timed out"
         except requests.RequestException as exc:
-            return self._failed(command, url, body, started, f"connection failed: {exc.__class__.__name__}")
+            error = f"connection failed: {exc.__class__.__name__}"
         duration = (time.perf_counter() - started) * 1000
-        reply = read_reply(response.status_code, content, command in NEEDS_BALANCE)
-        return Attempt(command, url, body, reply, response.status_code, duration)
+        if error:
+            reply = Reply(False, problem=error)
+        else:
+            reply = read_reply(status or 0, content, command in NEEDS_BALANCE)
+        return self._logged(agent, command, body, attempt, reply, status, content, duration, error, None, note)
 
-    @staticmethod
-    def _failed(command: str, url: str, body: dict[str, Any], started: float, error: str) -> Attempt:
-        duration = (time.perf_counter() - started) * 1000
-        return Attempt(command, url, body, Reply(False, problem=error), None, duration, error)
+    def _logged(
+        self,
+        agent: Agent,
+        command: str,
+        body: dict[str, Any],
+        attempt: int,
+        reply: Reply,
+        status: int | None,
+        content: bytes,
+        duration: float,
+        error: str,
+        outcome: str | None,
+        note: str = "",
+    ) -> Attempt:
+        entry = self.log.add(
+            CallbackEntry(
+                entry_id=self.log.next_id(),
+                agent_id=agent.agent_id,
+                time=self._clock.now().isoformat().replace("+00:00", "Z"),
+                command=command,
+                url=agent.settings.callback_url,
+                request=body,
+                attempt=attempt,
+                outcome=outcome or outcome_of(reply),
+                result=reply.result,
+                status=status,
+                reply=content[: CallbackLog.MAX_REPLY].decode("utf-8", "replace"),
+                error=error or reply.problem,
+                duration_ms=duration,
+                extra={"note": note} if note else {},
+            )
+        )
+        return Attempt(command, body, reply, status, duration, error or reply.problem, entry.entry_id)
 
     def authenticate(self, agent: Agent, account: str) -> Decimal:
         """Single-attempt ``authenticate`` (6.9); any failure is ``1015 CALLBACK_ERROR``."""
-        attempt = self.send(agent, "authenticate", {"account": account}, CHECKS["authenticate"])
+        attempt = self.send(agent, "authenticate", {"account": account})
         reply = attempt.reply
         if reply.ok and reply.balance is not None:
             return reply.balance

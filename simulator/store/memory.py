@@ -144,6 +144,17 @@ class MemoryStore:
         """Append under the agent's lock, so each agent's rows stay in trans_id order."""
         self.transactions[tx.agent_id].append(tx)
 
+    def insert_transaction(self, tx: Transaction) -> None:
+        """Append, or insert in trans_id order when the id was handed out earlier (legacy callbacks)."""
+        rows = self.transactions[tx.agent_id]
+        if not rows or rows[-1].trans_id < tx.trans_id:
+            rows.append(tx)
+            return
+        position = len(rows)
+        while position > 0 and rows[position - 1].trans_id > tx.trans_id:
+            position -= 1
+        rows.insert(position, tx)
+
     def transactions_of(self, agent_id: int) -> deque[Transaction]:
         return self.transactions[agent_id]
 

@@ -374,7 +374,8 @@ def test_a_fault_does_not_fire_for_a_call_refused_by_an_earlier_guard(client, v4
 @pytest.mark.parametrize(
     "rule",
     [
-        {"target": "callback:bet", "effect": {"skip": True}},
+        {"target": "callback:bet", "effect": {"skip": False}},
+        {"target": "callback:win", "effect": {"cancel_after_ok": True}},
         {"target": "api", "effect": {"code": 9999}},
         {"target": "api", "effect": {"latency_ms": -5}},
         {"target": "api", "effect": {"code": 1018}, "times": 0},

@@ -180,9 +180,20 @@ def test_a_bad_rule_is_refused(book, rule):
 @pytest.mark.parametrize(
     "effect", [{"delay_ms": 100}, {"duplicate": True}, {"skip": True}, {"cancel_after_ok": True}]
 )
-def test_callback_targets_are_refused_for_now(book, effect):
-    with pytest.raises(FaultError, match="callback"):
-        book.add({"target": "callback:bet", "effect": effect})
+def test_callback_effects_are_accepted_on_callback_targets(book, effect):
+    rule = book.add({"target": "callback:bet", "effect": effect})
+    assert rule.effect == effect
+    assert book.fire("demo", "callback:bet") == [effect]
+
+
+def test_delay_ms_must_be_a_bounded_integer(book):
+    with pytest.raises(FaultError, match="delay_ms"):
+        book.add({"target": "callback:win", "effect": {"delay_ms": -1}})
+
+
+def test_cancel_after_ok_applies_to_bets_only(book):
+    with pytest.raises(FaultError, match="callback:bet"):
+        book.add({"target": "callback:win", "effect": {"cancel_after_ok": True}})
 
 
 def test_a_callback_effect_on_an_api_target_is_refused(book):

@@ -1,0 +1,100 @@
+"""The callback log: every attempt of every callback, per agent, bounded in memory (spec 6.8).
+
+The back office shows it ("API Error Logs" for the failures) and the control
+API replays entries from it.  Each entry keeps the exact request body, so a
+replay sends the same transaction id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CallbackEntry:
+    entry_id: int
+    agent_id: int
+    time: str
+    command: str
+    url: str
+    request: dict[str, Any]
+    attempt: int
+    #: ``ok`` (result 0), ``refused`` (usable result != 0), ``unclear`` (timeout, network
+    #: error, non-200, unusable body) or ``skipped`` (a fault rule kept it from being sent).
+    outcome: str
+    result: int | None = None
+    status: int | None = None
+    reply: str = ""
+    error: str = ""
+    duration_ms: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.entry_id,
+            "time": self.time,
+            "command": self.command,
+            "url": self.url,
+            "request": self.request,
+            "attempt": self.attempt,
+            "outcome": self.outcome,
+            "result": self.result,
+            "http_status": self.status,
+            "reply": self.reply,
+            "error": self.error,
+            "duration_ms": round(self.duration_ms, 3),
+            **self.extra,
+        }
+
+
+class CallbackLog:
+    MAX_REPLY = 4096
+
+    def __init__(self, per_agent: int = 2000) -> None:
+        self._lock = threading.Lock()
+        self._per_agent = per_agent
+        self._entries: dict[int, deque[CallbackEntry]] = {}
+        self._by_id: dict[int, CallbackEntry] = {}
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def add(self, entry: CallbackEntry) -> CallbackEntry:
+        with self._lock:
+            entries = self._entries.setdefault(entry.agent_id, deque())
+            if len(entries) >= self._per_agent:
+                dropped = entries.popleft()
+                self._by_id.pop(dropped.entry_id, None)
+            entries.append(entry)
+            self._by_id[entry.entry_id] = entry
+        return entry
+
+    def get(self, entry_id: int) -> CallbackEntry | None:
+        return self._by_id.get(entry_id)
+
+    def query(
+        self, agent_id: int, command: str | None = None, outcome: str | None = None, limit: int = 100
+    ) -> list[CallbackEntry]:
+        """Newest first."""
+        with self._lock:
+            entries = list(self._entries.get(agent_id, ()))
+        result = []
+        for entry in reversed(entries):
+            if command is not None and entry.command != command:
+                continue
+            if outcome is not None and entry.outcome != outcome:
+                continue
+            result.append(entry)
+            if len(result) >= limit:
+                break
+        return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._by_id.clear()

@@ -1,0 +1,243 @@
+"""Seamless mode behind the round's wallet interface: bet, win and cancel callbacks (spec 6.8-6.11).
+
+- ``bet``: one attempt, never retried.  Success records Bet (1).  A usable
+  refusal records nothing (31 shows "insufficient balance").  Anything unclear
+  (timeout, network error, non-200, unusable body, or 41) is a *forward
+  cancellation*: Bet (1) and BetCancel (16) are recorded with the last known
+  balance and a ``cancel`` for the bet is queued (OP-4).
+- ``win``: success or 41 ends it (Win 2 recorded); anything else goes to the
+  retry queue, and the history shows nothing until it is accepted (OP-19).
+- ``cancel``: success, 41, or 43/42 (target never seen) ends it; else retried.
+
+Agent points follow OP-3 when ``seamless_points`` is on: a bet takes them
+(before the callback, given back if refused), a win or a cancelled bet gives
+them back.  No lock is held while a callback is on the wire.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..clock import Clock
+from ..codes import ResultCode, SimError
+from ..domain.catalogue import Catalogue
+from ..domain.ledger import Ledger, PlayRef
+from ..domain.models import Agent, Round, TransType, User
+from ..domain.rounds import Abandoned
+from ..money import ZERO
+from ..store import MemoryStore
+from .client import Attempt, CallbackClient
+from .protocol import (
+    V4,
+    RoundContext,
+    StampAllocator,
+    TransactionIds,
+    check_for,
+    money_data,
+    trans_guid,
+)
+from .retry import PROFILES, RetryJob, RetryQueue
+
+#: Replies that end a cancel: done, already applied, or the target was never seen (6.8).
+CANCEL_FINAL = {0, 41, 42, 43}
+
+
+class ForwardCancelled(Abandoned):
+    """The bet's outcome was unclear: Bet and BetCancel are recorded and a cancel is queued."""
+
+
+class SeamlessWallet:
+    def __init__(
+        self,
+        store: MemoryStore,
+        clock: Clock,
+        catalogue: Catalogue,
+        ledger: Ledger,
+        client: CallbackClient,
+        retries: RetryQueue,
+        stamps: StampAllocator,
+        points_model: bool,
+        profile: str,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._catalogue = catalogue
+        self._ledger = ledger
+        self._client = client
+        self._retries = retries
+        self._stamps = stamps
+        self._points = points_model
+        self._attempts = PROFILES[profile]
+
+    # -- helpers -------------------------------------------------------------------
+    def _context(self, user: User, round_: Round) -> RoundContext:
+        game = self._catalogue.game(round_.provider_id, round_.game_code)
+        return RoundContext(
+            account=user.name,
+            user_code=user.user_code,
+            gplay_id=round_.gplay_id,
+            round_id=round_.round_id,
+            provider_id=round_.provider_id,
+            game_code=round_.game_code,
+            game_name=game.game_name if game else round_.game_code,
+            category=round_.category,
+        )
+
+    def _new_ids(self, ctx: RoundContext) -> TransactionIds:
+        stamp = self._stamps.next(self._clock.millis())
+        return TransactionIds(self._store.next_trans_id(), trans_guid(ctx, stamp), stamp)
+
+    @staticmethod
+    def _ref(round_: Round) -> PlayRef:
+        return PlayRef(round_.round_id, round_.provider_id, round_.game_code)
+
+    def _reported(self, user: User, attempt: Attempt) -> Decimal:
+        """The balance a reply reported, else the last known one."""
+        balance = attempt.reply.balance
+        if balance is not None:
+            user.last_balance = balance
+            return balance
+        return user.last_balance
+
+    # -- the Wallet interface ------------------------------------------------------------
+    def balance(self, agent: Agent, user: User) -> Decimal:
+        return user.last_balance
+
+    def bet(self, agent: Agent, user: User, round_: Round) -> None:
+        dialect = agent.settings.callback_dialect
+        ctx = self._context(user, round_)
+        ids = self._new_ids(ctx)
+        round_.callback_ids["bet"] = ids
+        if self._points:
+            self._ledger.take_points(agent, round_.bet, "the bet")
+        data = money_data(ctx, dialect, ids, round_.bet, int(TransType.BET), call_id=0)
+        attempt = self._client.send(agent, "bet", data)
+        reply = attempt.reply
+        if reply.ok:
+            balance = self._reported(user, attempt)
+            tx = self._ledger.record_seamless(
+                agent, user, TransType.BET, round_.bet, balance + round_.bet, balance, self._ref(round_),
+                ids.trans_id if dialect != V4 else None,
+            )
+            round_.trans_ids.append(tx.trans_id)
+            if any(e.get("cancel_after_ok") for e in attempt.effects):
+                self._forward_cancel(agent, user, round_, ctx, ids, record_bet=False)
+                raise ForwardCancelled(
+                    ResultCode.INTERNAL_SERVER_ERROR,
+                    f"bet of round {round_.round_id} cancelled after it was accepted (cancel_after_ok fault)",
+                )
+            return
+        if reply.usable and reply.result != 41:
+            if self._points:
+                self._ledger.give_points(agent, round_.bet)
+            self._reported(user, attempt)
+            if reply.result == 31:
+                raise SimError(ResultCode.BALANCE_NOT_ENOUGH, "the wallet answered 31: insufficient balance")
+            raise SimError(ResultCode.CALLBACK_ERROR, f"the wallet refused the bet with result {reply.result}")
+        self._forward_cancel(agent, user, round_, ctx, ids, record_bet=True)
+        why = "answered 41" if reply.usable else (reply.problem or "no usable answer")
+        raise ForwardCancelled(
+            ResultCode.CALLBACK_ERROR, f"bet of round {round_.round_id} unclear ({why}); cancelled forward"
+        )
+
+    def win(self, agent: Agent, user: User, round_: Round) -> None:
+        dialect = agent.settings.callback_dialect
+        ctx = self._context(user, round_)
+        ids = self._new_ids(ctx)
+        round_.callback_ids["win"] = ids
+        trans_type = TransType.WIN
+        data = money_data(ctx, dialect, ids, round_.win, int(trans_type), call_id=0)
+        attempt = self._client.send(agent, "win", data)
+
+        def accepted(done: Attempt) -> None:
+            balance = self._reported(user, done)
+            tx = self._ledger.record_seamless(
+                agent, user, trans_type, round_.win, balance - round_.win, balance, self._ref(round_),
+                ids.trans_id if dialect != V4 else None,
+            )
+            if self._points and round_.win > ZERO:
+                self._ledger.give_points(agent, round_.win)
+            round_.trans_ids.append(tx.trans_id)
+            round_.status = "settled"
+
+        if self._win_settles(attempt):
+            accepted(attempt)
+            return
+        round_.status = "win_pending"
+
+        def failed(_: Attempt) -> None:
+            round_.status = "win_error"
+
+        self._retries.submit(
+            RetryJob(
+                agent=agent,
+                command="win",
+                body=attempt.request,
+                settles=self._win_settles,
+                on_settled=accepted,
+                on_failed=failed,
+                max_attempts=self._attempts["win"],
+                key=f"win:{round_.round_id}",
+            )
+        )
+
+    def refund(self, agent: Agent, user: User, round_: Round) -> None:
+        """The round failed on the platform after an accepted bet: cancel the bet forward."""
+        ids = round_.callback_ids.get("bet")
+        if ids is None:  # pragma: no cover - a refund always follows an accepted bet
+            return
+        self._forward_cancel(agent, user, round_, self._context(user, round_), ids, record_bet=False)
+
+    # -- cancellation ------------------------------------------------------------------
+    @staticmethod
+    def _win_settles(attempt: Attempt) -> bool:
+        reply = attempt.reply
+        return reply.usable and reply.result in (0, 41)
+
+    @staticmethod
+    def _cancel_settles(attempt: Attempt) -> bool:
+        reply = attempt.reply
+        return reply.usable and reply.result in CANCEL_FINAL
+
+    def _forward_cancel(
+        self, agent: Agent, user: User, round_: Round, ctx: RoundContext, target: TransactionIds, record_bet: bool
+    ) -> None:
+        """Record Bet (if not yet) and BetCancel with the last known balance; queue the cancel.
+
+        An unclear bet is shown as taken and given back, ending at the last
+        balance the wallet reported; a cancelled accepted bet adds the stake back.
+        """
+        ref, last = self._ref(round_), user.last_balance
+        dialect = agent.settings.callback_dialect
+        if record_bet:
+            bet_row = self._ledger.record_seamless(
+                agent, user, TransType.BET, round_.bet, last, last - round_.bet, ref,
+                target.trans_id if dialect != V4 else None,
+            )
+            round_.trans_ids.append(bet_row.trans_id)
+            last -= round_.bet
+        cancel_row = self._ledger.record_seamless(
+            agent, user, TransType.BET_CANCEL, round_.bet, last, last + round_.bet, ref
+        )
+        round_.trans_ids.append(cancel_row.trans_id)
+        if self._points:
+            self._ledger.give_points(agent, round_.bet)
+        ids = self._new_ids(ctx)
+        round_.callback_ids["cancel"] = ids
+        data = money_data(ctx, dialect, ids, round_.bet, int(TransType.BET_CANCEL), target=target)
+        body = self._client.envelope("cancel", data, check_for("cancel", dialect))
+        # Queued, not sent at once: a bet that timed out may still be landing in the
+        # wallet, and a cancel that overtakes it would be answered 43 and end (6.9).
+        self._retries.submit(
+            RetryJob(
+                agent=agent,
+                command="cancel",
+                body=body,
+                settles=self._cancel_settles,
+                on_settled=lambda done: self._reported(user, done),
+                on_failed=lambda _: None,
+                max_attempts=self._attempts["cancel"],
+                attempts=0,
+                key=f"cancel:{round_.round_id}",
+            )
+        )
