@@ -30,12 +30,12 @@ from .domain.sessions import Sessions
 from .domain.users import Users
 from .fixtures import load_catalogue, load_players, load_tree, plan_players
 from .limits import InflightLimiter
+from .reporting import format_time, timezone_named
 from .seamless.client import CallbackClient
 from .seamless.log import CallbackLog
 from .seamless.protocol import StampAllocator
 from .seamless.retry import RetryQueue
 from .seamless.wallet import SeamlessWallet
-from .reporting import format_time, timezone_named
 from .store import MemoryStore
 
 

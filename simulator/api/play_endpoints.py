@@ -16,7 +16,6 @@ from .schemas import Empty, RequestSchema, UserCodeRequest, _rtp_alias
 from .transport import BARE
 
 
-
 class GameUrl(Schema):
     game_url = fields.String()
 
@@ -126,3 +125,27 @@ ENDPOINTS: dict[str, Endpoint] = {
     "game/kick_games": Endpoint(UserCodeRequest, kick_games),
     "game/online-games": Endpoint(Empty, online_games),
 }
+
+
+class CallbackTest(Schema):
+    callback_url = fields.String()
+    time = fields.String()
+
+
+_callback_test = CallbackTest()
+
+
+def callback_test(call: Call) -> Any:
+    """One ``authenticate`` for ``test1234``: any HTTP answer within 4 s passes (spec 5.3)."""
+    agent = call.agent
+    if not agent.settings.callback_url:
+        raise SimError(ResultCode.CALLBACK_ERROR, f"agent {agent.name} has no callback URL (transfer mode)")
+    attempt = call.sim.callbacks.send(agent, "authenticate", {"account": "test1234"}, apply_faults=False)
+    if attempt.status is None:
+        raise SimError(ResultCode.CALLBACK_ERROR, f"callback URL unreachable: {attempt.error}")
+    return _callback_test.dump(
+        {"callback_url": agent.settings.callback_url, "time": f"{round(attempt.duration_ms)}ms"}
+    )
+
+
+ENDPOINTS["agent/callback-test"] = Endpoint(Empty, callback_test)

@@ -204,3 +204,48 @@ def users(name: str) -> Response:
         for u in sorted(world.store.users_of(agent.agent_id), key=lambda u: u.user_code)
     ]
     return json_response(rows)
+
+
+def _limit_arg(default: int = 100) -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise ApiError("limit: must be an integer from 1 to 10000")
+    return int(raw)
+
+
+@blueprint.get("/agents/<name>/callbacks")
+def callbacks(name: str) -> Response:
+    """The callback log: request, reply or error, duration, attempt and outcome, newest first."""
+    sim = _sim()
+    agent = sim.world.hierarchy.get(name)
+    entries = sim.callback_log.query(
+        agent.agent_id,
+        command=request.args.get("command"),
+        outcome=request.args.get("outcome"),
+        limit=_limit_arg(),
+    )
+    return json_response([entry.to_dict() for entry in entries])
+
+
+@blueprint.get("/agents/<name>/pending-callbacks")
+def pending_callbacks(name: str) -> Response:
+    """``win`` and ``cancel`` transactions still on their retries, or failed ("Win Error", OP-19)."""
+    sim = _sim()
+    agent = sim.world.hierarchy.get(name)
+    jobs = [job for job in list(sim.retries.jobs.values()) if job.agent.agent_id == agent.agent_id]
+    return json_response(
+        [
+            {
+                "command": job.command,
+                "state": "win_error" if job.state == "failed" and job.command == "win" else job.state,
+                "attempts": job.attempts,
+                "max_attempts": job.max_attempts,
+                "request": job.body,
+                "last_entry_id": job.last.entry_id if job.last else None,
+            }
+            for job in jobs
+            if job.state in ("pending", "failed")
+        ]
+    )

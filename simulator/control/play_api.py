@@ -100,7 +100,9 @@ def _session_for(values: dict[str, Any]) -> GameSession:
     launch = world.sessions.launch(
         agent, LaunchRequest(user.user_code, values["provider_id"], values["game_code"], 1)
     )
-    return world.sessions.open(launch.token)
+    session = world.sessions.open(launch.token)
+    world.rounds.refresh_balance(session)
+    return session
 
 
 @blueprint.post("/play")
@@ -141,3 +143,31 @@ def play() -> Response:
             }
         )
     return json_response(results)
+
+
+@blueprint.post("/callbacks/<int:entry_id>/replay")
+def replay_callback(entry_id: int) -> Response:
+    """Send a logged callback again, same body and transaction id (control-api.md).
+
+    If it belongs to a ``win`` or ``cancel`` whose retries ran out ("Win Error",
+    OP-19), an accepted replay settles it: the Win row is recorded then.
+    """
+    sim = _sim()
+    entry = sim.callback_log.get(entry_id)
+    if entry is None:
+        raise ApiError(f"no callback log entry {entry_id}", 404)
+    agent = sim.world.store.agents.get(entry.agent_id)
+    if agent is None:
+        raise ApiError(f"callback {entry_id} belongs to an agent that no longer exists", 409)
+    job = next((j for j in sim.retries.failed() if j.body == entry.request), None)
+    if job is not None:
+        attempt = sim.retries.replay(job)
+    else:
+        attempt = sim.callbacks.send(agent, entry.command, body=entry.request, attempt=entry.attempt + 1)
+    replayed = sim.callback_log.get(attempt.entry_id)
+    return json_response(
+        {
+            "entry": replayed.to_dict() if replayed else None,
+            "settled": job is not None and job.state == "settled",
+        }
+    )

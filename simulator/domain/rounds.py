@@ -44,6 +44,10 @@ class Wallet(Protocol):
 
     def balance(self, agent: Agent, user: User) -> Decimal: ...
 
+    def refresh(self, agent: Agent, user: User) -> Decimal | None:
+        """Ask the wallet for the balance the game displays (seamless: a ``balance`` callback)."""
+        ...
+
     def bet(self, agent: Agent, user: User, round_: Round) -> None: ...
 
     def win(self, agent: Agent, user: User, round_: Round) -> None: ...
@@ -58,6 +62,9 @@ class TransferWallet:
         self._ledger = ledger
 
     def balance(self, agent: Agent, user: User) -> Decimal:
+        return user.balance
+
+    def refresh(self, agent: Agent, user: User) -> Decimal | None:
         return user.balance
 
     def bet(self, agent: Agent, user: User, round_: Round) -> None:
@@ -201,6 +208,7 @@ class Rounds:
             ) from exc
         finally:
             self._record(agent, session, round_)
+        wallet.refresh(agent, user)  # the game refreshes its balance after each round (6.5)
         return round_
 
     def _settle(self, agent: Agent, user: User, session: GameSession, round_: Round, wallet: Wallet) -> None:
@@ -261,6 +269,12 @@ class Rounds:
                 session.win += round_.win
             session.round_ids.append(round_.round_id)
             del session.round_ids[:-RECENT_ROUNDS]
+
+    def refresh_balance(self, session: GameSession) -> Decimal | None:
+        """The game asks its wallet for the balance (on session open, 6.5)."""
+        agent = self._store.agents[session.agent_id]
+        user = self._store.users[session.user_code]
+        return self._wallet_for(agent).refresh(agent, user)
 
     def balance_of(self, agent: Agent, user: User) -> Decimal:
         """The balance the game shows, from the agent's wallet."""

@@ -170,6 +170,7 @@ def open_launch(token: str) -> Response:
     except SimError:  # seamless: the authenticate callback failed on opening
         message = "The casino's wallet did not answer, so the game could not start."
         return _page("play_error.html", 502, title="The game could not start", message=message)
+    _sim().world.rounds.refresh_balance(session)  # the game shows a fresh balance on opening (6.5)
     return redirect(url_for("play.game_page", secret=session.secret), 303)
 
 

@@ -103,6 +103,22 @@ class SeamlessWallet:
     def balance(self, agent: Agent, user: User) -> Decimal:
         return user.last_balance
 
+    def refresh(self, agent: Agent, user: User) -> Decimal | None:
+        """``balance`` callback (on session open and after each round, 6.5): 1 + 2 attempts.
+
+        Returns the reported balance, or None when the wallet gave none (the game
+        then shows an error and the session continues, 6.8).
+        """
+        attempt = None
+        for number in range(1, self._attempts["balance"] + 1):
+            attempt = self._client.send(agent, "balance", {"account": user.name}, attempt=number)
+            if attempt.reply.usable:
+                break
+        if attempt is not None and attempt.reply.ok and attempt.reply.balance is not None:
+            user.last_balance = attempt.reply.balance
+            return attempt.reply.balance
+        return None
+
     def bet(self, agent: Agent, user: User, round_: Round) -> None:
         dialect = agent.settings.callback_dialect
         ctx = self._context(user, round_)
