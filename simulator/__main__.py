@@ -21,6 +21,7 @@ TOP_EXAMPLES = """\
 examples:
   python -m simulator serve                     # the simulator on 127.0.0.1:8080
   python -m simulator rtp-report --rtp 95       # does RTP 95 converge to 95%?
+  python -m simulator conformance --callback-url http://127.0.0.1:8090/callback --token TOKEN
   python -m simulator rtp-report --help         # every option of a subcommand
 """
 
@@ -47,6 +48,23 @@ examples:
   python -m simulator rtp-report --rtp 87.5 --category Live --seed 7 --chart live.svg
   python -m simulator rtp-report --rtp 95 --stake 100 --max-win 1000 --quiet
   python -m simulator rtp-report --rtp 90 --provider-id 1 --game-code vs20fruitsw --no-chart
+"""
+
+CONFORMANCE_EXAMPLES = """\
+Plays the conformance scenarios of spec 6.12 (and robustness checks: concurrent
+identical bets, unknown transactions, a win after a cancel, zero amounts,
+unknown long and unicode accounts) against a seamless wallet's callback URL.
+It needs no running simulator and uses virtual money: expected balances come
+from what the wallet reports. Exit code 0 when every scenario passes (warnings
+allowed), 1 on any failure, 2 for usage errors.
+
+examples:
+  python -m examples.wallet --port 8090 &     # the reference wallet
+  python -m simulator conformance --callback-url http://127.0.0.1:8090/callback \\
+      --token eadd5a04-4720-4a10-ae60-b11cd01cc3aa
+  python -m simulator conformance --callback-url https://wallet.example/cb --token T --dialect legacy
+  python -m simulator conformance --callback-url URL --token T --account qa01 --junit conformance.xml
+  python -m simulator conformance --callback-url URL --token T --verbose   # every request and reply
 """
 
 
@@ -166,6 +184,32 @@ def _rtp_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _callback_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text) <= len("http://"):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text!r}")
+    return text
+
+
+def _account(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from .seamless.conformance import run_conformance
+
+    report = run_conformance(args.callback_url, args.token, args.account, args.dialect)
+    sys.stdout.write(report.summary(verbose=args.verbose))
+    if args.junit:
+        try:
+            Path(args.junit).write_bytes(report.junit())
+        except OSError as exc:
+            print(f"conformance: cannot write the JUnit report {args.junit}: {exc}", file=sys.stderr)
+            return 2
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -219,6 +263,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-chart", action="store_true", help="do not write a chart")
     report.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     report.set_defaults(handler=_rtp_report)
+
+    conformance = commands.add_parser(
+        "conformance",
+        help="test a seamless wallet against the callback protocol (spec 6.12)",
+        description="Run the wallet conformance scenarios (spec 6.12) against a callback URL.",
+        epilog=CONFORMANCE_EXAMPLES,
+        formatter_class=raw,
+    )
+    conformance.add_argument(
+        "--callback-url", required=True, type=_callback_url, help="the wallet's callback URL"
+    )
+    conformance.add_argument("--token", required=True, help="the Callback-Token the wallet expects")
+    conformance.add_argument(
+        "--account", type=_account, default="test1234", help="the test account (default %(default)s)"
+    )
+    conformance.add_argument(
+        "--dialect", choices=("v4", "legacy"), default="v4", help="callback data dialect (default v4)"
+    )
+    conformance.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    conformance.add_argument(
+        "--verbose", action="store_true", help="show every request and reply under its scenario"
+    )
+    conformance.set_defaults(handler=_conformance)
     return parser
 
 

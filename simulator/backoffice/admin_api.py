@@ -249,3 +249,23 @@ def pending_callbacks(name: str) -> Response:
             if job.state in ("pending", "failed")
         ]
     )
+
+
+@blueprint.post("/agents/<name>/conformance")
+def conformance(name: str) -> Response:
+    """Runs the wallet conformance scenarios (spec 6.12) against the agent's callback URL.
+
+    The exchanges also land in the agent's callback log; fault rules are not applied and
+    the simulator's ledger is never touched (virtual money).
+    """
+    from ..seamless.conformance import DEFAULT_ACCOUNT, ConformanceRunner
+
+    sim = _sim()
+    agent = sim.world.hierarchy.get(name)
+    account = json_body().get("account", DEFAULT_ACCOUNT)
+    if not isinstance(account, str) or not account.strip() or len(account) > 200:
+        raise ApiError("account: must be a non-empty string of at most 200 characters")
+    if not agent.settings.callback_url:
+        raise ApiError(f"agent {name!r} has no callback URL (transfer mode): nothing to test", 409)
+    report = ConformanceRunner(sim.callbacks, agent, account, sim.clock, sim.stamps).run()
+    return json_response(report.to_dict())

@@ -122,9 +122,8 @@ def test_bet_and_win_carry_the_dialects_fields(sim, wallet, session, dialect):
         assert bet["data"]["game_name"] == "Sweet Bonanza"
 
 
+@pytest.mark.parametrize("dialect", ["legacy"])
 def test_legacy_trans_id_is_the_history_trans_id(sim, wallet, session, dialect):
-    if dialect != "legacy":
-        pytest.skip("legacy dialect only")
     round_ = sim.world.rounds.play(session, Decimal(100))
     bet = next(c for c in wallet.calls if c["command"] == "bet")
     assert bet["data"]["trans_id"] == round_.trans_ids[0]
