@@ -200,6 +200,8 @@ def _conformance(args: argparse.Namespace) -> int:
     from .seamless.conformance import run_conformance
 
     report = run_conformance(args.callback_url, args.token, args.account, args.dialect)
+    if hasattr(sys.stdout, "reconfigure"):  # the unicode-account scenario must print on any console
+        sys.stdout.reconfigure(errors="backslashreplace")
     sys.stdout.write(report.summary(verbose=args.verbose))
     if args.junit:
         try:

@@ -214,7 +214,7 @@ class Report:
             errors="0",
             skipped="0",
             time=f"{self.duration_ms / 1000:.3f}",
-            timestamp=self.started,
+            timestamp=self.started[:19],
         )
         for s in self.scenarios:
             case = ET.SubElement(
@@ -260,6 +260,8 @@ class ConformanceRunner:
         self._base = _RUN_BASES.next(max(clock.millis(), int(time.time() * 1000)))
         self._counter = itertools.count(1)
         self._scenario = ScenarioResult("", "", "")
+        #: Per command, the reply fields that came as numeric strings in the current scenario.
+        self._strings: dict[str, list[str]] = {}
 
     def run(self) -> Report:
         started, began = self._clock.now().isoformat().replace("+00:00", "Z"), time.perf_counter()
@@ -303,6 +305,7 @@ class ConformanceRunner:
 
     def _run(self, scenario_id: str, title: str, spec: str, steps: Callable[[], None]) -> ScenarioResult:
         self._scenario = ScenarioResult(scenario_id, title, spec)
+        self._strings = {}
         began = time.perf_counter()
         try:
             steps()
@@ -310,6 +313,7 @@ class ConformanceRunner:
             self._scenario.failures.append(str(failure))
         except Exception as exc:  # a runner bug must still produce a report
             self._scenario.failures.append(f"the runner could not finish: {exc.__class__.__name__}: {exc}")
+        self._warn_strings()
         self._scenario.duration_ms = (time.perf_counter() - began) * 1000
         return self._scenario
 
@@ -355,21 +359,27 @@ class ConformanceRunner:
             )
         )
         if reply.stringly:
-            self._warn_strings(attempt.command, raw)
+            self._note_strings(attempt.command, raw)
 
-    def _warn_strings(self, command: str, raw: str) -> None:
+    def _note_strings(self, command: str, raw: str) -> None:
+        """Remember which fields of which command came as numeric strings (6.7: a warning)."""
         try:
             parsed = json.loads(raw)
         except ValueError:  # cut by the log's size limit
             parsed = {}
         data = parsed.get("data") if isinstance(parsed.get("data"), dict) else {}
-        found = [f'"result":"{parsed["result"]}"'] if isinstance(parsed.get("result"), str) else []
-        found += [f'"balance":"{data["balance"]}"'] if isinstance(data.get("balance"), str) else []
-        found = found or ["result or data.balance"]
-        self._warn(
-            f"6.7 numbers: the {command} reply has numeric strings ({', '.join(found)}); answer JSON "
-            "numbers (the platform accepts strings, 13.1)"
-        )
+        fields = self._strings.setdefault(command, [])
+        found = ["result"] if isinstance(parsed.get("result"), str) else []
+        found += ["data.balance"] if isinstance(data.get("balance"), str) else []
+        fields.extend(name for name in found or ["result or data.balance"] if name not in fields)
+
+    def _warn_strings(self) -> None:
+        if self._strings:
+            where = ", ".join(f"{command} ({', '.join(fields)})" for command, fields in self._strings.items())
+            self._warn(
+                f"6.7 numbers: numeric strings instead of JSON numbers in the replies to {where}; "
+                "the platform accepts them (13.1), integrators should answer numbers"
+            )
 
     def _warn(self, message: str) -> None:
         if message not in self._scenario.warnings:
@@ -426,6 +436,13 @@ class ConformanceRunner:
         if attempt.reply.result in CODES_WITH_BALANCE:
             self._warn(f"6.6 replies: the {attempt.reply.result} reply to {what} carries no data.balance")
         return self._balance(f"balance after {what}")
+
+    def _stake(self, ctx: RoundContext, before: Decimal) -> tuple[TransactionIds, Attempt]:
+        """A bet of :data:`STAKE` that must be accepted and debited once."""
+        ids, bet = self._bet(f"bet {STAKE}", ctx, STAKE)
+        after = self._ok(bet, f"a bet of {STAKE}", "6.7 bet")
+        self._money(after, before - STAKE, f"6.7 bet: the reply to a bet of {STAKE} must show the debit")
+        return ids, bet
 
     def _funded(self, needed: Decimal) -> Decimal:
         before = self._balance("balance before")
@@ -487,6 +504,11 @@ class ConformanceRunner:
                 f"6.6 check 21: {what} answered 21 (account unknown); the runner needs an "
                 "existing test account (13.3, --account)"
             )
+        if attempt.reply.usable and attempt.reply.result == 100:
+            raise Failure(
+                f"6.1 callback security: {what} answered 100: the wallet refuses the Callback-Token "
+                "sent (check --token, or the agent's callback_token)"
+            )
         self._ok(attempt, what, "6.7 authenticate")
         echoed = (attempt.reply.data or {}).get("account")
         if echoed != self._account:
@@ -498,9 +520,7 @@ class ConformanceRunner:
     def repeated_bet(self) -> None:
         before = self._funded(STAKE)
         ctx = self._round()
-        bet_ids, bet = self._bet(f"bet {STAKE}", ctx, STAKE)
-        after = self._ok(bet, f"a bet of {STAKE}", "6.7 bet")
-        self._money(after, before - STAKE, f"6.7 bet: the reply to a bet of {STAKE} must show the debit")
+        bet_ids, bet = self._stake(ctx, before)
         self._duplicate(bet, "bet", before - STAKE)
         _, win = self._win(f"win {WIN}", ctx, WIN)
         after = self._ok(win, f"a win of {WIN}", "6.7 win")
@@ -538,10 +558,7 @@ class ConformanceRunner:
     def repeated_win(self) -> None:
         before = self._funded(STAKE)
         ctx = self._round()
-        _, bet = self._bet(f"bet {STAKE}", ctx, STAKE)
-        self._money(
-            self._ok(bet, "a bet", "6.7 bet"), before - STAKE, "6.7 bet: the reply must show the debit"
-        )
+        self._stake(ctx, before)
         win_ids, win = self._win(f"win {WIN}", ctx, WIN)
         expected = before - STAKE + WIN
         self._money(self._ok(win, "a win", "6.7 win"), expected, "6.7 win: the reply must show the credit")
@@ -552,22 +569,19 @@ class ConformanceRunner:
     def cancel(self) -> None:
         before = self._funded(STAKE)
         ctx = self._round()
-        bet_ids, bet = self._bet(f"bet {STAKE}", ctx, STAKE)
-        self._money(
-            self._ok(bet, "a bet", "6.7 bet"), before - STAKE, "6.7 bet: the reply must show the debit"
-        )
+        bet_ids, _ = self._stake(ctx, before)
         cancel = self._cancel("cancel the bet", ctx, bet_ids, STAKE)
         refunded = self._ok(cancel, "the cancel of a bet", "6.10 cancel")
         self._money(refunded, before, "6.10 cancel: cancelling a bet must give the stake back")
         again = self._again("the same cancel again", cancel)
         self._usable(again, "a repeated cancel")
+        rule = f"6.10 cancel: a repeated cancel (same {self._id_name}) refunded the stake again"
+        self._money(self._balance_after(again, "a repeated cancel"), before, rule)
         if again.reply.result not in (0, 41):
             raise Failure(
                 f"6.10 cancel: a repeated cancel answered result {_code(again.reply.result)} "
                 "instead of 0 or 41"
             )
-        rule = f"6.10 cancel: a repeated cancel (same {self._id_name}) refunded the stake again"
-        self._money(self._balance_after(again, "a repeated cancel"), before, rule)
         if self.dialect == V4:
             self._cancel_again_with_new_id(ctx, bet_ids, before)
         self._status_is(bet_ids, "CANCELED", "the cancelled bet")
@@ -705,10 +719,7 @@ class ConformanceRunner:
         """
         before = self._funded(STAKE)
         ctx = self._round()
-        bet_ids, bet = self._bet(f"bet {STAKE}", ctx, STAKE)
-        self._money(
-            self._ok(bet, "a bet", "6.7 bet"), before - STAKE, "6.7 bet: the reply must show the debit"
-        )
+        bet_ids, _ = self._stake(ctx, before)
         refunded = self._ok(self._cancel("cancel the bet", ctx, bet_ids, STAKE), "the cancel", "6.10 cancel")
         self._money(refunded, before, "6.10 cancel: cancelling a bet must give the stake back")
         _, win = self._win(f"win {WIN} for the cancelled round", ctx, WIN)

@@ -148,9 +148,10 @@ def test_numeric_strings_are_warnings_not_failures() -> None:
     report = run_against(broken_wallets.string_numbers())
     assert report.ok
     assert statuses(report) == dict.fromkeys(SCENARIOS, "WARN")
-    assert report.scenarios[0].warnings == [
-        '6.7 numbers: the authenticate reply has numeric strings ("result":"0", "balance":"100000"); '
-        "answer JSON numbers (the platform accepts strings, 13.1)"
+    assert report.scenarios[2].warnings == [
+        "6.7 numbers: numeric strings instead of JSON numbers in the replies to balance (result, "
+        "data.balance), bet (result, data.balance), win (result, data.balance), status (result); "
+        "the platform accepts them (13.1), integrators should answer numbers"
     ]
 
 
