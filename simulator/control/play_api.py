@@ -23,6 +23,7 @@ from ..domain.sessions import LaunchRequest
 from ..http import ApiError, json_body, json_response
 from ..money import ZERO
 from ..runtime import Simulator
+from ..seamless.protocol import status_data
 from .api import blueprint
 
 MAX_ROUNDS = 100_000
@@ -171,3 +172,47 @@ def replay_callback(entry_id: int) -> Response:
             "settled": job is not None and job.state == "settled",
         }
     )
+
+
+class StatusRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    agent = fields.String(required=True)
+    round_id = Text(required=True, min_length=1)
+    transaction = fields.String(load_default="bet", validate=validate.OneOf(["bet", "win", "cancel"]))
+
+
+_status = StatusRequest()
+
+
+@blueprint.post("/callbacks/status")
+def callback_status() -> Response:
+    """Ask the wallet whether a round's bet, win or cancel was applied: a ``status`` callback (6.5).
+
+    Answers the wallet's ``trans_status`` (``OK`` or ``CANCELED``), ``not_found``
+    for result 42, or ``unreachable`` when no usable reply came (6.8).
+    """
+    values = _load(_status)
+    sim = _sim()
+    world = sim.world
+    agent = world.hierarchy.get(values["agent"])
+    round_ = world.store.rounds[agent.agent_id].get(values["round_id"])
+    if round_ is None:
+        raise ApiError(f"agent {agent.name} has no round {values['round_id']}", 404)
+    ids = round_.callback_ids.get(values["transaction"])
+    if ids is None:
+        raise ApiError(f"round {round_.round_id} sent no {values['transaction']} callback", 404)
+    user = world.store.users[round_.user_code]
+    dialect = agent.settings.callback_dialect
+    attempt = sim.callbacks.send(agent, "status", status_data(user.name, dialect, ids))
+    reply = attempt.reply
+    if not reply.usable:
+        answer = "unreachable"
+    elif reply.result == 42:
+        answer = "not_found"
+    elif reply.ok and reply.data and isinstance(reply.data.get("trans_status"), str):
+        answer = reply.data["trans_status"]
+    else:
+        answer = f"result {reply.result}"
+    return json_response({"transaction": values["transaction"], "status": answer, "entry_id": attempt.entry_id})
