@@ -36,8 +36,8 @@ test-all: install browser
 	$(BIN)/python -m pytest -m ''
 
 lint: install
-	$(BIN)/ruff check simulator tests tools
-	$(BIN)/ruff format --check simulator tests tools
+	$(BIN)/ruff check simulator tests tools examples
+	$(BIN)/ruff format --check simulator tests tools examples
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

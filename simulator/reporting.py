@@ -36,9 +36,7 @@ def parse_time(text: str, zone: tzinfo) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise ValueError(
-                f"{text!r} is not a time; use 'yyyy-MM-dd HH:mm:ss' or ISO-8601"
-            ) from None
+            raise ValueError(f"{text!r} is not a time; use 'yyyy-MM-dd HH:mm:ss' or ISO-8601") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)

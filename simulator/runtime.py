@@ -108,9 +108,7 @@ class Simulator:
             lambda agent, target: self.faults.fire(agent, target),
             seed,
         )
-        return World(
-            store, catalogue, ledger, hierarchy, users, sessions, rounds, forced, fixtures_dir, seed
-        )
+        return World(store, catalogue, ledger, hierarchy, users, sessions, rounds, forced, fixtures_dir, seed)
 
     def format_time(self, moment: datetime) -> str:
         """``"yyyy-MM-dd HH:mm:ss"`` in the reporting timezone (spec 2.3)."""

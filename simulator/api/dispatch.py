@@ -7,6 +7,7 @@ envelope too (OP-11), and lets the in-flight slot be released in one
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -63,10 +64,8 @@ def _drop_connection() -> Response:
     """Close the client connection without an answer (fault effect ``drop``)."""
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     # Without a socket (Flask's test client) the closest thing is an empty 444.
     return Response(b"", status=444)
 

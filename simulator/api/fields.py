@@ -8,6 +8,7 @@ and fractions are never integers; amounts have at most four decimals.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,7 +40,9 @@ class SpecInt(fields.Field):
         if isinstance(value, str) and not _strict(self) and _INT_TEXT.match(value.strip()):
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
-            kind = "a string" if isinstance(value, str) else "a fraction" if isinstance(value, Decimal) else None
+            kind = (
+                "a string" if isinstance(value, str) else "a fraction" if isinstance(value, Decimal) else None
+            )
             suffix = f", not {kind}" if kind else ""
             raise ValidationError(f"The {name} field must be an integer{suffix}.")
         if not self.low <= value <= self.high:
@@ -62,10 +65,8 @@ class Amount(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         name = self.data_key or self.name
         if isinstance(value, str) and not _strict(self) and _DECIMAL_TEXT.match(value.strip()):
-            try:
+            with contextlib.suppress(InvalidOperation):
                 value = Decimal(value.strip())
-            except InvalidOperation:
-                pass
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise ValidationError(f"The {name} field must be a number.")
         amount = Decimal(value)
@@ -107,7 +108,9 @@ class Text(fields.Field):
             raise ValidationError(f"The {name} field must be a string.")
         if len(value) < self.min_length or (self.max_length is not None and len(value) > self.max_length):
             high = self.max_length if self.max_length is not None else "any number of"
-            raise ValidationError(f"The {name} field must be between {self.min_length} and {high} characters.")
+            raise ValidationError(
+                f"The {name} field must be between {self.min_length} and {high} characters."
+            )
         # fullmatch: with ``match``, ``$`` also matches before a trailing newline ("ab\n").
         if self.pattern is not None and not self.pattern.fullmatch(value):
             raise ValidationError(self.pattern_message.format(name=name))

@@ -159,4 +159,3 @@ class GameItem(Schema):
     launch_enable = fields.Boolean()
     category = fields.String()
     reg_date = fields.String()
-

@@ -47,7 +47,9 @@ def parse_body(raw: bytes, max_depth: int) -> Any:
     except UnicodeDecodeError as exc:
         raise SimError.validation("body", "The request body must be UTF-8 encoded JSON.") from exc
     except RecursionError as exc:
-        raise SimError.validation("body", f"The request body is nested deeper than {max_depth} levels.") from exc
+        raise SimError.validation(
+            "body", f"The request body is nested deeper than {max_depth} levels."
+        ) from exc
     except ValueError as exc:
         raise SimError.validation("body", f"The request body is not valid JSON: {exc}") from exc
     if _depth(data) > max_depth:

@@ -79,14 +79,16 @@ def _int(rule: dict[str, Any], key: str, default: int | None, low: int) -> int |
 def _check_effect(target: str, effect: Any) -> dict[str, Any]:
     if not isinstance(effect, dict) or len(effect) != 1:
         raise FaultError("'effect' must be an object with exactly one effect, e.g. {\"latency_ms\": 500}")
-    (name, value), = effect.items()
+    ((name, value),) = effect.items()
     if target in ROUND_TARGETS:
         if name not in ROUND_EFFECTS or value is not True:
             raise FaultError("the only effect on 'round:settle' is {\"fail\": true}")
         return {name: value}
     if target.startswith("callback:"):
         if name not in CALLBACK_EFFECTS:
-            raise FaultError(f"effect {name!r} is not a callback effect ({', '.join(sorted(CALLBACK_EFFECTS))})")
+            raise FaultError(
+                f"effect {name!r} is not a callback effect ({', '.join(sorted(CALLBACK_EFFECTS))})"
+            )
         if name == "delay_ms":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
                 raise FaultError(f"'delay_ms' must be an integer from 0 to {MAX_LATENCY_MS}")

@@ -215,4 +215,6 @@ def callback_status() -> Response:
         answer = reply.data["trans_status"]
     else:
         answer = f"result {reply.result}"
-    return json_response({"transaction": values["transaction"], "status": answer, "entry_id": attempt.entry_id})
+    return json_response(
+        {"transaction": values["transaction"], "status": answer, "entry_id": attempt.entry_id}
+    )

@@ -116,8 +116,7 @@ class Catalogue:
                 _toggle(self._game_maintenance, key, on)
             else:
                 raise ValueError(
-                    f"scope {scope!r} must be 'platform', 'provider:<id>' "
-                    "or 'game:<provider_id>:<game_code>'"
+                    f"scope {scope!r} must be 'platform', 'provider:<id>' or 'game:<provider_id>:<game_code>'"
                 )
 
     def clear_maintenance(self) -> None:

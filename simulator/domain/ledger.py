@@ -114,7 +114,8 @@ class Ledger:
             if user.balance < amount:
                 raise SimError(
                     ResultCode.BALANCE_NOT_ENOUGH,
-                    f"user {user.user_code} has a balance of {plain(user.balance)}, withdrawal needs {plain(amount)}",
+                    f"user {user.user_code} has a balance of {plain(user.balance)}, "
+                    f"withdrawal needs {plain(amount)}",
                 )
             agent.points += amount
             return self._move_balance(user, TransType.WITHDRAW, -amount)
@@ -135,7 +136,8 @@ class Ledger:
             if user.balance < amount:
                 raise SimError(
                     ResultCode.BALANCE_NOT_ENOUGH,
-                    f"user {user.user_code} has a balance of {plain(user.balance)}, the stake is {plain(amount)}",
+                    f"user {user.user_code} has a balance of {plain(user.balance)}, "
+                    f"the stake is {plain(amount)}",
                 )
             self._store.house_net[agent.agent_id] += amount
             return self._move_balance(user, TransType.BET, -amount, ref)
@@ -243,9 +245,7 @@ class Ledger:
             movements: dict[int, Decimal] = dict(store.purged_movement)
             for rows in store.transactions.values():
                 for tx in rows:
-                    movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (
-                        tx.balance - tx.prebalance
-                    )
+                    movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (tx.balance - tx.prebalance)
             mismatched = tuple(
                 u.user_code for u in transfer_users if movements.get(u.user_code, ZERO) != u.balance
             )

@@ -61,10 +61,7 @@ def slot_view(multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
 
 def live_view(game_code: str, multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
     bets = {Fraction(pay): name for name, pay in LIVE_BETS}
-    if multiplier == 0:
-        result = "lose"
-    else:
-        result = bets.get(multiplier, "win")
+    result = "lose" if multiplier == 0 else bets.get(multiplier, "win")
     return {"kind": "live", "table": game_code, "result": result, "number": rng.randint(0, 36)}
 
 

@@ -146,9 +146,13 @@ class Rounds:
             raise SimError(ResultCode.PARAMETERS_INVALID, "the stake must be > 0 with at most 4 decimals")
         settings = agent.settings
         if settings.min_bet > 0 and stake < settings.min_bet:
-            raise SimError(ResultCode.PARAMETERS_INVALID, f"the stake is below the minimum bet {settings.min_bet}")
+            raise SimError(
+                ResultCode.PARAMETERS_INVALID, f"the stake is below the minimum bet {settings.min_bet}"
+            )
         if settings.max_bet > 0 and stake > settings.max_bet:
-            raise SimError(ResultCode.PARAMETERS_INVALID, f"the stake is above the maximum bet {settings.max_bet}")
+            raise SimError(
+                ResultCode.PARAMETERS_INVALID, f"the stake is above the maximum bet {settings.max_bet}"
+            )
 
     def _check_playable(self, agent: Agent, session: GameSession, user: User) -> None:
         if session.kicked or session.ended:
@@ -260,7 +264,9 @@ class Rounds:
             store.add_round(round_)
             store.add_round_stat(
                 agent.agent_id,
-                RoundStat(round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded),
+                RoundStat(
+                    round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded
+                ),
             )
             session.last_update = self._clock.now()
             session.last_round_bet = round_.bet

@@ -129,7 +129,9 @@ class Sessions:
             if launch.used_at is not None:
                 raise LaunchError("used", "This game link was already opened. Game links work once.")
             if now >= launch.expires_at:
-                raise LaunchError("expired", "This game link has expired. Game links are valid for 10 minutes.")
+                raise LaunchError(
+                    "expired", "This game link has expired. Game links are valid for 10 minutes."
+                )
             launch.used_at = now
         user = store.users[launch.user_code]
         if agent.mode == SEAMLESS:
@@ -166,11 +168,7 @@ class Sessions:
         """Sessions with activity in the last 30 minutes, oldest first."""
         since = self._clock.now() - ONLINE_WINDOW
         return sorted(
-            (
-                s
-                for s in self._store.sessions_of(agent.agent_id)
-                if not s.ended and s.last_update >= since
-            ),
+            (s for s in self._store.sessions_of(agent.agent_id) if not s.ended and s.last_update >= since),
             key=lambda s: s.gplay_id,
         )
 

@@ -70,9 +70,7 @@ class Users:
         if user is None:
             raise SimError(ResultCode.USER_NOT_FOUND, f"no user with user_code {user_code}")
         if user.agent_id != agent.agent_id:
-            raise SimError(
-                ResultCode.PERMISSION_ERROR, f"user_code {user_code} belongs to another agent"
-            )
+            raise SimError(ResultCode.PERMISSION_ERROR, f"user_code {user_code} belongs to another agent")
         if user.mode != agent.mode:
             raise SimError(
                 ResultCode.USER_NOT_FOUND,

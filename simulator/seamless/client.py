@@ -79,7 +79,13 @@ class CallbackClient:
     def envelope(self, command: str, data: dict[str, Any], check: str) -> dict[str, Any]:
         """The request body: ``timestamp`` and ``request_timestamp`` are the same string (13.1)."""
         stamp = str(int(self._clock.timestamp()))
-        return {"command": command, "check": check, "data": data, "timestamp": stamp, "request_timestamp": stamp}
+        return {
+            "command": command,
+            "check": check,
+            "data": data,
+            "timestamp": stamp,
+            "request_timestamp": stamp,
+        }
 
     def send(
         self,
@@ -101,7 +107,9 @@ class CallbackClient:
                 time.sleep(effect["delay_ms"] / 1000)
         if any(effect.get("skip") for effect in effects):
             reply = Reply(False, problem="not sent: skipped by a fault rule (treated as a timeout)")
-            sent = self._logged(agent, command, body, attempt, reply, None, b"", 0.0, reply.problem, "skipped")
+            sent = self._logged(
+                agent, command, body, attempt, reply, None, b"", 0.0, reply.problem, "skipped"
+            )
         else:
             sent = self._post(agent, command, body, attempt, token)
             if any(effect.get("duplicate") for effect in effects):
@@ -109,7 +117,13 @@ class CallbackClient:
         return dataclasses.replace(sent, effects=tuple(effects))
 
     def _post(
-        self, agent: Agent, command: str, body: dict[str, Any], attempt: int, token: str | None, note: str = ""
+        self,
+        agent: Agent,
+        command: str,
+        body: dict[str, Any],
+        attempt: int,
+        token: str | None,
+        note: str = "",
     ) -> Attempt:
         url = agent.settings.callback_url
         payload = json.dumps(body, default=_encode, separators=(",", ":")).encode()
@@ -138,7 +152,9 @@ class CallbackClient:
             reply = Reply(False, problem=error)
         else:
             reply = read_reply(status or 0, content, command in NEEDS_BALANCE)
-        return self._logged(agent, command, body, attempt, reply, status, content, duration, error, None, note)
+        return self._logged(
+            agent, command, body, attempt, reply, status, content, duration, error, None, note
+        )
 
     def _logged(
         self,

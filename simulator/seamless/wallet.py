@@ -132,7 +132,13 @@ class SeamlessWallet:
         if reply.ok:
             balance = self._reported(user, attempt)
             tx = self._ledger.record_seamless(
-                agent, user, TransType.BET, round_.bet, balance + round_.bet, balance, self._ref(round_),
+                agent,
+                user,
+                TransType.BET,
+                round_.bet,
+                balance + round_.bet,
+                balance,
+                self._ref(round_),
                 ids.trans_id if dialect != V4 else None,
             )
             round_.trans_ids.append(tx.trans_id)
@@ -149,7 +155,9 @@ class SeamlessWallet:
             self._reported(user, attempt)
             if reply.result == 31:
                 raise SimError(ResultCode.BALANCE_NOT_ENOUGH, "the wallet answered 31: insufficient balance")
-            raise SimError(ResultCode.CALLBACK_ERROR, f"the wallet refused the bet with result {reply.result}")
+            raise SimError(
+                ResultCode.CALLBACK_ERROR, f"the wallet refused the bet with result {reply.result}"
+            )
         self._forward_cancel(agent, user, round_, ctx, ids, record_bet=True)
         why = "answered 41" if reply.usable else (reply.problem or "no usable answer")
         raise ForwardCancelled(
@@ -168,7 +176,13 @@ class SeamlessWallet:
         def accepted(done: Attempt) -> None:
             balance = self._reported(user, done)
             tx = self._ledger.record_seamless(
-                agent, user, trans_type, round_.win, balance - round_.win, balance, self._ref(round_),
+                agent,
+                user,
+                trans_type,
+                round_.win,
+                balance - round_.win,
+                balance,
+                self._ref(round_),
                 ids.trans_id if dialect != V4 else None,
             )
             if self._points and round_.win > ZERO:
@@ -216,7 +230,13 @@ class SeamlessWallet:
         return reply.usable and reply.result in CANCEL_FINAL
 
     def _forward_cancel(
-        self, agent: Agent, user: User, round_: Round, ctx: RoundContext, target: TransactionIds, record_bet: bool
+        self,
+        agent: Agent,
+        user: User,
+        round_: Round,
+        ctx: RoundContext,
+        target: TransactionIds,
+        record_bet: bool,
     ) -> None:
         """Record Bet (if not yet) and BetCancel with the last known balance; queue the cancel.
 
@@ -227,7 +247,13 @@ class SeamlessWallet:
         dialect = agent.settings.callback_dialect
         if record_bet:
             bet_row = self._ledger.record_seamless(
-                agent, user, TransType.BET, round_.bet, last, last - round_.bet, ref,
+                agent,
+                user,
+                TransType.BET,
+                round_.bet,
+                last,
+                last - round_.bet,
+                ref,
                 target.trans_id if dialect != V4 else None,
             )
             round_.trans_ids.append(bet_row.trans_id)

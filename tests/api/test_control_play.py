@@ -46,7 +46,10 @@ def test_play_stops_at_a_refused_round(client):
 
 
 def test_play_reports_a_refunded_round(client):
-    client.post("/control/faults", json={"agent": "demo", "target": "round:settle", "effect": {"fail": True}, "times": 1})
+    client.post(
+        "/control/faults",
+        json={"agent": "demo", "target": "round:settle", "effect": {"fail": True}, "times": 1},
+    )
     rows = client.post("/control/play", json={**PLAY, "rounds": 2}).get_json()
     assert [row["status"] for row in rows] == ["refunded", "settled"]
     assert rows[0]["win"] == 0
@@ -72,7 +75,9 @@ def test_outcomes_for_an_unknown_account_are_404(client):
 
 
 def test_reset_clears_forced_outcomes(client):
-    client.post("/control/outcomes", json={"agent": "demo", "account": "test1234", "next": [{"multiplier": 50}]})
+    client.post(
+        "/control/outcomes", json={"agent": "demo", "account": "test1234", "next": [{"multiplier": 50}]}
+    )
     client.post("/control/reset")
     rows = client.post("/control/play", json=PLAY).get_json()
     assert rows[0]["win"] != 5000

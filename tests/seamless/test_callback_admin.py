@@ -1,4 +1,4 @@
-"""``agent/callback-test``, the callback log in the back office, Win Error and replay (spec 5.3, 6.8, 6.9, OP-19)."""
+"""``agent/callback-test``, the callback log, Win Error and replay (spec 5.3, 6.8, 6.9, OP-19)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,11 @@ def test_replaying_a_failed_win_settles_it_with_the_same_transaction_id(client, 
     assert replay["entry"]["request"] == pending["request"]
     assert round_.status == "settled"
     agent = sim.world.hierarchy.get("demo_seamless")
-    types = [tx.trans_type for tx in sim.world.store.transactions_of(agent.agent_id) if tx.round_id == round_.round_id]
+    types = [
+        tx.trans_type
+        for tx in sim.world.store.transactions_of(agent.agent_id)
+        if tx.round_id == round_.round_id
+    ]
     assert types == [1, 2]
     assert client.get("/admin/api/agents/demo_seamless/pending-callbacks").get_json() == []
 

@@ -137,7 +137,9 @@ def test_each_command_carries_its_check_string(sim, seamless_agent, wallet, sess
 
 
 def test_a_delay_fault_holds_the_callback(sim, seamless_agent, wallet, session):
-    sim.faults.add({"agent": "demo_seamless", "target": "callback:bet", "effect": {"delay_ms": 300}, "times": 1})
+    sim.faults.add(
+        {"agent": "demo_seamless", "target": "callback:bet", "effect": {"delay_ms": 300}, "times": 1}
+    )
     started = time.perf_counter()
     sim.world.rounds.play(session, Decimal(100))
     assert time.perf_counter() - started >= 0.3
@@ -153,7 +155,9 @@ def test_status_reports_the_wallets_answer(client, sim, seamless_agent, wallet, 
         )
 
     wallet.reply = reply
-    answer = client.post("/control/callbacks/status", json={"agent": "demo_seamless", "round_id": round_.round_id})
+    answer = client.post(
+        "/control/callbacks/status", json={"agent": "demo_seamless", "round_id": round_.round_id}
+    )
     assert answer.get_json()["status"] == "CANCELED"
     sent = wallet.calls[-1].body
     assert (sent["command"], sent["check"]) == ("status", "21,42")
@@ -176,7 +180,8 @@ def test_game_url_in_seamless_mode_without_points_is_2006(v4_seamless, sim, seam
     )
     user = sim.world.store.user_by_name(seamless_agent.agent_id, "seamless", "test1234")
     answer = v4_seamless(
-        "game/game-url", {"user_code": user.user_code, "provider_id": 1, "game_symbol": "vs20fruitsw", "lang": 1}
+        "game/game-url",
+        {"user_code": user.user_code, "provider_id": 1, "game_symbol": "vs20fruitsw", "lang": 1},
     )
     assert answer.code == 2006
     assert wallet.calls == []  # refused before the authenticate callback

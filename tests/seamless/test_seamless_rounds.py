@@ -96,7 +96,11 @@ def session(sim, wallet):
 
 def rows(sim, round_id):
     agent = sim.world.hierarchy.get("demo_seamless")
-    return [(tx.trans_type, tx.trans_amount) for tx in sim.world.store.transactions_of(agent.agent_id) if tx.round_id == round_id]
+    return [
+        (tx.trans_type, tx.trans_amount)
+        for tx in sim.world.store.transactions_of(agent.agent_id)
+        if tx.round_id == round_id
+    ]
 
 
 def test_a_round_sends_bet_then_win_and_records_both(sim, wallet, session):
@@ -203,7 +207,9 @@ def test_skip_fault_on_bet_is_a_timeout(sim, wallet, session):
 
 
 def test_duplicate_fault_sends_the_bet_twice_and_the_wallet_applies_it_once(sim, wallet, session):
-    sim.faults.add({"agent": "demo_seamless", "target": "callback:bet", "effect": {"duplicate": True}, "times": 1})
+    sim.faults.add(
+        {"agent": "demo_seamless", "target": "callback:bet", "effect": {"duplicate": True}, "times": 1}
+    )
     sim.world.forced.push(session.agent_id, "test1234", [Fraction(0)])
     sim.world.rounds.play(session, Decimal(100))
     assert wallet.count("bet") == 2
@@ -211,7 +217,9 @@ def test_duplicate_fault_sends_the_bet_twice_and_the_wallet_applies_it_once(sim,
 
 
 def test_cancel_after_ok_refunds_an_accepted_bet(sim, wallet, session):
-    sim.faults.add({"agent": "demo_seamless", "target": "callback:bet", "effect": {"cancel_after_ok": True}, "times": 1})
+    sim.faults.add(
+        {"agent": "demo_seamless", "target": "callback:bet", "effect": {"cancel_after_ok": True}, "times": 1}
+    )
     with pytest.raises(RoundFailed) as failed:
         sim.world.rounds.play(session, Decimal(100))
     assert rows(sim, failed.value.round.round_id) == [(1, 100), (16, 100)]

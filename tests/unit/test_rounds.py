@@ -150,7 +150,10 @@ def test_the_same_seed_gives_the_same_rounds():
         launch = sim.world.sessions.launch(agent, LaunchRequest(DEMO_USER, 1, "vs20fruitsw", 1))
         session = sim.world.sessions.open(launch.token)
         sim.world.ledger.deposit(agent, sim.world.store.users[DEMO_USER], Decimal(100_000))
-        return [(r.multiplier, str(r.view)) for r in (sim.world.rounds.play(session, Decimal(100)) for _ in range(50))]
+        return [
+            (r.multiplier, str(r.view))
+            for r in (sim.world.rounds.play(session, Decimal(100)) for _ in range(50))
+        ]
 
     assert play(7) == play(7)
     assert play(7) != play(8)
