@@ -20,7 +20,9 @@ from .clock import Clock
 from .config import Settings
 from .control.faults import FaultBook
 from .control.journal import Journal
+from .domain.bonus import BonusCalls
 from .domain.catalogue import Catalogue
+from .domain.freerounds import FreeRounds
 from .domain.hierarchy import Hierarchy
 from .domain.ledger import Ledger
 from .domain.models import TRANSFER
@@ -51,6 +53,8 @@ class World:
     forced: ForcedOutcomes
     fixtures_dir: Path
     seed: int
+    bonus: BonusCalls
+    free_rounds: FreeRounds
 
 
 class Simulator:
@@ -86,6 +90,8 @@ class Simulator:
         load_players(plan, hierarchy, users, ledger)
         sessions = Sessions(store, self.clock, catalogue, users, self.callbacks.authenticate)
         forced = ForcedOutcomes()
+        bonus = BonusCalls(store, self.clock, catalogue, ledger)
+        free_rounds = FreeRounds(store, self.clock, catalogue, users)
         transfer = TransferWallet(ledger)
         seamless = SeamlessWallet(
             store,
@@ -107,8 +113,23 @@ class Simulator:
             lambda agent: transfer if agent.mode == TRANSFER else seamless,
             lambda agent, target: self.faults.fire(agent, target),
             seed,
+            bonus,
+            free_rounds,
         )
-        return World(store, catalogue, ledger, hierarchy, users, sessions, rounds, forced, fixtures_dir, seed)
+        return World(
+            store,
+            catalogue,
+            ledger,
+            hierarchy,
+            users,
+            sessions,
+            rounds,
+            forced,
+            fixtures_dir,
+            seed,
+            bonus,
+            free_rounds,
+        )
 
     def format_time(self, moment: datetime) -> str:
         """``"yyyy-MM-dd HH:mm:ss"`` in the reporting timezone (spec 2.3)."""

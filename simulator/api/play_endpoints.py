@@ -87,10 +87,13 @@ def kick_games(call: Call) -> Any:
 
 
 def online_games(call: Call) -> Any:
+    """Sessions active in the last 30 minutes, with their bonus-call fields (spec 5.13, 8)."""
     world = call.world
     catalogue = world.catalogue
+    world.bonus.expire_idle(call.agent)
     rows = []
     for session in world.sessions.online(call.agent):
+        bonus = world.bonus.summary(session)
         user = world.store.users[session.user_code]
         provider = catalogue.provider(session.provider_id)
         game = catalogue.game(session.provider_id, session.game_code)
@@ -108,11 +111,11 @@ def online_games(call: Call) -> Any:
                 "last_round_bet": session.last_round_bet,
                 "spend": session.spend,
                 "win": session.win,
-                "call_win": ZERO,
-                "call_id": 0,
+                "call_win": bonus.call_win,
+                "call_id": bonus.call_id,
                 "call_enable": category != "Live" and call.agent.settings.bonus_call_enabled,
-                "callend_flag": False,
-                "call_status": 0,
+                "callend_flag": bonus.callend_flag,
+                "call_status": bonus.call_status,
                 "start_time": call.sim.format_time(session.started_at),
                 "last_update": call.sim.format_time(session.last_update),
             }

@@ -6,10 +6,12 @@ Every change happens under the owning agents' locks and leaves a record: a
 enter the system only by ``issue`` to a root broker, so the conservation
 invariant is::
 
-    sum(agent points) + sum(transfer-mode user balances) + house result == sum(issued points)
+    sum(agent points) + held points + sum(transfer-mode user balances) + house result
+        == sum(issued points)
 
-where the house result is what play moved out of balances (stakes minus wins
-and refunds).
+where the house result is what play moved out of balances (stakes minus wins,
+bonus-call wins and refunds), and held points are what running bonus calls
+took from their agents' points (spec 8).
 :meth:`Ledger.audit` checks it, together with each user's history arithmetic.
 """
 
@@ -46,10 +48,13 @@ class Audit:
     house: Decimal
     #: user_codes whose balance differs from the sum of their recorded movements.
     mismatched_users: tuple[int, ...]
+    #: Points held by bonus calls that have not ended (spec 8).
+    held: Decimal = ZERO
 
     @property
     def conserved(self) -> bool:
-        return self.points + self.balances + self.house == self.issued and not self.mismatched_users
+        total = self.points + self.held + self.balances + self.house
+        return total == self.issued and not self.mismatched_users
 
 
 class Ledger:
@@ -148,11 +153,41 @@ class Ledger:
             self._store.house_net[agent.agent_id] -= amount
             return self._move_balance(user, TransType.WIN, amount, ref)
 
+    def bonus_call_win(self, agent: Agent, user: User, amount: Decimal, ref: PlayRef) -> Transaction:
+        """Settle a round paid by a bonus call: BonusCall (32) instead of Win (2) (spec 8).
+
+        The house pays it, as it pays a Win; the points the call holds are not spent.
+        """
+        with self._store.locked(agent.agent_id):
+            self._store.house_net[agent.agent_id] -= amount
+            return self._move_balance(user, TransType.BONUS_CALL, amount, ref)
+
     def bet_cancel(self, agent: Agent, user: User, amount: Decimal, ref: PlayRef) -> Transaction:
         """Refund the stake of a round that failed between bet and settlement: BetCancel (16)."""
         with self._store.locked(agent.agent_id):
             self._store.house_net[agent.agent_id] -= amount
             return self._move_balance(user, TransType.BET_CANCEL, amount, ref)
+
+    # -- bonus-call funding (spec 8) -------------------------------------------------
+    def hold_call_points(self, agent: Agent, amount: Decimal) -> PointTransaction:
+        """Take a bonus call's ``set_point`` from the agent's points and hold it; 2005 if short."""
+        _require_positive(amount)
+        with self._store.locked(agent.agent_id):
+            if agent.points < amount:
+                raise SimError(
+                    ResultCode.POINT_NOT_ENOUGH,
+                    f"agent {agent.name} has {plain(agent.points)} points, the call needs {plain(amount)}",
+                )
+            agent.points -= amount
+            self._store.held_points[agent.agent_id] += amount
+            return self._record_points("call_hold", agent, agent, amount)
+
+    def return_call_points(self, agent: Agent, amount: Decimal) -> PointTransaction:
+        """Give a finished (completed or cancelled) bonus call's whole ``set_point`` back."""
+        with self._store.locked(agent.agent_id):
+            self._store.held_points[agent.agent_id] -= amount
+            agent.points += amount
+            return self._record_points("call_return", agent, agent, amount)
 
     # -- seamless mode (spec 6.11, OP-3) ---------------------------------------------
     def take_points(self, agent: Agent, amount: Decimal, why: str) -> None:
@@ -241,6 +276,7 @@ class Ledger:
             transfer_users = [u for u in store.users.values() if u.mode == TRANSFER]
             balances = sum((u.balance for u in transfer_users), ZERO)
             house = sum(store.house_net.values(), ZERO)
+            held = sum(store.held_points.values(), ZERO)
             # Rows purged by retention (spec 10) still count towards the balance they built.
             movements: dict[int, Decimal] = dict(store.purged_movement)
             for rows in store.transactions.values():
@@ -249,7 +285,7 @@ class Ledger:
             mismatched = tuple(
                 u.user_code for u in transfer_users if movements.get(u.user_code, ZERO) != u.balance
             )
-        return Audit(issued, points, balances, house, mismatched)
+        return Audit(issued, points, balances, house, mismatched, held)
 
 
 def _require_positive(amount: Decimal) -> None:

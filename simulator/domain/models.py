@@ -185,6 +185,10 @@ class Round:
     free: bool = False
     #: Seamless mode: the callback transaction ids of the round's bet, win and cancel.
     callback_ids: dict = field(default_factory=dict)
+    #: The bonus call that paid this round (settled as BonusCall 32, spec 8); 0 = none.
+    call_id: int = 0
+    #: The free-round grant this round was played from (spec 9); "" = a paid round.
+    fr_id: str = ""
 
 
 @dataclass(slots=True)
@@ -197,3 +201,51 @@ class RoundStat:
     bet: Decimal
     win: Decimal
     refunded: bool
+
+
+#: Bonus-call status codes (spec 8, ``call_status`` of 5.13).
+CALL_INIT, CALL_RUNNING, CALL_COMPLETE, CALL_CANCEL = 0, 1, 2, 3
+
+
+@dataclass
+class BonusCall:
+    """A bonus call on one game session (spec 5.16, 8): ``set_point`` held from the agent's points."""
+
+    call_id: int
+    agent_id: int
+    gplay_id: int
+    user_code: int
+    set_point: Decimal
+    #: Accepted, stored and ignored (OP-16).
+    type: int | None
+    memo: str | None
+    created_at: datetime
+    status: int = CALL_INIT
+    #: What the call has paid so far (``call_win``); never more than ``set_point``.
+    paid: Decimal = ZERO
+    ended_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status in (CALL_INIT, CALL_RUNNING)
+
+
+@dataclass
+class FreeRoundGrant:
+    """Free rounds of one user in one game (spec 5.18, 9, OP-17)."""
+
+    fr_id: str
+    agent_id: int
+    user_code: int
+    provider_id: int
+    game_code: str
+    bet: Decimal
+    rounds: int
+    expires_at: datetime
+    #: Cap on the grant's total winnings; 0 = no cap (OP-17).
+    win_cap: Decimal
+    created_at: datetime
+    #: Rounds taken, including one still being played.
+    played: int = 0
+    won: Decimal = ZERO
+    cancelled: bool = False

@@ -9,6 +9,11 @@ with BetCancel (16): nothing is ever lost.
 The wallet side is the small :class:`Wallet` interface: :class:`TransferWallet`
 moves the platform balance through the ledger; the seamless wallet (callbacks
 to the integrator) plugs in behind the same interface.
+
+Two features change a round (spec 8, 9): a free-round grant of the session's
+user and game is played first, at the grant's stake and with a Bet of 0
+(:mod:`.freerounds`); otherwise, while a bonus call is open on the session, the
+outcome is steered and settled as BonusCall (32) (:mod:`.bonus`).
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import MAX_PLACES, ZERO, places
 from ..store import MemoryStore
+from .bonus import BonusCalls
 from .catalogue import STATUS_MAINTENANCE, Catalogue
+from .freerounds import FreeRounds
 from .ledger import Ledger, PlayRef
-from .models import Agent, GameSession, Round, RoundStat, User
+from .models import Agent, FreeRoundGrant, GameSession, Round, RoundStat, User
 from .reels import round_view
 from .rtp import RtpEngine
 
@@ -72,7 +79,8 @@ class TransferWallet:
         round_.trans_ids.append(tx.trans_id)
 
     def win(self, agent: Agent, user: User, round_: Round) -> None:
-        tx = self._ledger.win(agent, user, round_.win, _ref(round_))
+        settle = self._ledger.bonus_call_win if round_.call_id else self._ledger.win
+        tx = settle(agent, user, round_.win, _ref(round_))
         round_.trans_ids.append(tx.trans_id)
 
     def refund(self, agent: Agent, user: User, round_: Round) -> None:
@@ -129,6 +137,8 @@ class Rounds:
         wallet_for: Callable[[Agent], Wallet],
         fault: Callable[[str | None, str], list[dict]],
         seed: int,
+        bonus: BonusCalls | None = None,
+        free_rounds: FreeRounds | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -138,6 +148,8 @@ class Rounds:
         self._wallet_for = wallet_for
         self._fault = fault
         self._seed = seed
+        self._bonus = bonus
+        self._free = free_rounds
 
     # -- the stake rules --------------------------------------------------------
     def check_stake(self, agent: Agent, stake: Decimal) -> None:
@@ -176,12 +188,30 @@ class Rounds:
 
     # -- one round ------------------------------------------------------------------
     def play(self, session: GameSession, stake: Decimal) -> Round:
-        """Play one round of a session; returns the settled (or refunded) round."""
+        """Play one round of a session; returns the settled (or refunded) round.
+
+        A free round of the session's game is played first, whatever ``stake``
+        the player chose; its round is given back if the spin does not settle.
+        """
         store = self._store
         agent = store.agents[session.agent_id]
         user = store.users[session.user_code]
         self._check_playable(agent, session, user)
-        self.check_stake(agent, stake)
+        grant = self._free.claim(session) if self._free is not None else None
+        try:
+            return self._play(agent, user, session, stake, grant)
+        except Exception:
+            if grant is not None:
+                self._free.release(grant)
+            raise
+
+    def _play(
+        self, agent: Agent, user: User, session: GameSession, stake: Decimal, grant: FreeRoundGrant | None
+    ) -> Round:
+        store = self._store
+        if grant is None:
+            self.check_stake(agent, stake)
+        call_id = self._bonus.current(session) if self._bonus is not None else 0
         game = self._catalogue.game(session.provider_id, session.game_code)
         now = self._clock.now()
         round_ = Round(
@@ -192,8 +222,11 @@ class Rounds:
             provider_id=session.provider_id,
             game_code=session.game_code,
             category=game.category,
-            bet=stake,
+            bet=stake if grant is None else ZERO,
             created_at=now,
+            free=grant is not None,
+            call_id=call_id if grant is None else 0,
+            fr_id=grant.fr_id if grant is not None else "",
         )
         wallet = self._wallet_for(agent)
         try:
@@ -204,7 +237,7 @@ class Rounds:
             self._record(agent, session, round_)
             raise RoundFailed(round_, abandoned.detail) from abandoned
         try:
-            self._settle(agent, user, session, round_, wallet)
+            self._settle(agent, user, session, round_, wallet, grant)
         except Exception as exc:
             self._refund(agent, user, round_, wallet, exc)
             raise RoundFailed(
@@ -215,11 +248,54 @@ class Rounds:
         wallet.refresh(agent, user)  # the game refreshes its balance after each round (6.5)
         return round_
 
-    def _settle(self, agent: Agent, user: User, session: GameSession, round_: Round, wallet: Wallet) -> None:
+    def _settle(
+        self,
+        agent: Agent,
+        user: User,
+        session: GameSession,
+        round_: Round,
+        wallet: Wallet,
+        grant: FreeRoundGrant | None = None,
+    ) -> None:
+        basis = grant.bet if grant is not None else round_.bet  # a free spin pays at the grant's stake
+        if not round_.call_id:
+            multiplier, win = self._outcome(agent, user, session, round_, basis)
+        for effect in self._fault(agent.name, "round:settle"):
+            if effect.get("fail"):
+                raise RuntimeError("round settlement failed (injected by a round:settle fault rule)")
+        payout = self._bonus.pay(agent, round_) if round_.call_id and self._bonus is not None else None
+        if payout is not None:
+            multiplier, win = Fraction(payout) / Fraction(round_.bet), payout
+        elif round_.call_id:  # the call ended between the stake and the settlement
+            round_.call_id = 0
+            multiplier, win = self._outcome(agent, user, session, round_, basis)
+        if grant is not None:
+            win = self._free.cap(grant, win)
+        round_.win = win
+        round_.multiplier = str(multiplier)
+        round_.view = round_view(round_.category, round_.game_code, multiplier, self._view_rng(round_))
+        try:
+            wallet.win(agent, user, round_)
+        except Exception:
+            if payout is not None:
+                self._bonus.unpay(agent, round_, payout)
+            if grant is not None:
+                self._free.uncap(grant, win)
+            raise
+        if payout is not None:
+            self._bonus.settled(agent, round_)
+        if round_.status == "pending":  # a seamless win may still be on its retries
+            round_.status = "settled"
+        round_.settled_at = self._clock.now()
+
+    def _outcome(
+        self, agent: Agent, user: User, session: GameSession, round_: Round, basis: Decimal
+    ) -> tuple[Fraction, Decimal]:
+        """The multiplier (forced, else drawn at the effective RTP) and the win it pays on ``basis``."""
         multiplier = self._forced.pop(agent.agent_id, user.name)
         if multiplier is None:
             rtp = session.rtp if session.rtp else agent.settings.rtp
-            cap = agent.settings.max_win / round_.bet if agent.settings.max_win > 0 else None
+            cap = agent.settings.max_win / basis if agent.settings.max_win > 0 else None
             outcome = self._engine.draw(
                 (agent.agent_id,),
                 round_.provider_id,
@@ -229,21 +305,12 @@ class Rounds:
                 Fraction(cap) if cap is not None else None,
             )
             multiplier = outcome.multiplier
-        win = (round_.bet * Decimal(multiplier.numerator) / Decimal(multiplier.denominator)).quantize(
+        win = (basis * Decimal(multiplier.numerator) / Decimal(multiplier.denominator)).quantize(
             FOUR_PLACES, rounding=ROUND_HALF_EVEN
         )
         if agent.settings.max_win > 0:
             win = min(win, agent.settings.max_win)
-        for effect in self._fault(agent.name, "round:settle"):
-            if effect.get("fail"):
-                raise RuntimeError("round settlement failed (injected by a round:settle fault rule)")
-        round_.win = win
-        round_.multiplier = str(multiplier)
-        round_.view = round_view(round_.category, round_.game_code, multiplier, self._view_rng(round_))
-        wallet.win(agent, user, round_)
-        if round_.status == "pending":  # a seamless win may still be on its retries
-            round_.status = "settled"
-        round_.settled_at = self._clock.now()
+        return multiplier, win
 
     def _refund(self, agent: Agent, user: User, round_: Round, wallet: Wallet, cause: Exception) -> None:
         log.warning("round %s failed (%s); refunding the stake with BetCancel", round_.round_id, cause)
@@ -272,7 +339,8 @@ class Rounds:
             session.last_round_bet = round_.bet
             if not refunded:
                 session.spend += round_.bet
-                session.win += round_.win
+                if not round_.call_id:  # bonus-call wins show as call_win instead (5.13)
+                    session.win += round_.win
             session.round_ids.append(round_.round_id)
             del session.round_ids[:-RECENT_ROUNDS]
 

@@ -12,6 +12,11 @@
 Agent points follow OP-3 when ``seamless_points`` is on: a bet takes them
 (before the callback, given back if refused), a win or a cancelled bet gives
 them back.  No lock is held while a callback is on the wire.
+
+A round paid by a bonus call (spec 8) carries its ``call_id`` on the bet and
+the win, and its win is ``type`` 32, recorded as BonusCall (32), and leaves
+the points alone (OP-3).  A free-round spin (spec 9) is a bet of amount 0
+followed by an ordinary win.
 """
 
 from __future__ import annotations
@@ -126,7 +131,7 @@ class SeamlessWallet:
         round_.callback_ids["bet"] = ids
         if self._points:
             self._ledger.take_points(agent, round_.bet, "the bet")
-        data = money_data(ctx, dialect, ids, round_.bet, int(TransType.BET), call_id=0)
+        data = money_data(ctx, dialect, ids, round_.bet, int(TransType.BET), call_id=round_.call_id)
         attempt = self._client.send(agent, "bet", data)
         reply = attempt.reply
         if reply.ok:
@@ -169,8 +174,8 @@ class SeamlessWallet:
         ctx = self._context(user, round_)
         ids = self._new_ids(ctx)
         round_.callback_ids["win"] = ids
-        trans_type = TransType.WIN
-        data = money_data(ctx, dialect, ids, round_.win, int(trans_type), call_id=0)
+        trans_type = TransType.BONUS_CALL if round_.call_id else TransType.WIN
+        data = money_data(ctx, dialect, ids, round_.win, int(trans_type), call_id=round_.call_id)
         attempt = self._client.send(agent, "win", data)
 
         def accepted(done: Attempt) -> None:
@@ -185,7 +190,7 @@ class SeamlessWallet:
                 self._ref(round_),
                 ids.trans_id if dialect != V4 else None,
             )
-            if self._points and round_.win > ZERO:
+            if self._points and round_.win > ZERO and trans_type == TransType.WIN:
                 self._ledger.give_points(agent, round_.win)
             round_.trans_ids.append(tx.trans_id)
             round_.status = "settled"

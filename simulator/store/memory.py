@@ -18,6 +18,8 @@ from decimal import Decimal
 
 from ..domain.models import (
     Agent,
+    BonusCall,
+    FreeRoundGrant,
     GameSession,
     LaunchToken,
     PointTransaction,
@@ -62,6 +64,14 @@ class MemoryStore:
         self.purged_movement: dict[int, Decimal] = {}
         #: Per agent, when each history poll was last admitted: key -> clock timestamp (OP-7).
         self.poll_marks: dict[int, dict[object, float]] = {}
+        #: Bonus calls by call_id (spec 8), and per agent the points they hold.
+        self.bonus_calls: dict[int, BonusCall] = {}
+        self._call_ids = itertools.count(1)
+        self.held_points: dict[int, Decimal] = {}
+        #: Free-round grants by fr_id, oldest first (spec 9).
+        self.free_rounds: dict[str, FreeRoundGrant] = {}
+        self._free_rounds_by_user: dict[int, list[FreeRoundGrant]] = {}
+        self._fr_seq = itertools.count(1)
 
     # -- locking ---------------------------------------------------------
     def _lock_of(self, agent_id: int) -> threading.RLock:
@@ -98,6 +108,12 @@ class MemoryStore:
     def next_round_id(self) -> str:
         return str(next(self._round_ids))
 
+    def next_call_id(self) -> int:
+        return next(self._call_ids)
+
+    def next_fr_seq(self) -> int:
+        return next(self._fr_seq)
+
     # -- agents ----------------------------------------------------------
     def add_agent(self, agent: Agent) -> None:
         with self._meta:
@@ -108,6 +124,7 @@ class MemoryStore:
             self.rounds[agent.agent_id] = {}
             self.round_stats[agent.agent_id] = deque()
             self.house_net[agent.agent_id] = Decimal(0)
+            self.held_points[agent.agent_id] = Decimal(0)
 
     def agent_by_name(self, name: str) -> Agent | None:
         agent_id = self._agents_by_name.get(name.lower())
@@ -186,3 +203,20 @@ class MemoryStore:
     def add_round_stat(self, agent_id: int, stat: RoundStat) -> None:
         """Under the agent's lock."""
         self.round_stats[agent_id].append(stat)
+
+    # -- bonus calls and free rounds ------------------------------------------
+    def add_bonus_call(self, call: BonusCall) -> None:
+        """Under the agent's lock."""
+        self.bonus_calls[call.call_id] = call
+
+    def bonus_calls_of_session(self, gplay_id: int) -> list[BonusCall]:
+        return [c for c in self.bonus_calls.values() if c.gplay_id == gplay_id]
+
+    def add_free_round_grant(self, grant: FreeRoundGrant) -> None:
+        """Under the agent's lock."""
+        self.free_rounds[grant.fr_id] = grant
+        self._free_rounds_by_user.setdefault(grant.user_code, []).append(grant)
+
+    def free_rounds_of(self, user_code: int) -> list[FreeRoundGrant]:
+        """The user's grants, oldest first."""
+        return self._free_rounds_by_user.get(user_code, [])

@@ -1,0 +1,116 @@
+"""``/v4`` endpoints of bonus calls and free rounds (spec 5.15-5.19, 8, 9, OP-16, OP-17)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load
+
+from ..domain.freerounds import MAX_ROUNDS, FreeRoundRequest
+from ..money import ZERO
+from .endpoints import Call, Endpoint
+from .fields import INT32_MAX, Amount, SpecInt, Text
+from .schemas import Empty, RequestSchema
+from .transport import BARE
+
+
+# -- requests -------------------------------------------------------------------------
+class CallStartRequest(RequestSchema):
+    gplay_id = SpecInt(required=True, low=0)
+    set_point = Amount(required=True)
+    #: Accepted, stored and ignored (OP-16).
+    type = SpecInt(load_default=None, allow_none=True, low=-INT32_MAX - 1, high=INT32_MAX)
+    #: Capped at 200 characters by the domain (spec 5.16).
+    memo = Text(load_default=None, allow_none=True)
+
+
+class CallCancelRequest(RequestSchema):
+    call_id = SpecInt(required=True, low=0)
+
+
+class FreeRoundStartRequest(RequestSchema):
+    user_code = SpecInt(required=True, low=1)
+    provider_id = SpecInt(required=True, low=0)
+    game_code = Text(required=True, min_length=1, max_length=100)
+    bet = Amount(required=True)
+    rounds = SpecInt(required=True, low=1, high=MAX_ROUNDS)
+    expirationDate = SpecInt(required=True, low=0)  # the spec's spelling (5.18)
+    win = Amount(load_default=ZERO, allow_none=True, minimum=ZERO, exclusive=False)
+
+    @pre_load
+    def alias(self, data: Any, **kwargs: Any) -> Any:
+        """``game_symbol`` is the older name of ``game_code``; if both are sent, ``game_code`` wins (2.4)."""
+        if isinstance(data, dict) and "game_code" not in data and "game_symbol" in data:
+            data = dict(data)
+            data["game_code"] = data["game_symbol"]
+        return data
+
+
+class FreeRoundCancelRequest(RequestSchema):
+    fr_id = Text(required=True, min_length=1, max_length=100)
+
+
+# -- responses ------------------------------------------------------------------------
+class CallConfig(Schema):
+    call_min = Amount()
+
+
+class CallStarted(Schema):
+    call_id = fields.Integer()
+
+
+class FreeRoundGranted(Schema):
+    fr_id = fields.String()
+
+
+_call_config = CallConfig()
+_call_started = CallStarted()
+_free_round_granted = FreeRoundGranted()
+
+
+# -- handlers -------------------------------------------------------------------------
+def call_config(call: Call) -> Any:
+    return _call_config.dump({"call_min": call.world.bonus.call_min(call.agent)})
+
+
+def call_start(call: Call) -> Any:
+    p = call.params
+    started = call.world.bonus.start(call.agent, p["gplay_id"], p["set_point"], p["type"], p["memo"])
+    return _call_started.dump({"call_id": started.call_id})
+
+
+def call_cancel(call: Call) -> Any:
+    call.world.bonus.cancel(call.agent, call.params["call_id"])
+    return BARE
+
+
+def freeround_start(call: Call) -> Any:
+    p = call.params
+    grant = call.world.free_rounds.grant(
+        call.agent,
+        FreeRoundRequest(
+            user_code=p["user_code"],
+            provider_id=p["provider_id"],
+            game_code=p["game_code"],
+            bet=p["bet"],
+            rounds=p["rounds"],
+            expiration_ms=p["expirationDate"],
+            win=p["win"] or ZERO,
+        ),
+    )
+    return _free_round_granted.dump({"fr_id": grant.fr_id})
+
+
+def freeround_cancel(call: Call) -> Any:
+    call.world.free_rounds.cancel(call.agent, call.params["fr_id"])
+    return BARE
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "game/call_config": Endpoint(Empty, call_config),
+    "game/call_start": Endpoint(CallStartRequest, call_start),
+    "game/call_cancel": Endpoint(CallCancelRequest, call_cancel),
+    "game/freeround/start": Endpoint(FreeRoundStartRequest, freeround_start),
+    "game/freeround/create": Endpoint(FreeRoundStartRequest, freeround_start),
+    "game/freeround/cancel": Endpoint(FreeRoundCancelRequest, freeround_cancel),
+}
