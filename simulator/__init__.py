@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 def create_app(settings: Any = None) -> Flask:
     from .api.dispatch import blueprint as v4
     from .backoffice.admin_api import blueprint as admin_api
+    from .backoffice.pages import register as register_backoffice
     from .config import Settings
     from .control import play_api  # noqa: F401 - adds /control/outcomes and /control/play
     from .control.api import blueprint as control
@@ -38,6 +39,7 @@ def create_app(settings: Any = None) -> Flask:
     app.register_blueprint(admin_api)
     app.register_blueprint(media)
     register_play(app)
+    register_backoffice(app)
     if settings.control:
         app.register_blueprint(control)
 

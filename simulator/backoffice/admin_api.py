@@ -269,3 +269,7 @@ def conformance(name: str) -> Response:
         raise ApiError(f"agent {name!r} has no callback URL (transfer mode): nothing to test", 409)
     report = ConformanceRunner(sim.callbacks, agent, account, sim.clock, sim.stamps).run()
     return json_response(report.to_dict())
+
+
+# Player blocking and the transaction history live in their own module, on this blueprint.
+from . import users_api  # noqa: E402, F401

@@ -1,0 +1,255 @@
+"""Back-office pages of an agent's activity: users, game connections, transactions, rounds, logs, tester.
+
+They read what the admin API reads (``users_api``, the callback log, the
+``/v4`` journal) and show it for people; the round page links to the public
+round page of spec 5.22.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, flash, redirect, request, url_for
+
+from ..codes import ResultCode
+from ..domain.round_links import round_token
+from ..http import ApiError
+from ..seamless.conformance import DEFAULT_ACCOUNT
+from .pages import agent_context, blueprint, page, runs, sim
+from .users_api import (
+    TRANS_TYPES,
+    parse_transaction_query,
+    set_user_active,
+    transaction_page,
+    user_of_agent,
+    user_row,
+)
+
+PAGE_SIZE = 50
+LOG_LIMIT = 200
+CALLBACK_OUTCOMES = ("ok", "refused", "unclear", "skipped")
+#: ``call_status`` of spec 5.13 / 8.
+CALL_STATUSES = {0: "Init", 1: "Running", 2: "Complete", 3: "Cancel"}
+
+
+def pretty(value: Any) -> str:
+    """JSON for people: indented; text that is JSON is re-indented, other text shown as is."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+# -- users ----------------------------------------------------------------------------
+@blueprint.get("/agents/<name>/users")
+def users_page(name: str) -> Response:
+    world = sim().world
+    agent = world.hierarchy.get(name)
+    users = sorted(world.store.users_of(agent.agent_id), key=lambda u: u.user_code)
+    return page(
+        "bo_users.html",
+        users=users,
+        shown={u.user_code: world.users.displayed_balance(u) for u in users},
+        **agent_context(agent, "backoffice.users_page"),
+    )
+
+
+@blueprint.post("/agents/<name>/users/<user_code>/active")
+def set_active(name: str, user_code: str) -> Response:
+    world = sim().world
+    agent = world.hierarchy.get(name)
+    user = user_of_agent(world, agent, user_code)
+    active = request.form.get("active") == "1"
+    row = user_row(set_user_active(world, agent, user, active))
+    flash(f"Player {row['name']} ({row['user_code']}) is {'active' if active else 'blocked'}.", "ok")
+    return redirect(url_for("backoffice.users_page", name=agent.name), 303)
+
+
+# -- game connections (spec 5.13) -------------------------------------------------------
+@blueprint.get("/agents/<name>/sessions")
+def sessions_page(name: str) -> Response:
+    world = sim().world
+    agent = world.hierarchy.get(name)
+    world.bonus.expire_idle(agent)  # as online-games does: a call idle for 30 minutes ends (spec 8)
+    sessions = world.sessions.online(agent)
+    return page(
+        "bo_sessions.html",
+        sessions=sessions,
+        calls={s.gplay_id: world.bonus.summary(s) for s in sessions},
+        call_statuses=CALL_STATUSES,
+        users=world.store.users,
+        catalogue=world.catalogue,
+        **agent_context(agent, "backoffice.sessions_page"),
+    )
+
+
+# -- transactions (spec 5.20) and rounds ----------------------------------------------------
+@blueprint.get("/agents/<name>/transactions")
+def transactions_page(name: str) -> Response:
+    simulator = sim()
+    world = simulator.world
+    agent = world.hierarchy.get(name)
+    args = {k: v for k, v in request.args.items() if k in ("user_code", "type", "from", "to", "offset")}
+    error, result, status = "", None, 200
+    try:
+        query = parse_transaction_query({**args, "limit": str(PAGE_SIZE)}, simulator.report_zone)
+        result = transaction_page(simulator, world, agent, query)
+    except ApiError as exc:
+        error, status = exc.message, 400
+    offset = result["offset"] if result else 0
+
+    def page_link(new_offset: int) -> str:
+        return url_for("backoffice.transactions_page", name=agent.name, **{**args, "offset": new_offset})
+
+    return page(
+        "bo_transactions.html",
+        status,
+        filters=args,
+        error=error,
+        result=result,
+        trans_types=TRANS_TYPES,
+        previous=page_link(max(offset - PAGE_SIZE, 0)) if result and offset > 0 else None,
+        following=page_link(offset + PAGE_SIZE) if result and offset + PAGE_SIZE < result["total"] else None,
+        page_size=PAGE_SIZE,
+        **agent_context(agent, "backoffice.transactions_page"),
+    )
+
+
+@blueprint.get("/agents/<name>/rounds/<round_id>")
+def round_page(name: str, round_id: str) -> Response:
+    simulator = sim()
+    world = simulator.world
+    agent = world.hierarchy.get(name)
+    store = world.store
+    with store.locked(agent.agent_id):
+        round_ = store.rounds[agent.agent_id].get(round_id)
+        rows = [t for t in store.transactions_of(agent.agent_id) if t.round_id == round_id]
+    if round_ is None:
+        message = f"Agent {agent.name} has no round {round_id} (rounds are kept 30 days)."
+        return page("bo_error.html", 404, title="Round not found", message=message)
+    token = round_token(simulator.link_secret, agent.agent_id, round_.round_id)
+    game = world.catalogue.game(round_.provider_id, round_.game_code)
+    provider = world.catalogue.provider(round_.provider_id)
+    callbacks = [
+        entry
+        for entry in simulator.callback_log.query(agent.agent_id, limit=10_000)
+        if _round_of(entry.request) == round_.round_id
+    ]
+    return page(
+        "bo_round.html",
+        round=round_,
+        user=store.users.get(round_.user_code),
+        game_name=game.game_name if game else round_.game_code,
+        provider_name=provider.provider_name if provider else str(round_.provider_id),
+        transactions=rows,
+        public_url=url_for("play.round_page", token=token, _external=True),
+        callbacks=list(reversed(callbacks)),
+        pretty=pretty,
+        **agent_context(agent, "backoffice.transactions_page"),
+    )
+
+
+def _round_of(body: dict[str, Any]) -> str | None:
+    data = body.get("data") if isinstance(body, dict) else None
+    value = data.get("round_id") if isinstance(data, dict) else None
+    return None if value is None else str(value)
+
+
+# -- logs (spec 6.8) ----------------------------------------------------------------------
+@blueprint.get("/agents/<name>/callbacks")
+def callbacks_page(name: str) -> Response:
+    simulator = sim()
+    agent = simulator.world.hierarchy.get(name)
+    command = request.args.get("command", "").strip() or None
+    outcome = request.args.get("outcome", "").strip() or None
+    entries = simulator.callback_log.query(agent.agent_id, command=command, outcome=outcome, limit=LOG_LIMIT)
+    return page(
+        "bo_callbacks.html",
+        entries=entries,
+        command=command or "",
+        outcome=outcome or "",
+        outcomes=CALLBACK_OUTCOMES,
+        commands=("authenticate", "balance", "bet", "win", "cancel", "status"),
+        limit=LOG_LIMIT,
+        pretty=pretty,
+        **agent_context(agent, "backoffice.callbacks_page"),
+    )
+
+
+def _code_name(code: int) -> str:
+    try:
+        return ResultCode(code).name
+    except ValueError:
+        return "?"
+
+
+@blueprint.get("/agents/<name>/api-errors")
+def api_errors_page(name: str) -> Response:
+    """``/v4`` requests of this agent that answered a non-zero code, newest first."""
+    simulator = sim()
+    agent = simulator.world.hierarchy.get(name)
+    entries = [
+        entry
+        for entry in simulator.journal.query(agent=agent.name, limit=simulator.settings.journal_size)
+        if entry["code"] != 0
+    ][:LOG_LIMIT]
+    for entry in entries:
+        entry["reply"] = pretty({"code": entry["code"], "message": _code_name(entry["code"])})
+        entry["request"] = pretty(entry["body"]) if entry["body"] else ""
+    failed_callbacks = [
+        e for e in simulator.callback_log.query(agent.agent_id, limit=LOG_LIMIT * 5) if e.outcome != "ok"
+    ][:LOG_LIMIT]
+    return page(
+        "bo_api_errors.html",
+        entries=entries,
+        failed_callbacks=failed_callbacks,
+        limit=LOG_LIMIT,
+        pretty=pretty,
+        **agent_context(agent, "backoffice.api_errors_page"),
+    )
+
+
+# -- callback API testing (spec 6.12) -------------------------------------------------------
+@blueprint.get("/agents/<name>/conformance")
+def conformance_page(name: str) -> Response:
+    agent = sim().world.hierarchy.get(name)
+    return page(
+        "bo_conformance.html",
+        runs=runs().of_agent(agent.name),
+        account=DEFAULT_ACCOUNT,
+        **agent_context(agent, "backoffice.conformance_page"),
+    )
+
+
+@blueprint.post("/agents/<name>/conformance")
+def start_conformance(name: str) -> Response:
+    simulator = sim()
+    agent = simulator.world.hierarchy.get(name)
+    account = request.form.get("account", "").strip() or DEFAULT_ACCOUNT
+    if len(account) > 200:
+        flash("The test account may have at most 200 characters.", "error")
+        return redirect(url_for("backoffice.conformance_page", name=agent.name), 303)
+    if not agent.settings.callback_url:
+        flash("This agent has no callback URL (transfer mode): there is nothing to test.", "error")
+        return redirect(url_for("backoffice.conformance_page", name=agent.name), 303)
+    run = runs().start(simulator, agent, account)
+    return redirect(url_for("backoffice.conformance_run", name=agent.name, run_id=run.run_id), 303)
+
+
+@blueprint.get("/agents/<name>/conformance/<int:run_id>")
+def conformance_run(name: str, run_id: int) -> Response:
+    agent = sim().world.hierarchy.get(name)
+    run = runs().get(run_id)
+    if run is None or run.agent_name.lower() != agent.name.lower():
+        return page(
+            "bo_error.html", 404, title="Run not found", message=f"No test run {run_id} of {agent.name}."
+        )
+    return page(
+        "bo_conformance_run.html",
+        run=run,
+        pretty=pretty,
+        **agent_context(agent, "backoffice.conformance_page"),
+    )

@@ -1,0 +1,237 @@
+"""The back office as web pages, under ``/backoffice`` (server-rendered, no network assets).
+
+What the real service's back office offers (spec 1.1-1.2, 5.13, 5.20, 6.8,
+6.12): the agent tree, each agent's settings, API token and points, its
+players, game connections, transactions, rounds, callback log, API error log
+and callback tester, and a dashboard of play and points.
+
+Protection follows the admin API (control-api.md): with an admin token
+configured, a login page asks for it (checked like ``X-Admin-Token``, which is
+also accepted) and a signed session cookie remembers it; without one, on
+loopback, the pages are open.  Every form posts a CSRF token kept in the
+session.  Pages carry the same strict CSP as the game pages: no inline script
+or style, nothing from another origin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from ..codes import SimError
+from ..domain.models import Agent
+from ..http import STATUS_FOR_CODE, admin_token_ok
+from ..money import to_decimal
+from ..play.present import TRANS_TYPE_NAMES, Currency, currency_of
+from ..runtime import Simulator
+from .conformance_runs import ConformanceRuns
+
+blueprint = Blueprint(
+    "backoffice",
+    __name__,
+    url_prefix="/backoffice",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+OPEN_ENDPOINTS = ("backoffice.login", "backoffice.static")
+#: The agent pages' tabs: (endpoint, label).
+TABS = (
+    ("backoffice.agent_page", "Settings & points"),
+    ("backoffice.users_page", "Users"),
+    ("backoffice.sessions_page", "Game connections"),
+    ("backoffice.transactions_page", "Transactions"),
+    ("backoffice.callbacks_page", "Callback log"),
+    ("backoffice.api_errors_page", "API error log"),
+    ("backoffice.conformance_page", "Callback API testing"),
+)
+
+
+def register(app: Flask) -> None:
+    """Add the pages; a random session key when none is configured (sessions end with the process)."""
+    if not app.secret_key:
+        app.secret_key = secrets.token_bytes(32)
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.extensions["scorpio_backoffice"] = ConformanceRuns()
+    app.register_blueprint(blueprint)
+
+
+def sim() -> Simulator:
+    return current_app.extensions["scorpio"]
+
+
+def runs() -> ConformanceRuns:
+    return current_app.extensions["scorpio_backoffice"]
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+def currency(agent: Agent) -> Currency:
+    return currency_of(sim().settings.currencies, agent.settings.currency)
+
+
+def agent_context(agent: Agent, tab: str) -> dict[str, Any]:
+    """What every agent page's header needs."""
+    return {
+        "agent": agent,
+        "parent": sim().world.hierarchy.parent_name(agent),
+        "currency": currency(agent),
+        "tabs": TABS,
+        "tab": tab,
+    }
+
+
+# -- sign-in and CSRF -------------------------------------------------------------------
+def _admin_token() -> str:
+    return current_app.config.get("SCORPIO_ADMIN_TOKEN") or ""
+
+
+def _fingerprint(token: str) -> str:
+    """What the session keeps: the token's hash, so a changed token ends old sessions."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_required() -> bool:
+    return bool(_admin_token())
+
+
+def _by_header() -> bool:
+    return token_required() and bool(request.headers.get("X-Admin-Token")) and admin_token_ok()
+
+
+def signed_in() -> bool:
+    token = _admin_token()
+    if not token or _by_header():
+        return True
+    return hmac.compare_digest(session.get("bo_auth", ""), _fingerprint(token))
+
+
+def csrf_token() -> str:
+    token = session.get("bo_csrf")
+    if not token:
+        token = session["bo_csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("bo_csrf", "")
+    given = request.form.get("csrf_token", "")
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _local_target(target: str | None) -> str:
+    """Only a back-office path of this server, never an open redirect."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/backoffice") or "\\" in (target or ""):
+        return url_for("backoffice.dashboard")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@blueprint.before_request
+def _protect() -> Response | None:
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if not signed_in():
+        if request.method == "GET":
+            return redirect(url_for("backoffice.login", next=request.full_path.rstrip("?")))
+        return page("bo_error.html", 401, title="Sign in first", message="Your session has ended.")
+    if request.method == "POST" and not _by_header() and not _csrf_ok():
+        return _stale_form()
+    return None
+
+
+def _stale_form() -> Response:
+    message = "The form was stale or came from another site. Reload the page and try again."
+    return page("bo_error.html", 400, title="Form not accepted", message=message)
+
+
+@blueprint.context_processor
+def _helpers() -> dict[str, Any]:
+    simulator = sim()
+    return {
+        "csrf_token": csrf_token,
+        "token_required": token_required(),
+        "by_header": _by_header(),
+        "format_time": lambda moment: simulator.format_time(moment) if moment else "–",
+        "time_zone": simulator.settings.report_tz,
+        "type_names": TRANS_TYPE_NAMES,
+        "amount": lambda value, cur: cur.amount(to_decimal(value)),
+        "log_time": lambda text: _log_time(simulator, text),
+    }
+
+
+def _log_time(simulator: Simulator, text: str) -> str:
+    """An ISO-8601 instant of a log entry, shown like every other time: in the reporting timezone."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return str(text)
+    return simulator.format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+@blueprint.errorhandler(SimError)
+def _sim_error(error: SimError) -> Response:
+    status = STATUS_FOR_CODE.get(error.code, 409)
+    return page(
+        "bo_error.html", status, title="Not found" if status == 404 else "Refused", message=error.detail
+    )
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    target = _local_target(request.values.get("next"))
+    if not token_required() or signed_in():
+        return redirect(target)
+    if request.method == "GET":
+        return page("bo_login.html", next=target, error="")
+    if not _csrf_ok():
+        return _stale_form()
+    given = request.form.get("token", "")
+    if not hmac.compare_digest(given.encode(), _admin_token().encode()):
+        return page("bo_login.html", 401, next=target, error="That is not the admin token.")
+    session.clear()
+    session["bo_auth"] = _fingerprint(_admin_token())
+    csrf_token()
+    return redirect(target, 303)
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("backoffice.login"), 303)
+
+
+# The rest of the pages register themselves on this blueprint.
+from . import agent_pages, activity_pages  # noqa: E402, F401, I001
