@@ -51,6 +51,7 @@ def create_app(settings: Any = None) -> Flask:
                 "version": __version__,
                 "api": f"{settings.base_url}/v4",
                 "admin_api": f"{settings.base_url}/admin/api",
+                "backoffice": f"{settings.base_url}/backoffice",
                 "control": f"{settings.base_url}/control" if settings.control else None,
             }
         )

@@ -18,7 +18,7 @@ def banner_text(app: Flask) -> str:
         "",
         "scorpio-sim: Scorpio Play v4 API simulator",
         f"  main API      {base}/v4/...  (POST, Authorization: Bearer <API token>)",
-        f"  back office   {base}/admin/api/agents",
+        f"  back office   {base}/backoffice  (JSON API: {base}/admin/api/agents)",
     ]
     if sim.settings.control:
         lines.append(f"  test control  {base}/control  (health: {base}/control/health)")
