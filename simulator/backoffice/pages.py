@@ -67,6 +67,7 @@ TABS = (
     ("backoffice.agent_page", "Settings & points"),
     ("backoffice.users_page", "Users"),
     ("backoffice.sessions_page", "Game connections"),
+    ("backoffice.free_rounds_page", "Free rounds"),
     ("backoffice.transactions_page", "Transactions"),
     ("backoffice.callbacks_page", "Callback log"),
     ("backoffice.api_errors_page", "API error log"),
@@ -234,4 +235,4 @@ def logout() -> Response:
 
 
 # The rest of the pages register themselves on this blueprint.
-from . import agent_pages, activity_pages  # noqa: E402, F401, I001
+from . import agent_pages, activity_pages, freeround_pages  # noqa: E402, F401, I001
