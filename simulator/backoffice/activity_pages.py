@@ -12,10 +12,12 @@ from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 
-from ..codes import ResultCode
+from ..codes import ResultCode, SimError
+from ..domain.models import Agent, GameSession
 from ..domain.round_links import round_token
 from ..http import ApiError
 from ..seamless.conformance import DEFAULT_ACCOUNT
+from .forms import bonus_call_from_form
 from .pages import agent_context, blueprint, page, runs, sim
 from .users_api import (
     TRANS_TYPES,
@@ -31,6 +33,12 @@ LOG_LIMIT = 200
 CALLBACK_OUTCOMES = ("ok", "refused", "unclear", "skipped")
 #: ``call_status`` of spec 5.13 / 8.
 CALL_STATUSES = {0: "Init", 1: "Running", 2: "Complete", 3: "Cancel"}
+#: Bonus-call refusals in words, where the domain's detail names ids rather than the situation.
+CALL_REFUSALS = {
+    ResultCode.BONUSCALL_DOUBLE: "a call is already running on this session",
+    ResultCode.BONUSCALL_ALEADY_ENDED: "the call has already completed or was cancelled",
+    ResultCode.RESOURCE_NOT_FOUND: "there is no such bonus call",
+}
 
 
 def pretty(value: Any) -> str:
@@ -75,15 +83,61 @@ def sessions_page(name: str) -> Response:
     agent = world.hierarchy.get(name)
     world.bonus.expire_idle(agent)  # as online-games does: a call idle for 30 minutes ends (spec 8)
     sessions = world.sessions.online(agent)
+    calls = {s.gplay_id: world.bonus.summary(s) for s in sessions}
     return page(
         "bo_sessions.html",
         sessions=sessions,
-        calls={s.gplay_id: world.bonus.summary(s) for s in sessions},
+        calls=calls,
+        latest={gid: world.store.bonus_calls.get(c.call_id) for gid, c in calls.items() if c.call_id},
+        call_enable={s.gplay_id: _call_enable(world, agent, s) for s in sessions},
+        call_min=world.bonus.call_min(agent),
         call_statuses=CALL_STATUSES,
         users=world.store.users,
         catalogue=world.catalogue,
         **agent_context(agent, "backoffice.sessions_page"),
     )
+
+
+def _call_enable(world: Any, agent: Agent, session: GameSession) -> bool:
+    """``call_enable`` of spec 5.13: not a live game, and the agent has bonus calls on."""
+    game = world.catalogue.game(session.provider_id, session.game_code)
+    return agent.settings.bonus_call_enabled and game is not None and game.category != "Live"
+
+
+def _refusal(error: SimError) -> str:
+    return f"{error.code.name}: {CALL_REFUSALS.get(error.code, error.detail)}"
+
+
+@blueprint.post("/agents/<name>/sessions/<int:gplay_id>/bonus-call")
+def start_bonus_call(name: str, gplay_id: int) -> Response:
+    """Spec 5.16 from the page: the same checks and codes as ``/v4/game/call_start``."""
+    world = sim().world
+    agent = world.hierarchy.get(name)
+    values, errors = bonus_call_from_form(request.form)
+    if errors:
+        flash("; ".join(f"{field}: {problem}" for field, problem in errors.items()), "error")
+    else:
+        try:
+            call = world.bonus.start(agent, gplay_id, values["set_point"], None, values["memo"])
+        except SimError as exc:
+            flash(_refusal(exc), "error")
+        else:
+            flash(f"Bonus call #{call.call_id} started on game session {gplay_id}.", "ok")
+    return redirect(url_for("backoffice.sessions_page", name=agent.name), 303)
+
+
+@blueprint.post("/agents/<name>/bonus-calls/<int:call_id>/cancel")
+def cancel_bonus_call(name: str, call_id: int) -> Response:
+    """Spec 5.17 from the page; the held ``set_point`` goes back to the points."""
+    world = sim().world
+    agent = world.hierarchy.get(name)
+    try:
+        world.bonus.cancel(agent, call_id)
+    except SimError as exc:
+        flash(_refusal(exc), "error")
+    else:
+        flash(f"Bonus call #{call_id} cancelled; its set_point is back in the points.", "ok")
+    return redirect(url_for("backoffice.sessions_page", name=agent.name), 303)
 
 
 # -- transactions (spec 5.20) and rounds ----------------------------------------------------

@@ -11,9 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
+from ..api.fields import Amount
+from ..domain.bonus import MEMO_LIMIT
 from ..domain.models import Agent
 from .admin_api import settings_of
 from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
@@ -32,9 +34,21 @@ TEXT_SETTINGS = (
 )
 SWITCH_SETTINGS = ("bonus_call_enabled", "approved", "disabled")
 
+
+class BonusCallSchema(Schema):
+    """The game-connections page's "Start bonus call" form (spec 5.16, without ``type``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    set_point = Amount(required=True)
+    memo = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MEMO_LIMIT))
+
+
 _settings_schema = AgentSettingsSchema()
 _create_schema = AgentCreateSchema()
 _transfer_schema = PointsTransferSchema()
+_bonus_call_schema = BonusCallSchema()
 
 Errors = dict[str, str]
 
@@ -93,5 +107,17 @@ def transfer_from_form(form: MultiDict, agent: Agent, parent_name: str) -> tuple
     body = {"from": source, "to": target, "amount": form.get("amount", "").strip()}
     try:
         return _transfer_schema.load(body), {}
+    except ValidationError as exc:
+        return {}, _errors(exc)
+
+
+def bonus_call_from_form(form: MultiDict) -> tuple[dict[str, Any], Errors]:
+    """``set_point`` (> 0; ``call_min`` is the domain's check) and an optional ``memo``."""
+    body = {
+        "set_point": form.get("set_point", "").strip(),
+        "memo": form.get("memo", "").replace("\r\n", "\n").strip() or None,
+    }
+    try:
+        return _bonus_call_schema.load(body), {}
     except ValidationError as exc:
         return {}, _errors(exc)
