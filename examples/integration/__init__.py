@@ -1,0 +1,1 @@
+"""A tiny integrator backend talking to Scorpio Play v4, and its tests against the simulator."""
