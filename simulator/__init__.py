@@ -17,11 +17,14 @@ __version__ = "0.1.0"
 
 def create_app(settings: Any = None) -> Flask:
     from .api.dispatch import blueprint as v4
+    from .api.transport import envelope
     from .backoffice.admin_api import blueprint as admin_api
     from .backoffice.pages import register as register_backoffice
+    from .codes import ResultCode
     from .config import Settings
     from .control import play_api  # noqa: F401 - adds /control/outcomes and /control/play
     from .control.api import blueprint as control
+    from .docs import blueprint as docs
     from .http import json_error, json_response
     from .media import blueprint as media
     from .play import register as register_play
@@ -38,6 +41,7 @@ def create_app(settings: Any = None) -> Flask:
     app.register_blueprint(v4)
     app.register_blueprint(admin_api)
     app.register_blueprint(media)
+    app.register_blueprint(docs)
     register_play(app)
     register_backoffice(app)
     if settings.control:
@@ -62,6 +66,10 @@ def create_app(settings: Any = None) -> Flask:
 
     @app.errorhandler(405)
     def wrong_method(_: Exception) -> Response:
+        if request.path == "/v4" or request.path.startswith("/v4/"):
+            # Methods the /v4 view does not list (TRACE, QUERY, ...) still answer in the envelope (OP-11).
+            detail = f"{request.path} accepts POST only, not {request.method}"
+            return envelope(ResultCode.SERVICE_EXCEPTION, status=405, detail=detail)
         return json_error(f"{request.path} does not accept {request.method}", 405)
 
     @app.errorhandler(Exception)

@@ -1,0 +1,216 @@
+"""OpenAPI 3 document of ``/v4``, ``/admin/api`` and ``/control``, built from the marshmallow schemas.
+
+``/v4`` operations take their request bodies from :data:`simulator.api.registry.ENDPOINTS` and
+answer in the envelope of spec 2.2: ``{code, message, data?}``, where ``data`` is the endpoint's
+payload (from :data:`RESPONSES`) or, for ``1002``, the list of field problems.  The back-office and
+control APIs are listed from the Flask URL map with their methods and the ``{"error"}`` schema.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from marshmallow import Schema
+
+from . import __version__
+from .api import bonus_endpoints, history_endpoints, play_endpoints, schemas
+from .api.fields import Amount, SpecInt, Text
+from .api.registry import ENDPOINTS
+from .backoffice import schemas as admin_schemas
+from .codes import ResultCode
+
+#: The payload schema of each ``/v4`` endpoint; ``None``: success without a payload (spec 2.2).
+RESPONSES: dict[str, Schema | None] = {
+    "agent/info": schemas.AgentInfo(),
+    "agent/rtp": None,
+    "agent/callback-test": play_endpoints.CallbackTest(),
+    "user/create": schemas.UserCreated(),
+    "user/info": schemas.UserInfo(),
+    "wallet/deposit": schemas.WalletResult(),
+    "wallet/withdraw": schemas.WalletResult(),
+    "wallet/withdraw-all": schemas.WalletResult(),
+    "game/providers": schemas.ProviderItem(many=True),
+    "game/games": schemas.GameItem(many=True),
+    "game/all": schemas.GameItem(many=True),
+    "game/game-url": play_endpoints.GameUrl(),
+    "game/kick_games": None,
+    "game/online-games": play_endpoints.OnlineGame(many=True),
+    "game/transaction": history_endpoints.TransactionPage(),
+    "game/transaction-id": history_endpoints.TransactionItem(many=True),
+    "game/round-details": history_endpoints.RoundDetails(),
+    "statistics/user": history_endpoints.UserStatPage(),
+    "game/call_config": bonus_endpoints.CallConfig(),
+    "game/call_start": bonus_endpoints.CallStarted(),
+    "game/call_cancel": None,
+    "game/freeround/start": bonus_endpoints.FreeRoundGranted(),
+    "game/freeround/create": bonus_endpoints.FreeRoundGranted(),
+    "game/freeround/cancel": None,
+}
+
+#: Request bodies of the back-office API, by Flask endpoint name.
+ADMIN_BODIES: dict[str, type[Schema]] = {
+    "admin_api.create_agent": admin_schemas.AgentCreateSchema,
+    "admin_api.patch_agent": admin_schemas.AgentSettingsSchema,
+    "admin_api.transfer_points": admin_schemas.PointsTransferSchema,
+}
+
+_ANY = {"anyOf": [{"type": "object"}, {"type": "array", "items": {}}]}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_RULE_ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _field_bounds(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+    """Bounds of the custom fields in request bodies, so the document says what the validators enforce.
+
+    Response payloads carry no bounds: a balance of 0 is a valid answer, not a valid deposit.
+    """
+    root = getattr(field, "root", None)
+    if not isinstance(root, schemas.RequestSchema) and type(root) not in ADMIN_BODIES.values():
+        return {}
+    if isinstance(field, SpecInt):
+        return {"minimum": field.low, "maximum": field.high}
+    if isinstance(field, Amount):
+        bounds = {"minimum": float(field.minimum), "maximum": float(field.maximum)}
+        return {**bounds, "exclusiveMinimum": True} if field.exclusive else bounds
+    if isinstance(field, Text):
+        bounds: dict[str, Any] = {"minLength": field.min_length} if field.min_length else {}
+        if field.max_length is not None:
+            bounds["maxLength"] = field.max_length
+        if field.pattern is not None:
+            bounds["pattern"] = field.pattern.pattern
+        return bounds
+    return {}
+
+
+def _envelope(codes: list[ResultCode], data: dict[str, Any] | None, description: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "code": {"type": "integer", "format": "int32", "enum": [int(code) for code in codes]},
+        "message": {"type": "string", "enum": [code.name for code in codes]},
+    }
+    if data is not None:
+        properties["data"] = data
+    schema = {"type": "object", "required": ["code", "message"], "properties": properties}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _v4_operation(path: str) -> dict[str, Any]:
+    endpoint = ENDPOINTS[path]
+    payload: Any = RESPONSES.get(path, _ANY)
+    options = [{"$ref": "#/components/schemas/FieldErrors"}]
+    if payload is not None:
+        options.insert(0, payload)
+    data = options[0] if len(options) == 1 else {"anyOf": options}
+    unrouted = [ResultCode.SERVICE_EXCEPTION]
+    return {
+        "post": {
+            "operationId": "v4_" + re.sub(r"\W", "_", path),
+            "summary": (inspect.getdoc(endpoint.handler) or path).splitlines()[0],
+            "tags": ["v4"],
+            "security": [{"bearerAuth": []}],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": endpoint.schema}},
+            },
+            "responses": {
+                "200": _envelope(
+                    list(ResultCode),
+                    data,
+                    "The envelope (spec 2.2): check `code`; `data` is the payload on success, "
+                    "the field problems on 1002, absent otherwise.",
+                ),
+                "404": _envelope(unrouted, None, "Unknown /v4 path (OP-11)."),
+                "405": _envelope(unrouted, None, "A method other than POST (OP-11)."),
+            },
+        }
+    }
+
+
+def _other_operations(app: Flask, prefix: str, tag: str) -> dict[str, dict[str, Any]]:
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(prefix):
+            continue
+        path = _RULE_ARG.sub(r"{\2}", rule.rule)
+        parameters = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if converter == "int" else "string"},
+            }
+            for converter, name in _RULE_ARG.findall(rule.rule)
+        ]
+        doc = inspect.getdoc(app.view_functions[rule.endpoint])
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operation: dict[str, Any] = {
+                "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
+                "summary": doc.splitlines()[0] if doc else rule.endpoint.split(".")[-1].replace("_", " "),
+                "tags": [tag],
+                "responses": {
+                    "2XX": {"description": "Success (JSON, or no content)."},
+                    "default": {"description": "Error", "content": {"application/json": {"schema": _ERROR}}},
+                },
+            }
+            if rule.endpoint == "control.health":
+                operation["security"] = []
+            if parameters:
+                operation["parameters"] = parameters
+            body = ADMIN_BODIES.get(rule.endpoint)
+            if body is not None:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                }
+            elif method in ("POST", "PATCH"):
+                operation["requestBody"] = {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            paths.setdefault(path, {})[method.lower()] = operation
+    return paths
+
+
+def build(app: Flask) -> dict[str, Any]:
+    """The document for ``app``: ``/control`` appears only when the control API is registered."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="scorpio-sim",
+        version=__version__,
+        openapi_version="3.0.3",
+        plugins=[plugin],
+        info={"description": "Offline simulator of the Scorpio Play v4 aggregator API."},
+        security=[{"adminToken": []}],
+    )
+    plugin.map_to_openapi_type(SpecInt, "integer", "int64")
+    plugin.map_to_openapi_type(Amount, "number", None)
+    plugin.map_to_openapi_type(Text, "string", None)
+    assert plugin.converter is not None
+    plugin.converter.add_attribute_function(_field_bounds)
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("adminToken", {"type": "apiKey", "in": "header", "name": "X-Admin-Token"})
+    spec.components.schema(
+        "Error",
+        {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+    )
+    spec.components.schema(
+        "FieldErrors",
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    )
+    for path in ENDPOINTS:
+        spec.path(path=f"/v4/{path}", operations=_v4_operation(path))
+    for prefix, tag in (("/admin/api/", "admin"), ("/control/", "control")):
+        for path, operations in _other_operations(app, prefix, tag).items():
+            spec.path(path=path, operations=operations)
+    return spec.to_dict()
