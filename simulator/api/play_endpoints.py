@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, pre_load
 from ..codes import ResultCode, SimError
 from ..domain.catalogue import category_code
 from ..domain.sessions import LaunchRequest
-from ..money import ZERO
+from ..money import MAX_AMOUNT
 from .endpoints import Call, Endpoint
 from .fields import Amount, SpecInt, Text
 from .schemas import Empty, RequestSchema, UserCodeRequest, _rtp_alias
@@ -51,7 +51,8 @@ class GameUrlRequest(RequestSchema):
     game_symbol = Text(required=True, min_length=1, max_length=100)
     lang = SpecInt(required=True, low=1, high=13)
     return_url = Text(load_default=None, allow_none=True, max_length=2000)
-    rtp = Amount(load_default=None, allow_none=True, minimum=ZERO, exclusive=False)
+    # Any number passes validation: a negative or too-high RTP is 1012, checked in order (spec 5.12).
+    rtp = Amount(load_default=None, allow_none=True, minimum=-MAX_AMOUNT, exclusive=False)
     is_finish_jackpot = fields.Raw(load_default=None, allow_none=True)
 
     @pre_load
