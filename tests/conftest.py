@@ -15,6 +15,23 @@ SEAMLESS_TOKEN = "3c1d5e02-5a8f-4d0b-9a64-7f2e1b6c9d40"
 CALLBACK_TOKEN = "eadd5a04-4720-4a10-ae60-b11cd01cc3aa"
 #: The first fixture player of ``demo`` (``test1234``); funded by the fixtures.
 DEMO_USER = 400000001
+#: The transaction object of spec 5.20, in the spec's order.
+ROW_KEYS = [
+    "trans_id",
+    "user_code",
+    "round_id",
+    "trans_type",
+    "provider_id",
+    "provider_name",
+    "game_code",
+    "game_name",
+    "category",
+    "prebalance",
+    "trans_amount",
+    "balance",
+    "regdate",
+    "time_stamp",
+]
 
 
 @dataclass
@@ -96,3 +113,14 @@ def v4(client) -> V4:
 @pytest.fixture
 def v4_seamless(client) -> V4:
     return V4(client, SEAMLESS_TOKEN)
+
+
+@pytest.fixture
+def other(client) -> V4:
+    """A second transfer-mode agent, ``other``, created through the back office."""
+    response = client.post(
+        "/admin/api/agents",
+        json={"name": "other", "kind": "agent", "parent": "demo_operator", "points": 1000},
+    )
+    assert response.status_code == 201
+    return V4(client, response.get_json()["api_token"])

@@ -12,7 +12,7 @@ from ..domain.sessions import LaunchRequest
 from ..money import MAX_AMOUNT
 from .endpoints import Call, Endpoint
 from .fields import Amount, SpecInt, Text
-from .schemas import Empty, RequestSchema, UserCodeRequest, _rtp_alias
+from .schemas import Empty, RequestSchema, UserCodeRequest, rtp_alias
 from .transport import BARE
 
 
@@ -57,7 +57,7 @@ class GameUrlRequest(RequestSchema):
 
     @pre_load
     def alias(self, data: Any, **kwargs: Any) -> Any:
-        return _rtp_alias(data)
+        return rtp_alias(data)
 
     def parse(self, body: Any) -> dict[str, Any]:
         """A missing ``provider_id`` answers 2007, as the real service does (13.2)."""

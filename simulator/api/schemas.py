@@ -56,7 +56,7 @@ class RequestSchema(Schema):
         return flat
 
 
-def _rtp_alias(data: Any) -> Any:
+def rtp_alias(data: Any) -> Any:
     """``win_ratio`` is the older name of ``rtp``; when both are sent, ``rtp`` wins (2.4)."""
     if isinstance(data, dict) and "rtp" not in data and "win_ratio" in data:
         data = dict(data)
@@ -73,7 +73,7 @@ class RtpRequest(RequestSchema):
 
     @pre_load
     def alias(self, data: Any, **kwargs: Any) -> Any:
-        return _rtp_alias(data)
+        return rtp_alias(data)
 
     def parse(self, body: Any) -> dict[str, Any]:
         values = super().parse(body)

@@ -11,28 +11,12 @@ import pytest
 
 from simulator import create_app
 from simulator.domain.sessions import LaunchRequest
-from tests.conftest import DEMO_USER, V4, make_settings
+from tests.conftest import DEMO_USER, ROW_KEYS, V4, make_settings
 
 START = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 OTHER_USER = DEMO_USER + 1
 SLOT = (1, "vs20fruitsw")
 PAGE_KEYS = ["total", "offset", "count", "list"]
-ROW_KEYS = [
-    "trans_id",
-    "user_code",
-    "round_id",
-    "trans_type",
-    "provider_id",
-    "provider_name",
-    "game_code",
-    "game_name",
-    "category",
-    "prebalance",
-    "trans_amount",
-    "balance",
-    "regdate",
-    "time_stamp",
-]
 TOKEN = "admin-secret"
 
 

@@ -12,7 +12,7 @@ import pytest
 from simulator import create_app
 from simulator.domain.rounds import RoundFailed
 from simulator.domain.sessions import LaunchRequest
-from tests.conftest import DEMO_USER, SEAMLESS_TOKEN, V4, make_settings
+from tests.conftest import DEMO_USER, ROW_KEYS, SEAMLESS_TOKEN, V4, make_settings
 
 START = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 START_MS = 1_811_851_200_000
@@ -22,22 +22,6 @@ LIVE = (1, "sim_live_roulette")
 MINI = (15, "aviator")
 HOUR = {"start_time": "2027-06-01 12:00:00", "end_time": "2027-06-01 13:00:00", "offset": 0, "limit": 10}
 DAY = {"start_time": "2027-06-01 00:00:00", "end_time": "2027-06-01 23:59:59", "offset": 0, "limit": 10}
-ROW_KEYS = [
-    "trans_id",
-    "user_code",
-    "round_id",
-    "trans_type",
-    "provider_id",
-    "provider_name",
-    "game_code",
-    "game_name",
-    "category",
-    "prebalance",
-    "trans_amount",
-    "balance",
-    "regdate",
-    "time_stamp",
-]
 
 
 class Desk:

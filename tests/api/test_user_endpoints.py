@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import DEMO_USER, V4
+from tests.conftest import DEMO_USER
 
 
 @pytest.fixture
@@ -18,17 +18,6 @@ def seamless_user(sim) -> int:
 
 def _max_user_code(sim) -> int:
     return max(sim.world.store.users)
-
-
-@pytest.fixture
-def other(client) -> V4:
-    """A second transfer-mode agent, ``other``, created through the back office."""
-    response = client.post(
-        "/admin/api/agents",
-        json={"name": "other", "kind": "agent", "parent": "demo_operator", "points": 1000},
-    )
-    assert response.status_code == 201
-    return V4(client, response.get_json()["api_token"])
 
 
 def _switch_to_seamless(client, name: str = "demo") -> None:

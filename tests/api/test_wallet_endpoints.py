@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from simulator.domain.models import TransType
-from tests.conftest import DEMO_USER, V4
+from tests.conftest import DEMO_USER
 
 WALLET_PATHS = ["wallet/deposit", "wallet/withdraw", "wallet/withdraw-all"]
 
@@ -32,16 +32,6 @@ def _snapshot(sim) -> tuple:
         tuple(u.balance for u in store.users.values()),
         tuple(len(rows) for rows in store.transactions.values()),
     )
-
-
-@pytest.fixture
-def other(client) -> V4:
-    response = client.post(
-        "/admin/api/agents",
-        json={"name": "other", "kind": "agent", "parent": "demo_operator", "points": 1000},
-    )
-    assert response.status_code == 201
-    return V4(client, response.get_json()["api_token"])
 
 
 @pytest.fixture
