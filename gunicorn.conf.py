@@ -23,3 +23,14 @@ loglevel = os.environ.get("SCORPIO_SIM_LOG_LEVEL", "info")
 accesslog = None
 errorlog = "-"
 control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Write SCORPIO_SIM_STATE_FILE when the worker stops (after SIGTERM's graceful drain)."""
+    app = getattr(worker, "wsgi", None)
+    sim = getattr(app, "extensions", {}).get("scorpio") if app is not None else None
+    if sim is not None:
+        from simulator.state.statefile import save_at_exit
+
+        sim.stop_housekeeping()
+        save_at_exit(sim)

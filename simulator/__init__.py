@@ -22,17 +22,23 @@ def create_app(settings: Any = None) -> Flask:
     from .backoffice.pages import register as register_backoffice
     from .codes import ResultCode
     from .config import Settings
-    from .control import play_api  # noqa: F401 - adds /control/outcomes and /control/play
+    from .control import (
+        play_api,  # noqa: F401 - adds /control/outcomes and /control/play
+        state_api,  # noqa: F401 - adds /control/snapshot and /control/restore
+        traffic_api,  # noqa: F401 - adds /control/traffic
+    )
     from .control.api import blueprint as control
     from .docs import blueprint as docs
     from .http import json_error, json_response
     from .media import blueprint as media
     from .play import register as register_play
     from .runtime import Simulator
+    from .state.statefile import load_at_start as load_state_file
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     sim = Simulator(settings)
+    load_state_file(sim)
     app.extensions["scorpio"] = sim
     admin_token = settings.admin_token
     if not admin_token and not settings.binds_loopback:

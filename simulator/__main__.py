@@ -13,15 +13,21 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from . import seeding
 from .money import MAX_PLACES, places
+from .state import cli as snapshot_cli
+from .traffic import cli as traffic_cli
 
 DEFAULT_SEED = 20260101
 
 TOP_EXAMPLES = """\
 examples:
   python -m simulator serve                     # the simulator on 127.0.0.1:8080
+  python -m simulator seed --out my-world       # a fixture set of your own (agents, tokens, players)
   python -m simulator rtp-report --rtp 95       # does RTP 95 converge to 95%?
   python -m simulator conformance --callback-url http://127.0.0.1:8090/callback --token TOKEN
+  python -m simulator traffic --agent demo --rate 20 --duration 30   # load-test a wallet
+  python -m simulator snapshot take --out before.json                 # the whole state as JSON
   python -m simulator rtp-report --help         # every option of a subcommand
 """
 
@@ -288,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="show every request and reply under its scenario"
     )
     conformance.set_defaults(handler=_conformance)
+    snapshot_cli.register(commands)
+    traffic_cli.register(commands)
+    seeding.register(commands)
     return parser
 
 

@@ -90,11 +90,17 @@ class Settings:
     threads: int = 256
     worker_class: str = "gthread"
     log_level: str = "info"
+    #: A snapshot file: loaded at start, written at shutdown and on demand (empty = none).
+    state_file: str = ""
     currencies: dict[int, tuple[str, int]] = field(default_factory=lambda: dict(DEFAULT_CURRENCIES))
 
     @property
     def fixtures_dir(self) -> Path:
         return Path(self.fixtures) if self.fixtures else default_fixtures_dir()
+
+    @property
+    def state_path(self) -> Path | None:
+        return Path(self.state_file) if self.state_file else None
 
     @property
     def base_url(self) -> str:

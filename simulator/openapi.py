@@ -23,6 +23,7 @@ from .api.fields import Amount, SpecInt, Text
 from .api.registry import ENDPOINTS
 from .backoffice import schemas as admin_schemas
 from .codes import ResultCode
+from .control.traffic_api import TrafficRequest
 
 #: The payload schema of each ``/v4`` endpoint; ``None``: success without a payload (spec 2.2).
 RESPONSES: dict[str, Schema | None] = {
@@ -57,6 +58,7 @@ ADMIN_BODIES: dict[str, type[Schema]] = {
     "admin_api.create_agent": admin_schemas.AgentCreateSchema,
     "admin_api.patch_agent": admin_schemas.AgentSettingsSchema,
     "admin_api.transfer_points": admin_schemas.PointsTransferSchema,
+    "control.start_traffic": TrafficRequest,
 }
 
 _ANY = {"anyOf": [{"type": "object"}, {"type": "array", "items": {}}]}

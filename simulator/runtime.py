@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .clock import Clock
 from .config import Settings
@@ -55,6 +56,8 @@ class World:
     seed: int
     bonus: BonusCalls
     free_rounds: FreeRounds
+    engine: RtpEngine
+    seamless: SeamlessWallet
 
 
 class Simulator:
@@ -80,18 +83,27 @@ class Simulator:
         self.world = self._build_world(settings.fixtures_dir, settings.seed)
 
     def _build_world(self, fixtures_dir: Path, seed: int) -> World:
+        """A fresh world from a fixture set: catalogue, agent tree and Faker players."""
         store = MemoryStore()
+        catalogue = load_catalogue(fixtures_dir)
+        world = self.assemble_world(store, catalogue, fixtures_dir, seed)
+        plan = plan_players(fixtures_dir, seed)
+        load_tree(fixtures_dir, world.hierarchy, plan)
+        load_players(plan, world.hierarchy, world.users, world.ledger)
+        return world
+
+    def assemble_world(
+        self, store: MemoryStore, catalogue: Catalogue, fixtures_dir: Path, seed: int
+    ) -> World:
+        """The services of a world around its state (a fixture load or a snapshot fills the store)."""
         ledger = Ledger(store, self.clock)
         hierarchy = Hierarchy(store, ledger, self.clock)
         users = Users(store, self.clock, self.callbacks.authenticate)
-        catalogue = load_catalogue(fixtures_dir)
-        plan = plan_players(fixtures_dir, seed)
-        load_tree(fixtures_dir, hierarchy, plan)
-        load_players(plan, hierarchy, users, ledger)
         sessions = Sessions(store, self.clock, catalogue, users, self.callbacks.authenticate)
         forced = ForcedOutcomes()
         bonus = BonusCalls(store, self.clock, catalogue, ledger)
         free_rounds = FreeRounds(store, self.clock, catalogue, users)
+        engine = RtpEngine(seed)
         transfer = TransferWallet(ledger)
         seamless = SeamlessWallet(
             store,
@@ -108,7 +120,7 @@ class Simulator:
             store,
             self.clock,
             catalogue,
-            RtpEngine(seed),
+            engine,
             forced,
             lambda agent: transfer if agent.mode == TRANSFER else seamless,
             lambda agent, target: self.faults.fire(agent, target),
@@ -129,6 +141,8 @@ class Simulator:
             seed,
             bonus,
             free_rounds,
+            engine,
+            seamless,
         )
 
     def format_time(self, moment: datetime) -> str:
@@ -179,3 +193,19 @@ class Simulator:
             self.retries.clear()
             self.world = world
             return world
+
+    # -- snapshots ------------------------------------------------------------------------
+    def snapshot(self, timeout: float | None = None) -> dict[str, Any]:
+        """The whole state as JSON values (``GET /control/snapshot``, the state file)."""
+        from .state import snapshot
+
+        return snapshot.capture(self, snapshot.QUIET_TIMEOUT if timeout is None else timeout)
+
+    def restore(self, data: Any) -> World:
+        """Replace the whole state with a snapshot's; a bad snapshot raises and changes nothing."""
+        from .state import snapshot
+
+        restored = snapshot.build(self, data)
+        with self._reset_lock:
+            snapshot.install(self, restored)
+        return restored.world

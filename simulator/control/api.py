@@ -26,6 +26,7 @@ from ..http import (
 )
 from ..runtime import Simulator
 from .faults import FaultError, FaultRule
+from .journal import JournalFilterError, parse_filters
 
 blueprint = Blueprint("control", __name__, url_prefix="/control")
 handle_errors(blueprint)
@@ -158,26 +159,29 @@ def clear_faults() -> Response:
     return no_content()
 
 
-def _int_arg(name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(f"{name}: must be an integer") from None
-
-
 @blueprint.get("/journal")
 def journal() -> Response:
-    limit = _int_arg("limit", 100) or 100
-    entries = _sim().journal.query(
-        agent=request.args.get("agent"),
-        path=request.args.get("path"),
-        code=_int_arg("code", None),
-        limit=max(1, min(limit, 10_000)),
-    )
-    return json_response(entries)
+    """Recent ``/v4`` requests, newest first, narrowed by query parameters (all optional, combined with AND).
+
+    - ``agent``: agent name, any case; ``path``: exact, or a prefix ending in
+      ``*`` (``/v4/wallet/*``); ``code``: a result code or several separated by
+      commas (``1018,1``); ``limit``: 1 to 10000, default 100.
+    - ``since`` (inclusive) and ``until`` (exclusive): ISO-8601 times
+      (``2026-01-13T12:00:00Z``; no offset means UTC), compared with each
+      entry's ``time`` on the simulator's clock.
+    - ``client_ip``: exact, or a prefix ending in ``*``; ``min_duration_ms``:
+      calls that took at least that long; ``errors``: ``true`` for code != 0,
+      ``false`` for code 0.
+    - ``order``: ``desc`` (newest first, default) or ``asc`` (oldest first;
+      ``limit`` then keeps the oldest).
+
+    An unknown, repeated or malformed parameter answers 400 naming it.
+    """
+    try:
+        filters = parse_filters(request.args.to_dict(flat=False))
+    except JournalFilterError as exc:
+        raise ApiError(str(exc)) from None
+    return json_response(_sim().journal.query(**filters))
 
 
 @blueprint.delete("/journal")

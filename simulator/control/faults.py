@@ -2,7 +2,10 @@
 
 A rule names a target (``api``, ``api:<path>`` or ``callback:<command>``), an
 effect, and optionally an agent, ``times``, ``after`` and ``probability``.  The
-probability draw uses a seeded RNG so a run with faults is reproducible.
+probability draw uses an RNG per rule, seeded with the simulator's seed and the
+rule's id, so a run with faults is reproducible: which of a rule's calls fire
+does not depend on calls other rules saw (another agent's traffic, a callback
+retry in the background).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 from ..codes import ResultCode
 
 API_EFFECTS = {"latency_ms", "code", "drop"}
+#: The callbacks the platform sends (spec 6.2-6.5); a rule for another name could never fire.
+CALLBACK_COMMANDS = ("authenticate", "balance", "bet", "win", "cancel", "status")
 CALLBACK_EFFECTS = {"delay_ms", "duplicate", "skip", "cancel_after_ok"}
 #: ``round:settle`` (a simulator extension): fail a round between bet and settlement,
 #: so the automatic BetCancel refund can be tested.
@@ -41,6 +46,8 @@ class FaultRule:
     matched: int = 0
     fired: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: This rule's probability draws; :class:`FaultBook` seeds it (see the module docstring).
+    rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False, compare=False)
 
     @property
     def expired(self) -> bool:
@@ -74,6 +81,22 @@ def _int(rule: dict[str, Any], key: str, default: int | None, low: int) -> int |
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise FaultError(f"'{key}' must be an integer >= {low}")
     return value
+
+
+def _check_target_exists(target: str) -> None:
+    """A rule for an unknown path or callback would silently never fire: refuse it, naming the target."""
+    if target.startswith("callback:"):
+        command = target[len("callback:") :]
+        if command not in CALLBACK_COMMANDS:
+            raise FaultError(
+                f"'target': there is no callback {command!r} (one of {', '.join(CALLBACK_COMMANDS)})"
+            )
+    elif target.startswith("api:"):
+        from ..api.registry import ENDPOINTS  # here: the api package imports the runtime, which imports us
+
+        path = target[len("api:/v4/") :]
+        if path not in ENDPOINTS:
+            raise FaultError(f"'target': there is no endpoint /v4/{path}")
 
 
 def _check_effect(target: str, effect: Any) -> dict[str, Any]:
@@ -117,7 +140,7 @@ class FaultBook:
         self._lock = threading.Lock()
         self._rules: dict[int, FaultRule] = {}
         self._ids = itertools.count(1)
-        self._rng = random.Random(seed)
+        self._seed = seed
 
     def add(self, rule: Any) -> FaultRule:
         if not isinstance(rule, dict):
@@ -132,6 +155,7 @@ class FaultBook:
             raise FaultError(
                 "'target' must be 'api', 'api:/v4/<path>', 'callback:<command>' or 'round:settle'"
             )
+        _check_target_exists(target)
         effect = _check_effect(target, rule.get("effect"))
         agent = rule.get("agent")
         if agent is not None and not isinstance(agent, str):
@@ -147,14 +171,16 @@ class FaultBook:
         times = _int(rule, "times", None, 1)
         after = _int(rule, "after", 0, 0) or 0
         with self._lock:
+            fault_id = next(self._ids)
             new = FaultRule(
-                fault_id=next(self._ids),
+                fault_id=fault_id,
                 target=target,
                 effect=effect,
                 agent=agent,
                 times=times,
                 after=after,
                 probability=float(probability),
+                rng=random.Random(f"{self._seed}:{fault_id}"),
             )
             self._rules[new.fault_id] = new
         return new
@@ -169,7 +195,7 @@ class FaultBook:
                 rule.matched += 1
                 if rule.matched <= rule.after:
                     continue
-                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                if rule.probability < 1.0 and rule.rng.random() >= rule.probability:
                     continue
                 rule.fired += 1
                 effects.append(rule.effect)
@@ -188,3 +214,56 @@ class FaultBook:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+
+    # -- snapshots ---------------------------------------------------------------
+    def export_state(self) -> dict[str, Any]:
+        """The active rules with their counters and draw positions, as JSON values."""
+        with self._lock:
+            next_id = next(self._ids)
+            self._ids = itertools.count(next_id)
+            rules = []
+            for rule in self._rules.values():
+                version, internal, gauss = rule.rng.getstate()
+                rules.append({**rule.to_dict(), "rng": [version, list(internal), gauss]})
+        return {"next_id": next_id, "rules": rules}
+
+    def _rules_from(self, state: Any) -> tuple[int, dict[int, FaultRule]]:
+        if not isinstance(state, dict) or not isinstance(state.get("rules"), list):
+            raise FaultError("faults: must be {next_id, rules: [...]}")
+        next_id = state.get("next_id")
+        if isinstance(next_id, bool) or not isinstance(next_id, int) or next_id < 1:
+            raise FaultError("faults.next_id: must be an integer >= 1")
+        scratch = FaultBook(self._seed)
+        rules: dict[int, FaultRule] = {}
+        for number, raw in enumerate(state["rules"]):
+            where = f"faults.rules[{number}]"
+            if not isinstance(raw, dict):
+                raise FaultError(f"{where}: must be an object")
+            spec = {
+                k: raw[k] for k in ("agent", "target", "effect", "times", "after", "probability") if k in raw
+            }
+            try:
+                rule = scratch.add(spec)
+                rule.rng.setstate((raw["rng"][0], tuple(raw["rng"][1]), raw["rng"][2]))
+            except (FaultError, KeyError, TypeError, ValueError, IndexError) as exc:
+                raise FaultError(f"{where}: {exc}") from None
+            fault_id, matched, fired = raw.get("id"), raw.get("matched", 0), raw.get("fired", 0)
+            for key, value in (("id", fault_id), ("matched", matched), ("fired", fired)):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise FaultError(f"{where}.{key}: must be an integer >= 0")
+            if fault_id >= next_id or fault_id in rules:
+                raise FaultError(f"{where}.id: {fault_id} repeats or is not below next_id")
+            rule.fault_id, rule.matched, rule.fired = fault_id, matched, fired
+            rules[fault_id] = rule
+        return next_id, rules
+
+    def check_state(self, state: Any) -> None:
+        """``FaultError`` naming the first problem of an exported state; changes nothing."""
+        self._rules_from(state)
+
+    def load_state(self, state: Any) -> None:
+        """Replace the rules with exported ones (checked first)."""
+        next_id, rules = self._rules_from(state)
+        with self._lock:
+            self._rules = dict(sorted(rules.items()))
+            self._ids = itertools.count(next_id)

@@ -125,6 +125,30 @@ class ForcedOutcomes:
     def pending(self, agent_id: int, account: str) -> int:
         return len(self._queues.get((agent_id, account.lower()), ()))
 
+    def export(self) -> list[dict[str, object]]:
+        """The queued multipliers as JSON values (snapshots)."""
+        with self._lock:
+            return [
+                {"agent_id": agent_id, "account": account, "multipliers": [str(m) for m in queue]}
+                for (agent_id, account), queue in self._queues.items()
+                if queue
+            ]
+
+    def load(self, entries: list[dict[str, object]]) -> None:
+        """Replace the queues with exported ones; ``ValueError`` names a bad entry."""
+        queues: dict[tuple[int, str], deque[Fraction]] = {}
+        for number, entry in enumerate(entries):
+            try:
+                key = (int(entry["agent_id"]), str(entry["account"]).lower())  # type: ignore[call-overload]
+                multipliers = [Fraction(str(m)) for m in entry["multipliers"]]  # type: ignore[attr-defined]
+            except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+                raise ValueError(f"forced_outcomes[{number}]: {exc}") from None
+            if any(m < 0 for m in multipliers):
+                raise ValueError(f"forced_outcomes[{number}]: multipliers must be >= 0")
+            queues.setdefault(key, deque()).extend(multipliers)
+        with self._lock:
+            self._queues = queues
+
 
 class Rounds:
     def __init__(
@@ -197,13 +221,17 @@ class Rounds:
         agent = store.agents[session.agent_id]
         user = store.users[session.user_code]
         self._check_playable(agent, session, user)
-        grant = self._free.claim(session) if self._free is not None else None
-        try:
-            return self._play(agent, user, session, stake, grant)
-        except Exception:
-            if grant is not None:
-                self._free.release(grant)
-            raise
+        # A snapshot waits for the round to be recorded: never a stake taken and no round.
+        with store.activity():
+            grant = self._free.claim(session) if self._free is not None else None
+            try:
+                round_ = self._play(agent, user, session, stake, grant)
+            except Exception:
+                if grant is not None:
+                    self._free.release(grant)
+                raise
+        self._wallet_for(agent).refresh(agent, user)  # the game refreshes its balance after each round (6.5)
+        return round_
 
     def _play(
         self, agent: Agent, user: User, session: GameSession, stake: Decimal, grant: FreeRoundGrant | None
@@ -245,7 +273,6 @@ class Rounds:
             ) from exc
         finally:
             self._record(agent, session, round_)
-        wallet.refresh(agent, user)  # the game refreshes its balance after each round (6.5)
         return round_
 
     def _settle(

@@ -18,8 +18,10 @@ millions of spins to converge.)
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
+import sys
 import threading
 from array import array
 from collections import OrderedDict
@@ -161,10 +163,13 @@ def capped_shape(shape: list[Outcome], cap: Fraction | None) -> list[Outcome]:
 class Deck:
     """A shuffled run of outcome indices whose multipliers sum to ``rtp * size`` (+ carry)."""
 
-    def __init__(self, table: PayTable, rng: random.Random, size: int = DECK_SIZE) -> None:
+    def __init__(
+        self, table: PayTable, rng: random.Random, size: int = DECK_SIZE, category: str = ""
+    ) -> None:
         self.table = table
         self.rng = rng
         self.size = size
+        self.category = category
         self.carry = Fraction(0)
         self._cards = array("H")
         self._next = 0
@@ -219,6 +224,41 @@ class Deck:
             balance -= multipliers[i]
         return balance
 
+    def state(self) -> dict[str, object]:
+        """Where the deck stands, as JSON values (snapshots): the RNG, the carry, the cards left."""
+        version, internal, gauss = self.rng.getstate()
+        cards = array("H", self._cards)
+        if sys.byteorder == "big":
+            cards.byteswap()
+        return {
+            "rng": [version, list(internal), gauss],
+            "carry": str(self.carry),
+            "cards": base64.b64encode(cards.tobytes()).decode("ascii"),
+            "next": self._next,
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Undo :meth:`state`; ``ValueError`` names what does not fit this deck's table."""
+        try:
+            version, internal, gauss = state["rng"]  # type: ignore[misc]
+            self.rng.setstate((version, tuple(internal), gauss))
+            carry = Fraction(str(state["carry"]))
+            raw = base64.b64decode(str(state["cards"]), validate=True)
+            next_card = state["next"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"deck state is malformed: {exc}") from None
+        if len(raw) % 2:
+            raise ValueError("deck cards must be 16-bit values")
+        cards = array("H")
+        cards.frombytes(raw)
+        if sys.byteorder == "big":
+            cards.byteswap()
+        if cards and max(cards) > len(self.table.outcomes):
+            raise ValueError("deck cards name outcomes the pay table does not have")
+        if isinstance(next_card, bool) or not isinstance(next_card, int) or not 0 <= next_card <= len(cards):
+            raise ValueError("deck position is outside its cards")
+        self.carry, self._cards, self._next = carry, cards, next_card
+
     def draw(self) -> Outcome:
         if self._next >= len(self._cards):
             self._deal()
@@ -265,10 +305,47 @@ class RtpEngine:
             if deck is None:
                 table = self.table(provider_id, game_code, category, rtp, cap)
                 digest = hashlib.sha256(repr((self._seed, key)).encode()).digest()
-                deck = Deck(table, random.Random(int.from_bytes(digest[:8], "big")))
+                deck = Deck(table, random.Random(int.from_bytes(digest[:8], "big")), category=category)
                 self._decks[key] = deck
                 if len(self._decks) > MAX_STREAMS:
                     self._decks.popitem(last=False)
             else:
                 self._decks.move_to_end(key)
             return deck.draw()
+
+    def export_decks(self) -> list[dict[str, object]]:
+        """Every live stream and its deck's position, least recently used first (snapshots)."""
+        with self._lock:
+            return [
+                {
+                    "stream": list(key[:-4]),
+                    "provider_id": key[-4],
+                    "game_code": key[-3],
+                    "rtp": str(key[-2]),
+                    "cap": None if key[-1] is None else str(key[-1]),
+                    "category": deck.category,
+                    **deck.state(),
+                }
+                for key, deck in self._decks.items()
+            ]
+
+    def import_decks(self, entries: list[dict[str, object]]) -> None:
+        """Replace the streams with exported ones, so play continues where the snapshot stood."""
+        decks: OrderedDict[tuple, Deck] = OrderedDict()
+        for number, entry in enumerate(entries):
+            try:
+                stream = tuple(int(part) for part in entry["stream"])  # type: ignore[union-attr]
+                provider_id, game_code = int(entry["provider_id"]), str(entry["game_code"])  # type: ignore[call-overload]
+                rtp = Decimal(str(entry["rtp"]))
+                cap = None if entry["cap"] is None else Fraction(str(entry["cap"]))
+                category = str(entry["category"])
+                if not rtp.is_finite() or not 0 < rtp <= 100 or (cap is not None and cap <= 0):
+                    raise ValueError("rtp must be in (0, 100] and cap positive")
+                table = self.table(provider_id, game_code, category, rtp, cap)
+                deck = Deck(table, random.Random(0), category=category)
+                deck.restore(entry)
+            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                raise ValueError(f"rtp_decks[{number}]: {exc}") from None
+            decks[(*stream, provider_id, game_code, rtp, cap)] = deck
+        with self._lock:
+            self._decks = decks

@@ -62,7 +62,8 @@ class CallbackLog:
         self._ids = itertools.count(1)
 
     def next_id(self) -> int:
-        return next(self._ids)
+        with self._lock:
+            return next(self._ids)
 
     def add(self, entry: CallbackEntry) -> CallbackEntry:
         with self._lock:
@@ -98,3 +99,28 @@ class CallbackLog:
         with self._lock:
             self._entries.clear()
             self._by_id.clear()
+
+    def peek_id(self) -> int:
+        """The id the next entry gets (snapshots keep it, so replay ids never repeat)."""
+        with self._lock:
+            value = next(self._ids)
+            self._ids = itertools.count(value)
+            return value
+
+    def entries(self) -> list[CallbackEntry]:
+        """Every kept entry, oldest first per agent."""
+        with self._lock:
+            return [entry for entries in self._entries.values() for entry in entries]
+
+    def replace(self, entries: list[CallbackEntry], next_id: int) -> None:
+        """Install entries from a snapshot; ids continue from ``next_id`` (past every entry)."""
+        with self._lock:
+            self._entries.clear()
+            self._by_id.clear()
+            for entry in sorted(entries, key=lambda e: e.entry_id):
+                kept = self._entries.setdefault(entry.agent_id, deque())
+                if len(kept) >= self._per_agent:
+                    self._by_id.pop(kept.popleft().entry_id, None)
+                kept.append(entry)
+                self._by_id[entry.entry_id] = entry
+            self._ids = itertools.count(max([next_id, *(e.entry_id + 1 for e in entries)]))

@@ -53,6 +53,15 @@ class StampAllocator:
             self._last = max(now_ms, self._last + 1)
             return self._last
 
+    def state(self) -> int:
+        """The last stamp handed out (snapshots keep it, so no stamp repeats after a restore)."""
+        with self._lock:
+            return self._last
+
+    def restore(self, last: int) -> None:
+        with self._lock:
+            self._last = last
+
 
 @dataclass(frozen=True)
 class RoundContext:

@@ -131,6 +131,23 @@ class RetryQueue:
             job.on_settled(attempt)
         return attempt
 
+    def outstanding(self) -> list[RetryJob]:
+        """Pending and failed jobs, oldest first: what a snapshot keeps."""
+        with self._lock:
+            jobs = [job for job in self.jobs.values() if job.state in ("pending", "failed")]
+        return sorted(jobs, key=lambda job: job.job_id)
+
+    def adopt(self, jobs: list[RetryJob]) -> None:
+        """Take jobs restored from a snapshot: pending ones are attempted after the retry delay,
+        failed ones wait for a replay ("Win Error")."""
+        for job in jobs:
+            if job.state == "failed":
+                with self._lock:
+                    job.job_id = next(self._ids)
+                    self.jobs[job.job_id] = job
+            else:
+                self.submit(job)
+
     def clear(self) -> None:
         with self._lock:
             self._heap.clear()

@@ -177,44 +177,84 @@ class SeamlessWallet:
         trans_type = TransType.BONUS_CALL if round_.call_id else TransType.WIN
         data = money_data(ctx, dialect, ids, round_.win, int(trans_type), call_id=round_.call_id)
         attempt = self._client.send(agent, "win", data)
-
-        def accepted(done: Attempt) -> None:
-            balance = self._reported(user, done)
-            tx = self._ledger.record_seamless(
-                agent,
-                user,
-                trans_type,
-                round_.win,
-                balance - round_.win,
-                balance,
-                self._ref(round_),
-                ids.trans_id if dialect != V4 else None,
-            )
-            if self._points and round_.win > ZERO and trans_type == TransType.WIN:
-                self._ledger.give_points(agent, round_.win)
-            round_.trans_ids.append(tx.trans_id)
-            round_.status = "settled"
-
         if self._win_settles(attempt):
-            accepted(attempt)
+            self._win_accepted(agent, user, round_, attempt)
             return
         round_.status = "win_pending"
+        self._retries.submit(self._win_job(agent, user, round_, attempt.request, 1))
+
+    def _win_accepted(self, agent: Agent, user: User, round_: Round, done: Attempt) -> None:
+        """Record the Win (or BonusCall) row once the wallet accepted the win (OP-19)."""
+        dialect = agent.settings.callback_dialect
+        ids = round_.callback_ids["win"]
+        trans_type = TransType.BONUS_CALL if round_.call_id else TransType.WIN
+        balance = self._reported(user, done)
+        tx = self._ledger.record_seamless(
+            agent,
+            user,
+            trans_type,
+            round_.win,
+            balance - round_.win,
+            balance,
+            self._ref(round_),
+            ids.trans_id if dialect != V4 else None,
+        )
+        if self._points and round_.win > ZERO and trans_type == TransType.WIN:
+            self._ledger.give_points(agent, round_.win)
+        round_.trans_ids.append(tx.trans_id)
+        round_.status = "settled"
+
+    def _win_job(self, agent: Agent, user: User, round_: Round, body: dict, attempts: int) -> RetryJob:
+        def accepted(done: Attempt) -> None:
+            with self._store.activity():
+                self._win_accepted(agent, user, round_, done)
 
         def failed(_: Attempt) -> None:
             round_.status = "win_error"
 
-        self._retries.submit(
-            RetryJob(
-                agent=agent,
-                command="win",
-                body=attempt.request,
-                settles=self._win_settles,
-                on_settled=accepted,
-                on_failed=failed,
-                max_attempts=self._attempts["win"],
-                key=f"win:{round_.round_id}",
-            )
+        return RetryJob(
+            agent=agent,
+            command="win",
+            body=body,
+            settles=self._win_settles,
+            on_settled=accepted,
+            on_failed=failed,
+            max_attempts=self._attempts["win"],
+            attempts=attempts,
+            key=f"win:{round_.round_id}",
         )
+
+    def _cancel_job(self, agent: Agent, user: User, round_: Round, body: dict, attempts: int) -> RetryJob:
+        def accepted(done: Attempt) -> None:
+            with self._store.activity():
+                self._reported(user, done)
+
+        return RetryJob(
+            agent=agent,
+            command="cancel",
+            body=body,
+            settles=self._cancel_settles,
+            on_settled=accepted,
+            on_failed=lambda _: None,
+            max_attempts=self._attempts["cancel"],
+            attempts=attempts,
+            key=f"cancel:{round_.round_id}",
+        )
+
+    def resume_job(self, agent: Agent, command: str, round_id: str, body: dict, attempts: int) -> RetryJob:
+        """A queued ``win`` or ``cancel`` rebuilt from a snapshot, bound to this wallet's state.
+
+        Raises ``KeyError``/``ValueError`` when the round or its player is unknown.
+        """
+        round_ = self._store.rounds[agent.agent_id][round_id]
+        user = self._store.users[round_.user_code]
+        if command == "win":
+            if "win" not in round_.callback_ids:
+                raise ValueError(f"round {round_id} sent no win callback")
+            return self._win_job(agent, user, round_, body, attempts)
+        if command == "cancel":
+            return self._cancel_job(agent, user, round_, body, attempts)
+        raise ValueError(f"only win and cancel are retried, not {command!r}")
 
     def refund(self, agent: Agent, user: User, round_: Round) -> None:
         """The round failed on the platform after an accepted bet: cancel the bet forward."""
@@ -275,16 +315,4 @@ class SeamlessWallet:
         body = self._client.envelope("cancel", data, check_for("cancel", dialect))
         # Queued, not sent at once: a bet that timed out may still be landing in the
         # wallet, and a cancel that overtakes it would be answered 43 and end (6.9).
-        self._retries.submit(
-            RetryJob(
-                agent=agent,
-                command="cancel",
-                body=body,
-                settles=self._cancel_settles,
-                on_settled=lambda done: self._reported(user, done),
-                on_failed=lambda _: None,
-                max_attempts=self._attempts["cancel"],
-                attempts=0,
-                key=f"cancel:{round_.round_id}",
-            )
-        )
+        self._retries.submit(self._cancel_job(agent, user, round_, body, 0))

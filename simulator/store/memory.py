@@ -5,15 +5,19 @@ business rule.  Locks are per agent: an operation on an agent and its users
 takes that agent's lock, and an operation on two agents (a points transfer)
 takes both in id order, so there is no deadlock.  Nobody holds a lock while
 waiting on the network.
+
+A snapshot (``/control/snapshot``, the state file) must never see a round
+half-played - the stake taken but the round not yet recorded - so multi-step
+operations run inside :meth:`MemoryStore.activity` and a snapshot waits in
+:meth:`MemoryStore.quiesced` until none is running (and lets no new one start).
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from decimal import Decimal
 
 from ..domain.models import (
@@ -34,9 +38,87 @@ FIRST_GPLAY_ID = 8_949_101
 FIRST_ROUND_ID = 336_097_135_001
 
 
+class Sequence:
+    """A thread-safe id counter whose position can be read and set (snapshots keep it)."""
+
+    def __init__(self, start: int) -> None:
+        self._lock = threading.Lock()
+        self._next = start
+
+    def next(self) -> int:
+        with self._lock:
+            value = self._next
+            self._next += 1
+            return value
+
+    def peek(self) -> int:
+        """The id the next call of :meth:`next` hands out."""
+        with self._lock:
+            return self._next
+
+    def set(self, value: int) -> None:
+        with self._lock:
+            self._next = value
+
+
+class ActivityGate:
+    """Many activities at once, or one quiet period with none (a writer-preferring RW lock).
+
+    Activities are re-entrant per thread, so a round that runs another
+    activity inside itself cannot block behind a waiting snapshot.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._active = 0
+        self._quiet = False
+        self._waiting_quiet = 0
+        self._mine = threading.local()
+
+    @contextmanager
+    def activity(self) -> Iterator[None]:
+        depth = getattr(self._mine, "depth", 0)
+        if depth == 0:
+            with self._cond:
+                while self._quiet or self._waiting_quiet:
+                    self._cond.wait()
+                self._active += 1
+        self._mine.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._mine.depth = depth
+            if depth == 0:
+                with self._cond:
+                    self._active -= 1
+                    if not self._active:
+                        self._cond.notify_all()
+
+    @contextmanager
+    def quiet(self, timeout: float | None = None) -> Iterator[None]:
+        """Wait until no activity runs (new ones wait meanwhile); ``TimeoutError`` after ``timeout`` s."""
+        if getattr(self._mine, "depth", 0):
+            raise RuntimeError("a quiet period cannot start inside an activity of the same thread")
+        with self._cond:
+            self._waiting_quiet += 1
+            try:
+                if not self._cond.wait_for(lambda: not (self._quiet or self._active), timeout):
+                    raise TimeoutError(f"{self._active} operation(s) still running after {timeout} s")
+            finally:
+                self._waiting_quiet -= 1
+                self._cond.notify_all()
+            self._quiet = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._quiet = False
+                self._cond.notify_all()
+
+
 class MemoryStore:
     def __init__(self) -> None:
-        self._meta = threading.Lock()
+        self._meta = threading.RLock()
         self._agent_locks: dict[int, threading.RLock] = {}
         self.agents: dict[int, Agent] = {}
         self._agents_by_name: dict[str, int] = {}
@@ -45,12 +127,12 @@ class MemoryStore:
         self._users_by_name: dict[tuple[int, str, str], int] = {}
         self.transactions: dict[int, deque[Transaction]] = {}
         self.point_transactions: list[PointTransaction] = []
-        self._agent_ids = itertools.count(1)
-        self._user_codes = itertools.count(FIRST_USER_CODE)
-        self._trans_ids = itertools.count(1)
-        self._point_trans_ids = itertools.count(1)
-        self._gplay_ids = itertools.count(FIRST_GPLAY_ID)
-        self._round_ids = itertools.count(FIRST_ROUND_ID)
+        self.agent_ids = Sequence(1)
+        self.user_codes = Sequence(FIRST_USER_CODE)
+        self.trans_ids = Sequence(1)
+        self.point_trans_ids = Sequence(1)
+        self.gplay_ids = Sequence(FIRST_GPLAY_ID)
+        self.round_ids = Sequence(FIRST_ROUND_ID)
         self.launch_tokens: dict[str, LaunchToken] = {}
         self.sessions: dict[int, GameSession] = {}
         self._sessions_by_secret: dict[str, int] = {}
@@ -66,12 +148,14 @@ class MemoryStore:
         self.poll_marks: dict[int, dict[object, float]] = {}
         #: Bonus calls by call_id (spec 8), and per agent the points they hold.
         self.bonus_calls: dict[int, BonusCall] = {}
-        self._call_ids = itertools.count(1)
+        self.call_ids = Sequence(1)
         self.held_points: dict[int, Decimal] = {}
         #: Free-round grants by fr_id, oldest first (spec 9).
         self.free_rounds: dict[str, FreeRoundGrant] = {}
         self._free_rounds_by_user: dict[int, list[FreeRoundGrant]] = {}
-        self._fr_seq = itertools.count(1)
+        self.fr_seq = Sequence(1)
+
+        self._gate = ActivityGate()
 
     # -- locking ---------------------------------------------------------
     def _lock_of(self, agent_id: int) -> threading.RLock:
@@ -89,30 +173,57 @@ class MemoryStore:
                 stack.enter_context(self._lock_of(agent_id))
             yield
 
+    def activity(self) -> AbstractContextManager[None]:
+        """Hold while a multi-step operation runs (a round): snapshots wait for it to end."""
+        return self._gate.activity()
+
+    @contextmanager
+    def quiesced(self, timeout: float | None = None) -> Iterator[None]:
+        """No activity running or starting, and every lock held: the state is consistent.
+
+        ``TimeoutError`` when rounds are still running after ``timeout`` seconds
+        (a seamless round waits on the integrator's wallet).
+        """
+        with self._gate.quiet(timeout), self.locked(*list(self.agents)), self._meta:
+            yield
+
+    def sequences(self) -> dict[str, Sequence]:
+        """Every id counter by name, for snapshots."""
+        return {
+            "agent_ids": self.agent_ids,
+            "user_codes": self.user_codes,
+            "trans_ids": self.trans_ids,
+            "point_trans_ids": self.point_trans_ids,
+            "gplay_ids": self.gplay_ids,
+            "round_ids": self.round_ids,
+            "call_ids": self.call_ids,
+            "fr_seq": self.fr_seq,
+        }
+
     # -- identifiers -----------------------------------------------------
     def next_agent_id(self) -> int:
-        return next(self._agent_ids)
+        return self.agent_ids.next()
 
     def next_user_code(self) -> int:
-        return next(self._user_codes)
+        return self.user_codes.next()
 
     def next_trans_id(self) -> int:
-        return next(self._trans_ids)
+        return self.trans_ids.next()
 
     def next_point_trans_id(self) -> int:
-        return next(self._point_trans_ids)
+        return self.point_trans_ids.next()
 
     def next_gplay_id(self) -> int:
-        return next(self._gplay_ids)
+        return self.gplay_ids.next()
 
     def next_round_id(self) -> str:
-        return str(next(self._round_ids))
+        return str(self.round_ids.next())
 
     def next_call_id(self) -> int:
-        return next(self._call_ids)
+        return self.call_ids.next()
 
     def next_fr_seq(self) -> int:
-        return next(self._fr_seq)
+        return self.fr_seq.next()
 
     # -- agents ----------------------------------------------------------
     def add_agent(self, agent: Agent) -> None:

@@ -159,8 +159,18 @@ class SimClient:
         return self.request("POST", "/control/play", body)
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
-        """Recent ``/v4`` requests (filters: ``agent``, ``path``, ``code``, ``limit``)."""
+        """Recent ``/v4`` requests; filters as in the README: ``agent``, ``path``, ``code``
+        (``"1018,1"``), ``errors``, ``since``, ``until``, ``client_ip``, ``min_duration_ms``,
+        ``order``, ``limit``."""
         return self.request("GET", "/control/journal", params=filters or None)
 
     def clear_journal(self) -> None:
         self.request("DELETE", "/control/journal")
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as JSON (``GET /control/snapshot``); give it to :meth:`restore` later."""
+        return self.request("GET", "/control/snapshot")
+
+    def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Replaces the whole state with a snapshot; answers what was restored."""
+        return self.request("POST", "/control/restore", snapshot)

@@ -53,3 +53,12 @@ def test_the_client_plays_rounds_and_reads_the_journal(scorpio):
         "/v4/wallet/deposit"
     ]
     assert scorpio.client.callbacks("demo_seamless") == []
+
+
+def test_the_client_takes_and_restores_snapshots(scorpio):
+    client, token = scorpio.client, scorpio.demo_token
+    before = client.v4("user/info", {"user_code": 400000001}, token=token)["data"]["balance"]
+    saved = client.snapshot()
+    client.play("demo", 400000001, bet=100, rounds=3)
+    assert client.restore(saved)["restored"] is True
+    assert client.v4("user/info", {"user_code": 400000001}, token=token)["data"]["balance"] == before

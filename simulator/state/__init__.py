@@ -1,0 +1,1 @@
+"""Saving and restoring the whole simulator state: snapshots and the state file."""
