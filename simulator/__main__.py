@@ -14,11 +14,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import seeding
+from .cli_options import default_seed
 from .money import MAX_PLACES, places
 from .state import cli as snapshot_cli
 from .traffic import cli as traffic_cli
-
-DEFAULT_SEED = 20260101
 
 TOP_EXAMPLES = """\
 examples:
@@ -114,11 +113,6 @@ def _stake(text: str) -> Decimal:
     if value == 0:
         raise argparse.ArgumentTypeError("the stake must be above 0")
     return value
-
-
-def _default_seed() -> int:
-    raw = os.environ.get("SCORPIO_SIM_SEED", "")
-    return int(raw) if raw.strip().lstrip("-").isdigit() else DEFAULT_SEED
 
 
 def gunicorn_config() -> Path:
@@ -248,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--seed",
         type=int,
-        default=_default_seed(),
+        default=default_seed(),
         help="the simulator's seed (default $SCORPIO_SIM_SEED or %(default)s)",
     )
     report.add_argument(

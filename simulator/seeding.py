@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import random
 import re
 import shutil
@@ -25,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cli_options import default_seed
 from .config import Settings, default_fixtures_dir
 from .fixtures import FixtureError, read_fixture
 
-DEFAULT_SEED = 20260101
 DEFAULT_CALLBACK_URL = "http://127.0.0.1:8090/callback"
 #: Settings of a new agent: those of ``demo`` (fixtures/default/agents.json).
 AGENT_SETTINGS = {"rtp": 95, "min_bet": 100, "max_bet": 100000, "call_min": 1000}
@@ -100,11 +99,6 @@ def _url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or len(text) <= len("https://"):
         raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text!r}")
     return text
-
-
-def _seed_default() -> int:
-    raw = os.environ.get("SCORPIO_SIM_SEED", "")
-    return int(raw) if raw.strip().lstrip("-").isdigit() else DEFAULT_SEED
 
 
 def register(commands: Any) -> None:
@@ -190,7 +184,7 @@ def register(commands: Any) -> None:
         "--seed",
         metavar="N",
         type=int,
-        default=_seed_default(),
+        default=default_seed(),
         help="seed of names and tokens, and of the check load (default $SCORPIO_SIM_SEED or %(default)s)",
     )
     seed.set_defaults(handler=run)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from ..cli_options import add_remote_options
 
 SNAPSHOT_EXAMPLES = """\
 A snapshot is the whole state of a simulator as JSON: agents, users, balances,
@@ -177,51 +178,20 @@ def register(commands: Any) -> None:
     )
     actions = parser.add_subparsers(dest="action_name", metavar="ACTION", required=True)
 
-    def remote(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--url",
-            default=os.environ.get("SCORPIO_SIM_URL", "http://127.0.0.1:8080"),
-            help="the simulator (default $SCORPIO_SIM_URL or %(default)s)",
-        )
-        sub.add_argument(
-            "--admin-token",
-            default=os.environ.get("SCORPIO_SIM_ADMIN_TOKEN", ""),
-            help="X-Admin-Token when the simulator has one (default $SCORPIO_SIM_ADMIN_TOKEN)",
-        )
-        sub.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for an answer")
+    def action(name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, epilog=SNAPSHOT_EXAMPLES, formatter_class=raw)
+        sub.set_defaults(handler=_run, action=run)
+        return sub
 
-    take = actions.add_parser(
-        "take", help="GET /control/snapshot into a file", epilog=SNAPSHOT_EXAMPLES, formatter_class=raw
-    )
+    take = action("take", "GET /control/snapshot into a file", _take)
     take.add_argument("--out", required=True, help="file to write (atomically), or - for stdout")
-    remote(take)
-    take.set_defaults(handler=_run, action=_take)
-
-    restore = actions.add_parser(
-        "restore",
-        help="POST a snapshot file to /control/restore",
-        epilog=SNAPSHOT_EXAMPLES,
-        formatter_class=raw,
-    )
+    add_remote_options(take, timeout=120.0)
+    restore = action("restore", "POST a snapshot file to /control/restore", _restore)
     restore.add_argument("file", help="a snapshot file")
-    remote(restore)
-    restore.set_defaults(handler=_run, action=_restore)
-
-    save = actions.add_parser(
-        "save",
-        help="make the simulator write its SCORPIO_SIM_STATE_FILE now",
-        epilog=SNAPSHOT_EXAMPLES,
-        formatter_class=raw,
+    add_remote_options(restore, timeout=120.0)
+    add_remote_options(
+        action("save", "make the simulator write its SCORPIO_SIM_STATE_FILE now", _save), 120.0
     )
-    remote(save)
-    save.set_defaults(handler=_run, action=_save)
-
-    inspect = actions.add_parser(
-        "inspect",
-        help="check a snapshot file offline and summarise it",
-        epilog=SNAPSHOT_EXAMPLES,
-        formatter_class=raw,
-    )
+    inspect = action("inspect", "check a snapshot file offline and summarise it", _inspect)
     inspect.add_argument("file", help="a snapshot or state file")
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
-    inspect.set_defaults(handler=_run, action=_inspect)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ from typing import Any
 
 import requests
 
+from ..cli_options import add_remote_options
 from ..money import json_number
 from .text import format_report, progress_line
 
@@ -82,12 +82,7 @@ def register(commands: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    traffic.add_argument("--url", default="http://127.0.0.1:8080", help="the simulator (default %(default)s)")
-    traffic.add_argument(
-        "--admin-token",
-        default=os.environ.get("SCORPIO_SIM_ADMIN_TOKEN", ""),
-        help="X-Admin-Token for /control (default $SCORPIO_SIM_ADMIN_TOKEN)",
-    )
+    add_remote_options(traffic)
     traffic.add_argument("--agent", default="demo", help="the agent whose players play (default %(default)s)")
     traffic.add_argument(
         "--players", type=_positive(int, 1000), default=10, help="virtual players, 1-1000 (default 10)"
