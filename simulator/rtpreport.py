@@ -147,30 +147,37 @@ def simulate(
     cap = engine_cap(config.stake, config.max_win)
     args = (config.provider_id, config.game_code, config.category, config.rtp, cap)
     result = ReportResult(config, engine.table(*args))
-    stream, draw = (config.agent_id,), engine.draw
+    deck = engine.deck((config.agent_id,), *args)
+    outcomes = deck.table.outcomes
+    # Per outcome index (the last one is the loss): units won and whether it is a hit.
+    units_of = [_units(settle_win(config.stake, o.multiplier, config.max_win)) for o in outcomes] + [0]
+    hit_of = [1 if o.multiplier else 0 for o in outcomes] + [0]
     stake_units = _units(config.stake)
-    paid: dict[str, int] = {}  # outcome label -> units won; labels are unique within a table
-    won = hits = batch_start = 0
-    max_multiplier = Fraction(0)
+    seen: set[int] = set()
+    won = hits = batch_start = n = 0
     next_checkpoint = 1
+    next_progress = progress_every if progress is not None else config.spins + 1
     started = time.perf_counter()
-    for n in range(1, config.spins + 1):
-        outcome = draw(stream, *args)
-        units = paid.get(outcome.label)
-        if units is None:
-            units = paid[outcome.label] = _units(settle_win(config.stake, outcome.multiplier, config.max_win))
-            max_multiplier = max(max_multiplier, outcome.multiplier)
-        won += units
-        if outcome.multiplier:
-            hits += 1
+    # Cards are dealt in runs up to the next event (batch end, checkpoint, progress call),
+    # so the per-spin work is C-level sums over the deck's own indices.
+    while n < config.spins:
+        next_batch = (n // BATCH_SPINS + 1) * BATCH_SPINS
+        stop = min(config.spins, next_batch, next_checkpoint, next_progress)
+        chunk = deck.deal(stop - n)
+        n += len(chunk)
+        won += sum(map(units_of.__getitem__, chunk))
+        hits += sum(map(hit_of.__getitem__, chunk))
+        seen.update(chunk)
         if n % BATCH_SPINS == 0:
             result.batch_won_units.append(won - batch_start)
             batch_start = won
         if n == next_checkpoint or n == config.spins:
             result.checkpoints.append((n, 100 * won / (stake_units * n)))
             next_checkpoint = max(n + 1, math.ceil(n * 1.02))
-        if progress is not None and n % progress_every == 0:
-            progress(n, won)
+        if n == next_progress:
+            progress(n, won)  # type: ignore[misc]
+            next_progress += progress_every
+    max_multiplier = max((outcomes[i].multiplier for i in seen if i < len(outcomes)), default=Fraction(0))
     result.elapsed = time.perf_counter() - started
     result.spins, result.hits = config.spins, hits
     result.won_units, result.max_multiplier = won, max_multiplier

@@ -259,6 +259,16 @@ class Deck:
             raise ValueError("deck position is outside its cards")
         self.carry, self._cards, self._next = carry, cards, next_card
 
+    def deal(self, limit: int) -> array:
+        """The next ``limit`` (or fewer, up to the end of this deck) outcome indices, as :meth:`draw`
+        would draw them one by one; an index equal to ``len(table.outcomes)`` is a loss."""
+        if self._next >= len(self._cards):
+            self._deal()
+        end = min(len(self._cards), self._next + limit)
+        chunk = self._cards[self._next : end]
+        self._next = end
+        return chunk
+
     def draw(self) -> Outcome:
         if self._next >= len(self._cards):
             self._deal()
@@ -299,6 +309,19 @@ class RtpEngine:
         cap: Fraction | None = None,
     ) -> Outcome:
         """The next outcome of a stream; streams with equal keys share one deck."""
+        with self._lock:
+            return self.deck(stream, provider_id, game_code, category, rtp, cap).draw()
+
+    def deck(
+        self,
+        stream: tuple,
+        provider_id: int,
+        game_code: str,
+        category: str,
+        rtp: Decimal,
+        cap: Fraction | None = None,
+    ) -> Deck:
+        """The deck a stream draws from (created on first use); for bulk simulation (rtp-report)."""
         key = (*stream, provider_id, game_code, rtp, cap)
         with self._lock:
             deck = self._decks.get(key)
@@ -311,7 +334,7 @@ class RtpEngine:
                     self._decks.popitem(last=False)
             else:
                 self._decks.move_to_end(key)
-            return deck.draw()
+            return deck
 
     def export_decks(self) -> list[dict[str, object]]:
         """Every live stream and its deck's position, least recently used first (snapshots)."""
