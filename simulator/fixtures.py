@@ -83,11 +83,16 @@ def _settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_players(directory: Path, seed: int) -> dict[str, list[tuple[str, Decimal]]]:
-    """``{agent name: [(player name, opening deposit), ...]}``, deterministic for a seed."""
+    """``{agent name: [(player name, opening deposit), ...]}``, deterministic for a seed.
+
+    Agents are planned in the file's order, so adding an agent at the end of a
+    fixture set leaves every existing player's name, ``user_code`` and deposit
+    as it was.
+    """
     players = read_fixture(directory, "agents.json").get("players", {})
     rng = random.Random(seed)
     plan: dict[str, list[tuple[str, Decimal]]] = {}
-    for index, (agent_name, spec) in enumerate(sorted(players.items())):
+    for index, (agent_name, spec) in enumerate(players.items()):
         if agent_name.startswith("_"):
             continue
         named = list(spec.get("named", []))

@@ -125,3 +125,21 @@ def test_player_names_are_valid_user_names(world):
 def test_a_missing_fixture_directory_is_a_fixture_error(tmp_path):
     with pytest.raises(FixtureError, match="catalogue.json"):
         load_catalogue(tmp_path)
+
+
+def test_an_agent_added_at_the_end_leaves_existing_players_as_they_were(tmp_path):
+    import json
+    import shutil
+
+    from simulator.config import default_fixtures_dir
+    from simulator.fixtures import plan_players
+
+    base = default_fixtures_dir()
+    shutil.copy(base / "catalogue.json", tmp_path / "catalogue.json")
+    data = json.loads((base / "agents.json").read_text())
+    data["agents"].append({"name": "aaa_first_by_name", "kind": "agent", "parent": "demo_operator"})
+    data["players"]["aaa_first_by_name"] = {"generated": 3, "deposit_min": 1000, "deposit_max": 2000}
+    (tmp_path / "agents.json").write_text(json.dumps(data))
+    before, after = plan_players(base, 7), plan_players(tmp_path, 7)
+    assert {name: after[name] for name in before} == before
+    assert list(after) == [*before, "aaa_first_by_name"]
