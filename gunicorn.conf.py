@@ -10,7 +10,7 @@ import os
 
 wsgi_app = "simulator.wsgi:application"
 bind = [os.environ.get("SCORPIO_SIM_BIND", "127.0.0.1:8080")]
-workers = 1
+workers = int(os.environ.get("SCORPIO_SIM_WORKERS", "1"))
 worker_class = os.environ.get("SCORPIO_SIM_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("SCORPIO_SIM_THREADS", "256"))
 worker_connections = 1000
@@ -34,3 +34,14 @@ def worker_exit(server, worker):
 
         sim.stop_housekeeping()
         save_at_exit(sim)
+
+
+def on_starting(server):
+    """Refuse more than one worker: the in-memory state lives in one process (README "Serving")."""
+    if server.cfg.workers > 1:
+        raise SystemExit(
+            f"scorpio-sim: refusing to start {server.cfg.workers} workers. The simulator keeps its state "
+            "(agents, balances, sessions, the 50-in-flight counts) in the memory of one process; several "
+            "workers would each hold a different world. Run one worker - its threads serve concurrent "
+            "requests (SCORPIO_SIM_THREADS) - and leave SCORPIO_SIM_WORKERS at 1."
+        )
