@@ -6,7 +6,9 @@ once - otherwise the 1018 limit could never be observed.  SCORPIO_SIM_WORKER_CLA
 =gevent switches to gevent (measured; see README "Serving").
 """
 
+import contextlib
 import os
+import signal
 
 wsgi_app = "simulator.wsgi:application"
 bind = [os.environ.get("SCORPIO_SIM_BIND", "127.0.0.1:8080")]
@@ -23,6 +25,40 @@ loglevel = os.environ.get("SCORPIO_SIM_LOG_LEVEL", "info")
 accesslog = None
 errorlog = "-"
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """SIGTERM stops accepting at once: new connections are refused, not left hanging.
+
+    gthread's worker notices SIGTERM only at the next tick of its event loop (up to
+    1 s), then stops accepting but keeps its listening socket open while in-flight
+    requests finish (up to graceful_timeout): a client connecting meanwhile is
+    queued by the kernel and reset at the end, without knowing whether its request
+    ran.  Here the SIGTERM handler wakes the loop at once, and when the loop stops
+    accepting, the worker closes its copy of the listening socket (the master closed
+    its own when it began the stop), so a new connection is refused.  A reload
+    (SIGHUP) is unaffected: the master keeps its socket open for the new workers.
+    """
+    wake = getattr(worker, "method_queue", None)
+    stop_accepting = getattr(worker, "set_accept_enabled", None)
+    if wake is None or stop_accepting is None:  # not the gthread worker
+        return
+    handle_exit = worker.handle_exit
+
+    def on_sigterm(sig, frame):
+        handle_exit(sig, frame)
+        wake.defer(lambda: None)  # SimpleQueue.put and a pipe write: safe in a signal handler
+
+    def set_accept_enabled(enabled):
+        stop_accepting(enabled)
+        if not enabled and not worker.alive:
+            for listener in worker.sockets:
+                with contextlib.suppress(OSError):
+                    listener.close()
+
+    worker.set_accept_enabled = set_accept_enabled
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.siginterrupt(signal.SIGTERM, False)
 
 
 def worker_exit(server, worker):

@@ -11,9 +11,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
+from werkzeug.routing import RequestRedirect
 
 from .codes import ResultCode, SimError
+from .jsonsafe import json_problem
 from .money import json_number
 
 #: How a domain failure maps to an HTTP status outside ``/v4``.
@@ -36,9 +38,28 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+#: Bodies outside ``/v4`` - ``/admin/api``, ``/control`` (but ``/control/restore``, which takes
+#: snapshots), the back-office forms and the game page - are settings, rules, forms and bets:
+#: a megabyte is far more than any of them needs.
+BODY_LIMIT = 1 << 20
+#: Nesting of those bodies; the deepest legitimate one (a fault rule) has three levels.
+MAX_JSON_DEPTH = 32
+
+
+def utf8(text: str) -> bytes:
+    """UTF-8 that cannot fail: an unpaired surrogate (only a JSON ``\\ud800`` makes one) is
+    written as that escape again instead of raising ``UnicodeEncodeError`` mid-response."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+#: On every JSON answer: an error may quote what came in (``no route GET /play/<script>...``),
+#: and no browser may sniff that into HTML.
+JSON_HEADERS = {"X-Content-Type-Options": "nosniff"}
+
+
 def json_response(data: Any, status: int = 200) -> Response:
     text = json.dumps(data, default=_encode, ensure_ascii=False)
-    return Response(text, status=status, mimetype="application/json")
+    return Response(utf8(text), status=status, mimetype="application/json", headers=JSON_HEADERS)
 
 
 def json_error(message: str, status: int) -> Response:
@@ -66,19 +87,39 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON number")
 
 
+def _read_body() -> bytes:
+    """The raw body, read once and never past :data:`BODY_LIMIT` + 1 bytes, even without a
+    ``Content-Length`` (a chunked body): 413 past the limit."""
+    raw = g.get("scorpio_body")
+    if raw is None:
+        too_big = ApiError(f"the body must not exceed {BODY_LIMIT} bytes", 413)
+        if (request.content_length or 0) > BODY_LIMIT:
+            raise too_big
+        raw = request.stream.read(BODY_LIMIT + 1)
+        if len(raw) > BODY_LIMIT:
+            raise too_big
+        g.scorpio_body = raw
+    return raw
+
+
 def json_body(expect: type = dict) -> Any:
     """The JSON body (empty = ``{}``); 400 for malformed JSON or the wrong top-level type.
 
     Fractions are parsed as exact ``Decimal`` (the amount fields accept no float, so
     ``{"amount": 0.5}`` would otherwise be refused), and ``NaN``/``Infinity`` are refused.
+    Bodies over :data:`BODY_LIMIT` answer 413; deeper than :data:`MAX_JSON_DEPTH`, or with an
+    unpaired surrogate, 400.
     """
-    raw = request.get_data(cache=True)
+    raw = _read_body()
     if not raw.strip():
         return {} if expect is dict else expect()
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise ApiError(f"the body is not valid JSON: {exc}") from None
+    problem = json_problem(body, MAX_JSON_DEPTH)
+    if problem:
+        raise ApiError(f"the body {problem}")
     if not isinstance(body, expect):
         raise ApiError(f"the body must be a JSON {'object' if expect is dict else expect.__name__}")
     return body
@@ -88,6 +129,25 @@ def handle_errors(blueprint: Any) -> None:
     """Register JSON error answers for domain and client errors on a blueprint."""
     blueprint.register_error_handler(ApiError, lambda e: json_error(e.message, e.status))
     blueprint.register_error_handler(SimError, error_for)
+
+
+def ascii_int(text: str) -> int | None:
+    """A non-negative integer written in at most 19 ASCII digits, else None.
+
+    ``str.isdigit`` alone lets ``"²"`` and ``"٣"`` through to ``int()`` (ValueError or a
+    surprise), and a 5000-digit number past Python's int-conversion limit.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    return int(text)
+
+
+def routing_redirect() -> Response | None:
+    """404 in JSON instead of werkzeug's HTML 308 page for a path it would only tidy
+    (``/admin/api//agents``): the JSON APIs answer JSON, and have one spelling per route."""
+    if isinstance(request.routing_exception, RequestRedirect):
+        return json_error(f"no route {request.method} {request.path}", 404)
+    return None
 
 
 def is_under(path: str, prefix: str) -> bool:

@@ -18,9 +18,18 @@ MAX_AMOUNT = Decimal("99999999999.9999")
 
 
 def places(value: Decimal) -> int:
-    """Number of significant decimal places (``1.50`` has 1)."""
-    exponent = value.normalize().as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    """Decimal places of a finite value, counted on its digits: ``1.50`` has 1.
+
+    ``Decimal.normalize`` would round to the context's 28 digits (``1.000...0001``
+    becomes ``1``) and overflow on ``1e999999999``, so hostile amounts are counted exactly.
+    """
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"{value} has no decimal places: it is not a finite number")
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if zeros == len(digits):
+        return 0
+    return max(0, -(exponent + zeros))
 
 
 def to_decimal(value: object) -> Decimal:

@@ -13,6 +13,9 @@ from .fields import INT32_MAX, Amount, SpecInt, Text
 from .schemas import Empty, RequestSchema
 from .transport import BARE
 
+#: ``expirationDate`` is epoch milliseconds; past the end of year 9999 no date can hold it.
+LATEST_EXPIRATION_MS = 253_402_300_799_999
+
 
 # -- requests -------------------------------------------------------------------------
 class CallStartRequest(RequestSchema):
@@ -34,7 +37,7 @@ class FreeRoundStartRequest(RequestSchema):
     game_code = Text(required=True, min_length=1, max_length=100)
     bet = Amount(required=True)
     rounds = SpecInt(required=True, low=1, high=MAX_ROUNDS)
-    expirationDate = SpecInt(required=True, low=0)  # the spec's spelling (5.18)
+    expirationDate = SpecInt(required=True, low=0, high=LATEST_EXPIRATION_MS)  # the spec's spelling (5.18)
     win = Amount(load_default=ZERO, allow_none=True, minimum=ZERO, exclusive=False)
 
     @pre_load

@@ -14,9 +14,11 @@ import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from ..codes import ResultCode, SimError
 from ..control.journal import JournalEntry
+from ..http import is_under
 from ..runtime import Simulator
 from . import guards
 from .endpoints import Call
@@ -68,6 +70,22 @@ def _drop_connection() -> Response:
             sock.shutdown(socket.SHUT_RDWR)
     # Without a socket (Flask's test client) the closest thing is an empty 444.
     return Response(b"", status=444)
+
+
+@blueprint.before_app_request
+def _routing_failure() -> Response | None:
+    """A ``/v4`` URL the router itself refuses still answers in the envelope (OP-11).
+
+    Werkzeug would otherwise answer ``/v4/`` and ``/v4//user/info`` with an HTML
+    308 redirect (merged slashes, default values) before the view runs.
+    """
+    failure = request.routing_exception
+    if failure is None or not is_under(request.path, "/v4"):
+        return None
+    status = 405 if isinstance(failure, MethodNotAllowed) else 404
+    detail = f"no endpoint {request.path}" if status == 404 else f"{request.path} accepts POST only"
+    log.info("agent=None path=%s code=%d ms=0.0", request.path, ResultCode.SERVICE_EXCEPTION)
+    return envelope(ResultCode.SERVICE_EXCEPTION, status=status, detail=detail)
 
 
 @blueprint.route("/v4/<path:path>", methods=ALL_METHODS)

@@ -1,7 +1,8 @@
 """Request bodies in, envelopes out (spec 2.1, 2.2, 13.2).
 
-Bodies are parsed with decimals kept exact, ``NaN``/``Infinity`` refused, and
-depth and size bounded, so hostile input becomes a 1002 rather than a crash.
+Bodies are parsed with decimals kept exact, ``NaN``/``Infinity`` and unpaired
+surrogates refused, and depth and size bounded, so hostile input becomes a 1002
+rather than a crash.
 Every ``/v4`` response is the envelope ``{"code", "message", "data"?}``.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 from flask import Response
 
 from ..codes import ResultCode, SimError
+from ..http import JSON_HEADERS, utf8
+from ..jsonsafe import json_problem
 from ..money import json_number
 
 #: A handler's return value for "success without a payload" (spec 2.2).
@@ -22,19 +25,6 @@ BARE = object()
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON number")
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, computed without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
 
 
 def parse_body(raw: bytes, max_depth: int) -> Any:
@@ -52,8 +42,9 @@ def parse_body(raw: bytes, max_depth: int) -> Any:
         ) from exc
     except ValueError as exc:
         raise SimError.validation("body", f"The request body is not valid JSON: {exc}") from exc
-    if _depth(data) > max_depth:
-        raise SimError.validation("body", f"The request body is nested deeper than {max_depth} levels.")
+    problem = json_problem(data, max_depth)
+    if problem:
+        raise SimError.validation("body", f"The request body {problem}.")
     return data
 
 
@@ -69,7 +60,7 @@ def envelope(code: ResultCode, data: Any = None, status: int = 200, detail: str 
     if data is not None and data is not BARE:
         body["data"] = data
     text = json.dumps(body, default=_encode, ensure_ascii=False, separators=(",", ":"))
-    response = Response(text, status=status, mimetype="application/json")
+    response = Response(utf8(text), status=status, mimetype="application/json", headers=JSON_HEADERS)
     if detail and code != ResultCode.OK:
         response.headers["X-Sim-Error-Detail"] = detail.encode("ascii", "backslashreplace").decode()[:500]
     return response

@@ -42,13 +42,15 @@ CALL_REFUSALS = {
 
 
 def pretty(value: Any) -> str:
-    """JSON for people: indented; text that is JSON is re-indented, other text shown as is."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return value
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """JSON for people: indented; text that is JSON is re-indented, other text shown as is.
+
+    A logged body nested too deep to re-indent (a hostile ``[[[[...]]]]``) is shown as it came.
+    """
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else value
+        return json.dumps(parsed, indent=2, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):
+        return value if isinstance(value, str) else "(nested too deep to show)"
 
 
 # -- users ----------------------------------------------------------------------------

@@ -12,7 +12,17 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, ValidationError
 
 from ..domain.models import Agent, PointTransaction
-from ..http import ApiError, admin_token_ok, handle_errors, is_under, json_body, json_error, json_response
+from ..http import (
+    ApiError,
+    admin_token_ok,
+    ascii_int,
+    handle_errors,
+    is_under,
+    json_body,
+    json_error,
+    json_response,
+    routing_redirect,
+)
 from ..runtime import Simulator
 from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
 
@@ -32,7 +42,7 @@ def _protect() -> Response | None:
         return None
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
-    return None
+    return routing_redirect()
 
 
 def _sim() -> Simulator:
@@ -210,9 +220,10 @@ def _limit_arg(default: int = 100) -> int:
     raw = request.args.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+    limit = ascii_int(raw)
+    if limit is None or not 1 <= limit <= 10_000:
         raise ApiError("limit: must be an integer from 1 to 10000")
-    return int(raw)
+    return limit
 
 
 @blueprint.get("/agents/<name>/callbacks")

@@ -36,7 +36,7 @@ from flask import (
 
 from ..codes import SimError
 from ..domain.models import Agent
-from ..http import STATUS_FOR_CODE, admin_token_ok
+from ..http import BODY_LIMIT, STATUS_FOR_CODE, admin_token_ok, utf8
 from ..money import to_decimal
 from ..play.present import TRANS_TYPE_NAMES, Currency, currency_of
 from ..runtime import Simulator
@@ -94,7 +94,7 @@ def runs() -> ConformanceRuns:
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
-    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    response = Response(utf8(render_template(template, **context)), status=status, mimetype="text/html")
     response.headers.update(PAGE_HEADERS)
     return response
 
@@ -162,6 +162,8 @@ def _local_target(target: str | None) -> str:
 
 @blueprint.before_request
 def _protect() -> Response | None:
+    # Forms are parsed before anything else looks at them (the login page is open): bound them.
+    request.max_content_length = BODY_LIMIT
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     if not signed_in():

@@ -25,7 +25,7 @@ from ..api.history_endpoints import TransactionPage, transaction_rows
 from ..codes import ResultCode, SimError
 from ..domain.history import History, regdate_instant
 from ..domain.models import Agent, Transaction, TransType, User
-from ..http import ApiError, json_body, json_response
+from ..http import ApiError, ascii_int, json_body, json_response
 from ..reporting import parse_time
 from ..runtime import Simulator, World
 from .admin_api import blueprint
@@ -59,7 +59,8 @@ def user_row(user: User) -> dict[str, Any]:
 def user_of_agent(world: World, agent: Agent, user_code: str | int) -> User:
     """The agent's player (in either wallet mode); 404 for anything else."""
     text = str(user_code)
-    user = world.store.users.get(int(text)) if text.isascii() and text.isdigit() else None
+    code = ascii_int(text)
+    user = None if code is None else world.store.users.get(code)
     if user is None or user.agent_id != agent.agent_id:
         raise SimError(ResultCode.USER_NOT_FOUND, f"agent {agent.name} has no user with user_code {text}")
     return user
@@ -105,9 +106,10 @@ def _int_arg(args: Mapping[str, str], name: str, low: int, high: int, default: i
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    value = ascii_int(raw)
+    if value is None or not low <= value <= high:
         raise ApiError(f"{name}: must be an integer from {low} to {high}")
-    return int(raw)
+    return value
 
 
 def _time_arg(args: Mapping[str, str], name: str, zone: tzinfo) -> datetime | None:
@@ -126,7 +128,7 @@ def _types_arg(args: Mapping[str, str]) -> frozenset[int]:
         return frozenset()
     types = set()
     for item in (part.strip() for part in raw.split(",")):
-        if not (item.isascii() and item.isdigit()) or int(item) not in TRANS_TYPES:
+        if ascii_int(item) not in TRANS_TYPES:
             allowed = ", ".join(str(t) for t in TRANS_TYPES)
             raise ApiError(
                 f"type: {item!r} is not a transaction type ({allowed}; several separated by commas)"

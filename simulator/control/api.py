@@ -23,6 +23,7 @@ from ..http import (
     json_error,
     json_response,
     no_content,
+    routing_redirect,
 )
 from ..runtime import Simulator
 from .faults import FaultError, FaultRule
@@ -46,7 +47,7 @@ def _protect() -> Response | None:
         return None
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
-    return None
+    return routing_redirect()
 
 
 def _sim() -> Simulator:
@@ -69,7 +70,7 @@ def reset() -> Response:
         raise ApiError("seed: must be an integer")
     try:
         world = _sim().reset(fixtures, seed)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # OSError: a path the system refuses (too long, no access)
         raise ApiError(f"fixtures: {exc}") from None
     return json_response({"fixtures": str(world.fixtures_dir), "seed": world.seed})
 
@@ -96,7 +97,8 @@ def move_clock() -> Response:
         seconds = body["advance"]
         if isinstance(seconds, bool) or not isinstance(seconds, int | float | Decimal) or seconds < 0:
             raise ApiError("advance: must be a number of seconds >= 0")
-        if clock.timestamp() + float(seconds) >= LATEST.timestamp():
+        # Compared as decimals: float() of a 400-digit integer raises OverflowError.
+        if Decimal(seconds) >= Decimal(LATEST.timestamp() - clock.timestamp()):
             raise ApiError(f"advance: would move the clock past {LATEST.date().isoformat()}")
         clock.advance(float(seconds))
     if "set" in body:

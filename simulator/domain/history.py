@@ -1,8 +1,9 @@
 """Transaction history, round look-ups, user statistics and their retention (spec 5.20-5.23, 10, OP-7).
 
 Retention is continuous (spec 10): every query first purges what has aged
-out for its agent - transactions after 48 h, rounds after 30 days, round
-statistics after 90 days - so a controlled clock makes each window testable.
+out for its agent - transactions after 48 h, rounds after 30 days (not while
+still waiting for their win), round statistics after 90 days - so a controlled
+clock makes each window testable.
 The store keeps every agent's rows oldest first, so a purge pops from the
 front and costs only the rows it removes.  Purged movements are added to
 ``store.purged_movement`` per user, which keeps :meth:`Ledger.audit`
@@ -34,6 +35,8 @@ STATISTICS_RETENTION = timedelta(days=90)
 MAX_WINDOW = timedelta(hours=1)
 #: The throttle key of ``transaction`` polls; ``transaction-id`` uses its ``last_id``.
 WINDOW_POLL = "transaction"
+#: Statuses of a seamless round whose win the wallet has not accepted yet (OP-19).
+AWAITING_WIN = ("win_pending", "win_error")
 
 
 def regdate_instant(moment: datetime) -> datetime:
@@ -137,7 +140,10 @@ class History:
             rounds = store.rounds[agent_id]
             cutoff = now - ROUND_RETENTION
             # One pass from the oldest: popping the front of a dict one key at a time is quadratic.
-            victims = list(itertools.takewhile(lambda rid: rounds[rid].created_at < cutoff, iter(rounds)))
+            aged = list(itertools.takewhile(lambda rid: rounds[rid].created_at < cutoff, iter(rounds)))
+            # A round still owed its win (on its retries, or "Win Error" waiting for a replay)
+            # stays: the win settles it later, and a snapshot must be able to resume it.
+            victims = [rid for rid in aged if rounds[rid].status not in AWAITING_WIN]
             for round_id in victims:
                 del rounds[round_id]
             stats = store.round_stats[agent_id]

@@ -120,7 +120,7 @@ class Sessions:
     def open(self, token: str) -> GameSession:
         """Consume a launch token and start a session; expired or reused tokens start nothing."""
         store = self._store
-        launch = store.launch_tokens.get(token)
+        launch = store.launch_by_token(token)
         if launch is None:
             raise LaunchError("unknown", "This game link is not valid.")
         agent = store.agents[launch.agent_id]

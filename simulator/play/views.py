@@ -25,7 +25,7 @@ from ..domain.models import Agent, GameSession, Round, User
 from ..domain.round_links import parse_round_token, round_token
 from ..domain.rounds import RoundFailed
 from ..domain.sessions import LaunchError
-from ..http import ApiError, json_body, json_response
+from ..http import BODY_LIMIT, ApiError, json_body, json_response, utf8
 from ..money import json_number
 from ..runtime import Simulator, World
 from .present import (
@@ -75,8 +75,14 @@ def _sim() -> Simulator:
     return current_app.extensions["scorpio"]
 
 
+@pages.before_request
+def _bound_forms() -> None:
+    """The Spin form is open to anyone with the page: its body is parsed only up to the limit."""
+    request.max_content_length = BODY_LIMIT
+
+
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    response = Response(utf8(render_template(template, **context)), status=status, mimetype="text/html")
     response.headers.update(PAGE_HEADERS)
     return response
 

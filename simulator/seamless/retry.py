@@ -68,6 +68,8 @@ class RetryQueue:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scorpio-retry")
         self._stopped = False
         self.jobs: dict[int, RetryJob] = {}
+        #: Failed jobs a replay is sending right now (job ids): one replay of a job at a time.
+        self._replaying: set[int] = set()
         self._thread = threading.Thread(target=self._run, name="scorpio-retry-queue", daemon=True)
         self._thread.start()
 
@@ -103,6 +105,10 @@ class RetryQueue:
             log.exception("retry of %s failed unexpectedly", job.command)
             return
         job.last = attempt
+        if job.state != "pending":
+            # Dropped while on the wire (a reset or a restore replaced the world): the job
+            # belongs to a world that is gone, so it neither settles there nor comes back.
+            return
         if job.settles(attempt):
             job.state = "settled"
             job.on_settled(attempt)
@@ -111,8 +117,9 @@ class RetryQueue:
             job.on_failed(attempt)
         else:
             with self._lock:
-                heapq.heappush(self._heap, (time.monotonic() + self._due_in(), job.job_id, job))
-                self._lock.notify()
+                if job.state == "pending":  # not dropped meanwhile
+                    heapq.heappush(self._heap, (time.monotonic() + self._due_in(), job.job_id, job))
+                    self._lock.notify()
 
     def pending(self) -> list[RetryJob]:
         with self._lock:
@@ -122,14 +129,31 @@ class RetryQueue:
         return [job for job in list(self.jobs.values()) if job.state == "failed"]
 
     def replay(self, job: RetryJob) -> Attempt:
-        """Send a failed job once more (same body); settle it if the wallet now accepts it."""
-        job.attempts += 1
-        attempt = self._client.send(job.agent, job.command, body=job.body, attempt=job.attempts)
-        job.last = attempt
-        if job.settles(attempt):
-            job.state = "settled"
-            job.on_settled(attempt)
-        return attempt
+        """Send a failed job once more (same body); settle it if the wallet now accepts it.
+
+        One replay of a job runs at a time: a replay that finds the job already being
+        replayed, or no longer failed, only resends the body.  Otherwise two replays at
+        once (two clicks, two test runners) would both settle it - a ``win`` credited
+        twice, with two Win rows - since the wallet answers the second one 41.
+        """
+        with self._lock:
+            mine = job.state == "failed" and job.job_id not in self._replaying
+            if mine:
+                self._replaying.add(job.job_id)
+                job.attempts += 1
+            number = job.attempts if mine else job.attempts + 1
+        if not mine:
+            return self._client.send(job.agent, job.command, body=job.body, attempt=number)
+        try:
+            attempt = self._client.send(job.agent, job.command, body=job.body, attempt=number)
+            job.last = attempt
+            if job.settles(attempt):
+                job.state = "settled"
+                job.on_settled(attempt)
+            return attempt
+        finally:
+            with self._lock:
+                self._replaying.discard(job.job_id)
 
     def outstanding(self) -> list[RetryJob]:
         """Pending and failed jobs, oldest first: what a snapshot keeps."""
@@ -149,10 +173,11 @@ class RetryQueue:
                 self.submit(job)
 
     def clear(self) -> None:
+        """Forget every job (reset, restore); one still on the wire is not rescheduled."""
         with self._lock:
             self._heap.clear()
             for job in self.jobs.values():
-                if job.state == "pending":
+                if job.state in ("pending", "failed"):
                     job.state = "dropped"
             self.jobs.clear()
 

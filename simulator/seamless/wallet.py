@@ -27,7 +27,7 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..domain.catalogue import Catalogue
 from ..domain.ledger import Ledger, PlayRef
-from ..domain.models import Agent, Round, TransType, User
+from ..domain.models import SEAMLESS, Agent, Round, TransType, User
 from ..domain.rounds import Abandoned
 from ..money import ZERO
 from ..store import MemoryStore
@@ -181,7 +181,9 @@ class SeamlessWallet:
             self._win_accepted(agent, user, round_, attempt)
             return
         round_.status = "win_pending"
-        self._retries.submit(self._win_job(agent, user, round_, attempt.request, 1))
+        job = self._win_job(agent, user, round_, attempt.request, 1)
+        job.last = attempt  # the first attempt, so a "Win Error" can be replayed by its log entry
+        self._retries.submit(job)
 
     def _win_accepted(self, agent: Agent, user: User, round_: Round, done: Attempt) -> None:
         """Record the Win (or BonusCall) row once the wallet accepted the win (OP-19)."""
@@ -224,7 +226,7 @@ class SeamlessWallet:
             key=f"win:{round_.round_id}",
         )
 
-    def _cancel_job(self, agent: Agent, user: User, round_: Round, body: dict, attempts: int) -> RetryJob:
+    def _cancel_job(self, agent: Agent, user: User, round_id: str, body: dict, attempts: int) -> RetryJob:
         def accepted(done: Attempt) -> None:
             with self._store.activity():
                 self._reported(user, done)
@@ -238,23 +240,36 @@ class SeamlessWallet:
             on_failed=lambda _: None,
             max_attempts=self._attempts["cancel"],
             attempts=attempts,
-            key=f"cancel:{round_.round_id}",
+            key=f"cancel:{round_id}",
         )
 
     def resume_job(self, agent: Agent, command: str, round_id: str, body: dict, attempts: int) -> RetryJob:
         """A queued ``win`` or ``cancel`` rebuilt from a snapshot, bound to this wallet's state.
 
-        Raises ``KeyError``/``ValueError`` when the round or its player is unknown.
+        A round waiting for its win is kept past the 30-day retention (see
+        ``History.purge_agent``); a refunded round may be gone, so a ``cancel`` finds
+        its player by the ``account`` it carries.  Raises ``KeyError``/``ValueError``
+        when the round or its player is unknown.
         """
-        round_ = self._store.rounds[agent.agent_id][round_id]
-        user = self._store.users[round_.user_code]
+        round_ = self._store.rounds[agent.agent_id].get(round_id)
         if command == "win":
+            if round_ is None:
+                raise KeyError(round_id)
             if "win" not in round_.callback_ids:
                 raise ValueError(f"round {round_id} sent no win callback")
-            return self._win_job(agent, user, round_, body, attempts)
+            return self._win_job(agent, self._store.users[round_.user_code], round_, body, attempts)
         if command == "cancel":
-            return self._cancel_job(agent, user, round_, body, attempts)
+            user = self._store.users[round_.user_code] if round_ is not None else self._player_of(agent, body)
+            return self._cancel_job(agent, user, round_id, body, attempts)
         raise ValueError(f"only win and cancel are retried, not {command!r}")
+
+    def _player_of(self, agent: Agent, body: dict) -> User:
+        data = body.get("data")
+        account = data.get("account") if isinstance(data, dict) else None
+        user = self._store.user_by_name(agent.agent_id, SEAMLESS, str(account)) if account else None
+        if user is None:
+            raise ValueError(f"the cancel names no player of agent {agent.name} (account {account!r})")
+        return user
 
     def refund(self, agent: Agent, user: User, round_: Round) -> None:
         """The round failed on the platform after an accepted bet: cancel the bet forward."""
@@ -315,4 +330,4 @@ class SeamlessWallet:
         body = self._client.envelope("cancel", data, check_for("cancel", dialect))
         # Queued, not sent at once: a bet that timed out may still be landing in the
         # wallet, and a cancel that overtakes it would be answered 43 and end (6.9).
-        self._retries.submit(self._cancel_job(agent, user, round_, body, 0))
+        self._retries.submit(self._cancel_job(agent, user, round_.round_id, body, 0))

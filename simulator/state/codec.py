@@ -22,6 +22,11 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load
 
+from ..money import MAX_PLACES, places
+
+#: Amounts in a snapshot (balances, points, sums of play) stay below this.
+AMOUNT_LIMIT = Decimal(10) ** 18
+
 #: Field types a model may override, keyed by ``(class name, field name)``.
 Overrides = dict[tuple[str, str], fields.Field]
 
@@ -34,10 +39,25 @@ class UtcDateTime(fields.AwareDateTime):
 
 
 class ExactDecimal(fields.Decimal):
-    """A finite decimal written as a string, so no digit is lost on the way."""
+    """A finite decimal written as a string, so no digit is lost on the way.
+
+    Loading keeps amounts where the simulator's own arithmetic is exact: at most
+    :data:`MAX_PLACES` decimals and below :data:`AMOUNT_LIMIT` (sums of such
+    amounts stay far inside ``Decimal``'s 28 digits; ``1e999999999`` would overflow them).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(as_string=True, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, str) and len(value) > 64:
+            raise ValidationError("Not a valid amount: too long.")
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if places(amount) > MAX_PLACES:
+            raise ValidationError(f"Not a valid amount: more than {MAX_PLACES} decimal places.")
+        if amount.copy_abs() >= AMOUNT_LIMIT:
+            raise ValidationError(f"Not a valid amount: must be below {AMOUNT_LIMIT:,}.")
+        return amount
 
 
 def _field_for(hint: Any, overrides: Overrides, **options: Any) -> fields.Field:

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from .. import __version__
 from ..control.journal import JournalEntry
@@ -46,11 +46,14 @@ from ..domain.models import (
     Transaction,
     User,
 )
+from ..jsonsafe import json_problem
+from ..seamless.client import Attempt
 from ..seamless.log import CallbackEntry
 from ..seamless.protocol import TransactionIds
+from ..seamless.replies import Reply
 from ..seamless.retry import RetryJob
 from ..store import MemoryStore
-from .codec import dump_all, load_all, schema_for
+from .codec import ExactDecimal, dump_all, load_all, schema_for
 
 if TYPE_CHECKING:
     from ..runtime import Simulator, World
@@ -59,6 +62,8 @@ FORMAT = "scorpio-sim-snapshot"
 VERSION = 1
 #: How long a snapshot waits for running rounds (a seamless round waits on the wallet).
 QUIET_TIMEOUT = 30.0
+#: A snapshot nests about eight levels; anything far deeper is not one.
+SNAPSHOT_DEPTH = 64
 
 _ROUND = {
     ("Round", "callback_ids"): fields.Dict(
@@ -196,6 +201,8 @@ def _job(job: RetryJob) -> dict[str, Any]:
         "body": job.body,
         "attempts": job.attempts,
         "state": job.state,
+        # The callback log entry of the last attempt: what a replay of a "Win Error" names.
+        "last_entry_id": job.last.entry_id if job.last is not None else None,
     }
 
 
@@ -212,6 +219,9 @@ def _section(data: dict[str, Any], key: str, kind: type, where: str = "") -> Any
 def check_header(data: Any) -> None:
     if not isinstance(data, dict):
         raise SnapshotError("a snapshot must be a JSON object")
+    problem = json_problem(data, SNAPSHOT_DEPTH)
+    if problem:
+        raise SnapshotError(f"the snapshot {problem}")
     if data.get("format") != FORMAT:
         raise SnapshotError(f"format: must be {FORMAT!r} (is this a snapshot from GET /control/snapshot?)")
     if data.get("version") != VERSION:
@@ -271,11 +281,9 @@ def _decimal_map(data: dict[str, Any], key: str, agents: dict[int, Agent]) -> di
     result: dict[int, Decimal] = {}
     for raw_key, raw_value in _section(data, key, dict, "store.").items():
         try:
-            owner, amount = int(raw_key), Decimal(str(raw_value))
-        except (ValueError, InvalidOperation):
-            raise SnapshotError(f"store.{key}[{raw_key!r}]: must map an id to a decimal amount") from None
-        if not amount.is_finite():
-            raise SnapshotError(f"store.{key}[{raw_key!r}]: must be a finite amount")
+            owner, amount = int(raw_key), ExactDecimal().deserialize(raw_value)
+        except (ValueError, ValidationError):
+            raise SnapshotError(f"store.{key}[{raw_key!r}]: must map an id to an amount") from None
         result[owner] = amount
     return result
 
@@ -404,6 +412,12 @@ def _resume(world: World, number: int, job: Any) -> RetryJob:
     except ValueError as exc:
         raise SnapshotError(f"{where}: {exc}") from None
     resumed.state = state
+    last_entry_id = job.get("last_entry_id")
+    if last_entry_id is not None:
+        if isinstance(last_entry_id, bool) or not isinstance(last_entry_id, int) or last_entry_id < 1:
+            raise SnapshotError(f"{where}.last_entry_id: must be a callback log entry id or null")
+        restored = Reply(False, problem="attempted before the snapshot; see the callback log")
+        resumed.last = Attempt(resumed.command, body, restored, None, 0.0, entry_id=last_entry_id)
     return resumed
 
 

@@ -14,6 +14,7 @@ operations run inside :meth:`MemoryStore.activity` and a snapshot waits in
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -36,6 +37,16 @@ from ..domain.models import (
 FIRST_USER_CODE = 400000001
 FIRST_GPLAY_ID = 8_949_101
 FIRST_ROUND_ID = 336_097_135_001
+
+
+def secret_key(secret: str) -> bytes:
+    """The index key of an API token, a launch token or a session secret: its SHA-256 digest.
+
+    A dict probe ends by comparing keys byte by byte, so keyed by the secret itself
+    its timing would tell a guesser how much of a guess was right; keyed by the
+    digest it tells nothing about the secret (the digest cannot be steered).
+    """
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
 
 
 class Sequence:
@@ -122,7 +133,8 @@ class MemoryStore:
         self._agent_locks: dict[int, threading.RLock] = {}
         self.agents: dict[int, Agent] = {}
         self._agents_by_name: dict[str, int] = {}
-        self._agents_by_token: dict[str, int] = {}
+        #: API token digest (:func:`secret_key`) -> agent_id.
+        self._agents_by_token: dict[bytes, int] = {}
         self.users: dict[int, User] = {}
         self._users_by_name: dict[tuple[int, str, str], int] = {}
         self.transactions: dict[int, deque[Transaction]] = {}
@@ -133,9 +145,11 @@ class MemoryStore:
         self.point_trans_ids = Sequence(1)
         self.gplay_ids = Sequence(FIRST_GPLAY_ID)
         self.round_ids = Sequence(FIRST_ROUND_ID)
-        self.launch_tokens: dict[str, LaunchToken] = {}
+        #: Launch token digest (:func:`secret_key`) -> the one-time launch.
+        self.launch_tokens: dict[bytes, LaunchToken] = {}
         self.sessions: dict[int, GameSession] = {}
-        self._sessions_by_secret: dict[str, int] = {}
+        #: Session secret digest (:func:`secret_key`) -> gplay_id.
+        self._sessions_by_secret: dict[bytes, int] = {}
         #: Per agent, round_id -> Round, oldest first (kept 30 days).
         self.rounds: dict[int, dict[str, Round]] = {}
         #: Per agent, round summaries oldest first (kept 90 days).
@@ -230,7 +244,7 @@ class MemoryStore:
         with self._meta:
             self.agents[agent.agent_id] = agent
             self._agents_by_name[agent.name.lower()] = agent.agent_id
-            self._agents_by_token[agent.api_token] = agent.agent_id
+            self._agents_by_token[secret_key(agent.api_token)] = agent.agent_id
             self.transactions[agent.agent_id] = deque()
             self.rounds[agent.agent_id] = {}
             self.round_stats[agent.agent_id] = deque()
@@ -242,14 +256,14 @@ class MemoryStore:
         return None if agent_id is None else self.agents.get(agent_id)
 
     def agent_by_token(self, token: str) -> Agent | None:
-        agent_id = self._agents_by_token.get(token)
+        agent_id = self._agents_by_token.get(secret_key(token))
         return None if agent_id is None else self.agents.get(agent_id)
 
     def replace_token(self, agent: Agent, new_token: str) -> None:
         with self._meta:
-            self._agents_by_token.pop(agent.api_token, None)
+            self._agents_by_token.pop(secret_key(agent.api_token), None)
             agent.api_token = new_token
-            self._agents_by_token[new_token] = agent.agent_id
+            self._agents_by_token[secret_key(new_token)] = agent.agent_id
 
     def children_of(self, agent_id: int | None) -> list[Agent]:
         return [a for a in self.agents.values() if a.parent_id == agent_id]
@@ -293,15 +307,18 @@ class MemoryStore:
     # -- play --------------------------------------------------------------
     def add_launch_token(self, launch: LaunchToken) -> None:
         with self._meta:
-            self.launch_tokens[launch.token] = launch
+            self.launch_tokens[secret_key(launch.token)] = launch
+
+    def launch_by_token(self, token: str) -> LaunchToken | None:
+        return self.launch_tokens.get(secret_key(token))
 
     def add_session(self, session: GameSession) -> None:
         with self._meta:
             self.sessions[session.gplay_id] = session
-            self._sessions_by_secret[session.secret] = session.gplay_id
+            self._sessions_by_secret[secret_key(session.secret)] = session.gplay_id
 
     def session_by_secret(self, secret: str) -> GameSession | None:
-        gplay_id = self._sessions_by_secret.get(secret)
+        gplay_id = self._sessions_by_secret.get(secret_key(secret))
         return None if gplay_id is None else self.sessions.get(gplay_id)
 
     def sessions_of(self, agent_id: int) -> list[GameSession]:

@@ -105,12 +105,12 @@ def test_negative_rtp_is_1012(v4):
 def test_lower_rtp_and_win_ratio_alias_are_accepted(sim, v4):
     answer = launch(v4, win_ratio=80)
     assert answer.code == 0
-    assert sim.world.store.launch_tokens[token_of(answer)].rtp == Decimal(80)
+    assert sim.world.store.launch_by_token(token_of(answer)).rtp == Decimal(80)
 
 
 def test_rtp_zero_means_the_agents_rtp(sim, v4):
     answer = launch(v4, rtp=0)
-    assert sim.world.store.launch_tokens[token_of(answer)].rtp is None
+    assert sim.world.store.launch_by_token(token_of(answer)).rtp is None
 
 
 def test_lang_accepts_1_to_13(v4):

@@ -1,0 +1,1 @@
+"""Concurrency stress tests against the live server (``make run``)."""
