@@ -131,10 +131,20 @@ def load_tree(directory: Path, hierarchy: Hierarchy, plan: dict[str, list[tuple[
 
 
 def player_names(count: int, seed: int, taken: set[str]) -> list[str]:
-    """``count`` distinct valid user names (2-50 of ``[A-Za-z0-9_]``) from Faker."""
-    from faker import Faker  # imported here: Faker is slow to import and only fixtures need it
+    """``count`` distinct valid user names (2-50 of ``[A-Za-z0-9_]``) from Faker.
 
-    faker = Faker("en_US")
+    Deterministic for its arguments, so the answer is remembered: every
+    ``/control/reset`` (and every test of a suite that resets) rebuilds the
+    same players, and a Faker instance costs tens of milliseconds to make.
+    """
+    if count <= 0:
+        return []
+    return list(_player_names(count, seed, frozenset(taken)))
+
+
+@functools.lru_cache(maxsize=64)
+def _player_names(count: int, seed: int, taken: frozenset[str]) -> tuple[str, ...]:
+    faker = _faker()
     faker.seed_instance(seed)
     names: list[str] = []
     seen = {t.lower() for t in taken}
@@ -143,7 +153,15 @@ def player_names(count: int, seed: int, taken: set[str]) -> list[str]:
         if len(name) >= 2 and name.lower() not in seen:
             seen.add(name.lower())
             names.append(name)
-    return names
+    return tuple(names)
+
+
+@functools.cache
+def _faker() -> Any:
+    """One English Faker, re-seeded for each list of names (made on first use: slow to import)."""
+    from faker import Faker
+
+    return Faker("en_US")
 
 
 def load_players(

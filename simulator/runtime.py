@@ -25,6 +25,7 @@ from .domain.bonus import BonusCalls
 from .domain.catalogue import Catalogue
 from .domain.freerounds import FreeRounds
 from .domain.hierarchy import Hierarchy
+from .domain.history import History, Purged
 from .domain.ledger import Ledger
 from .domain.models import TRANSFER
 from .domain.rounds import ForcedOutcomes, Rounds, TransferWallet
@@ -33,6 +34,7 @@ from .domain.sessions import Sessions
 from .domain.users import Users
 from .fixtures import load_catalogue, load_players, load_tree, plan_players
 from .limits import InflightLimiter
+from .memtrim import TRIM_AFTER_ROWS, release_freed_memory
 from .reporting import format_time, timezone_named
 from .seamless.client import CallbackClient
 from .seamless.log import CallbackLog
@@ -156,19 +158,24 @@ class Simulator:
         for agents that never read their history.  Used by the server, not by
         in-process tests, which drive retention with the controlled clock.
         """
-        from .domain.history import History
 
         def run() -> None:
             while not self._stopping.wait(interval):
                 try:
-                    world = self.world
-                    History(world.store, self.clock).purge()
+                    self.purge_history()
                 except Exception:  # keep the housekeeper alive whatever one pass meets
                     logging.getLogger("simulator").exception("history purge failed")
 
         thread = threading.Thread(target=run, name="scorpio-housekeeping", daemon=True)
         thread.start()
         return thread
+
+    def purge_history(self) -> Purged:
+        """One retention pass over every agent; a large one gives the freed memory back to the OS."""
+        purged = History(self.world.store, self.clock).purge()
+        if purged.transactions + purged.rounds + purged.round_stats >= TRIM_AFTER_ROWS:
+            release_freed_memory()
+        return purged
 
     def stop_housekeeping(self) -> None:
         self._stopping.set()

@@ -7,6 +7,7 @@ The last two run in :mod:`simulator.api.dispatch`; these are the first five.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from ..codes import ResultCode, SimError
@@ -32,8 +33,12 @@ def agent_for_token(store: MemoryStore, token: str) -> Agent:
     return agent
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_ip(text: str) -> str | None:
-    """Canonical form of an address (IPv4-mapped IPv6 becomes IPv4); None if not an IP."""
+    """Canonical form of an address (IPv4-mapped IPv6 becomes IPv4); None if not an IP.
+
+    Cached: every request normalises its peer, and peers repeat.
+    """
     try:
         address = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:

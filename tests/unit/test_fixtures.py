@@ -143,3 +143,20 @@ def test_an_agent_added_at_the_end_leaves_existing_players_as_they_were(tmp_path
     before, after = plan_players(base, 7), plan_players(tmp_path, 7)
     assert {name: after[name] for name in before} == before
     assert list(after) == [*before, "aaa_first_by_name"]
+
+
+def test_player_names_are_the_same_from_a_fresh_faker_and_a_reused_one():
+    from faker import Faker
+
+    from simulator.fixtures import _NOT_NAME, player_names
+
+    fresh = Faker("en_US")
+    fresh.seed_instance(11)
+    expected: list[str] = []
+    while len(expected) < 5:
+        name = _NOT_NAME.sub("_", fresh.user_name())[:50]
+        if len(name) >= 2 and name.lower() not in {n.lower() for n in expected} | {"test1234"}:
+            expected.append(name)
+    player_names(3, 99, set())  # the shared instance has drawn for another seed first
+    assert player_names(5, 11, {"test1234"}) == expected
+    assert player_names(0, 11, set()) == []
