@@ -36,8 +36,32 @@ test-all: install browser
 	$(BIN)/python -m pytest -m ''
 
 lint: install
-	$(BIN)/ruff check simulator tests tools examples
-	$(BIN)/ruff format --check simulator tests tools examples
+	$(BIN)/ruff check simulator tests tools examples bench
+	$(BIN)/ruff format --check simulator tests tools examples bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# Benchmarks (bench/README.md), not part of `make test`: a table of figures against references
+# measured in the same run, and bench/results.json.  SCENARIOS=read,cold runs some of them;
+# BENCH_ARGS=--quick is a smoke run of a few seconds per scenario.
+.PHONY: bench bench-tools
+bench: install bench-tools
+	$(BIN)/python -m bench $(if $(SCENARIOS),--only $(SCENARIOS)) $(BENCH_ARGS)
+
+# wrk from Debian (like `browser`); py-spy into .venv for the profiles; Prism and Mockoon from npm
+# under bench/.npm, only when npm exists (else their rows say "not available").  Nothing global.
+bench-tools: install
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk; }
+	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet --disable-pip-version-check 'py-spy>=0.3,<1' \
+	  || echo "bench-tools: py-spy did not install - the bench runs without profiles"
+	@if ! command -v npm >/dev/null; then \
+	  echo "bench-tools: npm not found - the Prism and Mockoon references will be 'not available'"; \
+	elif ! test -x bench/.npm/node_modules/.bin/prism -a -x bench/.npm/node_modules/.bin/mockoon-cli; then \
+	  npm install --prefix bench/.npm --no-audit --no-fund --loglevel=error \
+	    '@stoplight/prism-cli@^5' '@mockoon/cli@^9' \
+	  || echo "bench-tools: npm install failed - the Prism and Mockoon references will be 'not available'"; \
+	fi
