@@ -6,17 +6,13 @@ application exists, since the tokens it shows come from the fixtures.
 
 from __future__ import annotations
 
-import logging
-
 from . import create_app
 from .banner import print_banner
 from .config import Settings
+from .logsetup import configure_logging
 
 settings = Settings.from_env()
-logging.basicConfig(
-    level=settings.log_level.upper(),
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
+configure_logging(settings.log_level)
 application = create_app(settings)
 application.extensions["scorpio"].start_housekeeping()
 print_banner(application)

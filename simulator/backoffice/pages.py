@@ -33,10 +33,12 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 
 from ..codes import SimError
 from ..domain.models import Agent
-from ..http import BODY_LIMIT, STATUS_FOR_CODE, admin_token_ok, utf8
+from ..http import BODY_LIMIT, STATUS_FOR_CODE, admin_token_ok, is_under, utf8
 from ..money import to_decimal
 from ..play.present import TRANS_TYPE_NAMES, Currency, currency_of
 from ..runtime import Simulator
@@ -75,8 +77,22 @@ TABS = (
 )
 
 
+class BackofficeSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions for the back office only.
+
+    Only ``/backoffice`` pages keep a session (sign-in, CSRF); opening one for
+    every ``/v4`` call would build a signing serializer per request for nothing.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not is_under(request.path, "/backoffice"):
+            return None  # Flask uses a null session, which refuses writes
+        return super().open_session(app, request)
+
+
 def register(app: Flask) -> None:
     """Add the pages; a random session key when none is configured (sessions end with the process)."""
+    app.session_interface = BackofficeSessions()
     if not app.secret_key:
         app.secret_key = secrets.token_bytes(32)
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
