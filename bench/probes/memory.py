@@ -5,7 +5,8 @@
 through the ledger's normal path (``Ledger.deposit`` / ``Ledger.withdraw`` of
 1 for agent demo's first player, as ``wallet/deposit`` and ``wallet/withdraw``
 do), moves the controlled clock past the 48 h retention, runs
-``History.purge()``, and does it all a second time to see whether the freed
+``Simulator.purge_history()`` (the housekeeper's pass, which trims the heap
+after a large purge), and does it all a second time to see whether the freed
 memory is reused.  RSS is read from ``/proc/self/status`` after a
 ``gc.collect()``; ``malloc_trim(0)`` (glibc) then asks malloc to hand free
 pages back to the OS, which CPython's allocator does not always do by itself.
@@ -26,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from simulator.config import Settings
-from simulator.domain.history import TRANSACTION_RETENTION, History
+from simulator.domain.history import TRANSACTION_RETENTION
 from simulator.domain.models import Transaction
 from simulator.runtime import Simulator
 
@@ -85,7 +86,7 @@ def own_bytes(row: Transaction, previous: Transaction) -> int:
 def purge(sim: Simulator) -> tuple[int, float]:
     sim.clock.advance(TRANSACTION_RETENTION.total_seconds() + 1)
     started = time.perf_counter()
-    purged = History(sim.world.store, sim.clock).purge()
+    purged = sim.purge_history()  # the housekeeper's pass: purge, then malloc_trim when large
     return purged.transactions, time.perf_counter() - started
 
 
