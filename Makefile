@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# Bytecode up front: with PYTHONDONTWRITEBYTECODE set, every start would compile the package again.
+	@$(BIN)/python -m compileall -q simulator
 	@touch $(STAMP)
 
 # The same gunicorn config file the Dockerfile runs; SCORPIO_SIM_BIND picks the address.
