@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from . import seeding
-from .cli_options import default_seed
-from .money import MAX_PLACES, places
+from .cli_options import amount_arg, decimal_arg, default_seed
 from .state import cli as snapshot_cli
 from .traffic import cli as traffic_cli
 
@@ -74,7 +73,7 @@ examples:
 
 
 def _rtp(text: str) -> Decimal:
-    value = _decimal(text)
+    value = decimal_arg(text)
     if not Decimal(0) < value <= Decimal(100):
         raise argparse.ArgumentTypeError(f"must be above 0 and at most 100, got {text}")
     return value
@@ -90,26 +89,8 @@ def _spins(text: str) -> int:
     return value
 
 
-def _decimal(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value.is_finite():
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
-
-
-def _amount(text: str) -> Decimal:
-    """An amount as a stake or max win accepts it: at least 0, at most 4 decimals."""
-    value = _decimal(text)
-    if value < 0 or places(value) > MAX_PLACES:
-        raise argparse.ArgumentTypeError(f"must be >= 0 with at most {MAX_PLACES} decimals, got {text}")
-    return value
-
-
 def _stake(text: str) -> Decimal:
-    value = _amount(text)
+    value = amount_arg(text)
     if value == 0:
         raise argparse.ArgumentTypeError("the stake must be above 0")
     return value
@@ -257,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--stake", type=_stake, default=Decimal(100), help="stake per round (default 100)")
     report.add_argument(
-        "--max-win", type=_amount, default=Decimal(0), help="the agent's max win; 0 = none (default)"
+        "--max-win", type=amount_arg, default=Decimal(0), help="the agent's max win; 0 = none (default)"
     )
     report.add_argument(
         "--chart", default="rtp-convergence.svg", help="SVG chart to write (default %(default)s)"

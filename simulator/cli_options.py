@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from decimal import Decimal, InvalidOperation
+
+from .money import MAX_PLACES, places
 
 #: The simulator's default seed (``SCORPIO_SIM_SEED``), as in :class:`simulator.config.Settings`.
 DEFAULT_SEED = 20260101
@@ -34,3 +37,22 @@ def add_remote_options(parser: argparse.ArgumentParser, timeout: float | None = 
             default=timeout,
             help="seconds to wait for an answer (default %(default)s)",
         )
+
+
+def decimal_arg(text: str) -> Decimal:
+    """An argparse type: a finite decimal number."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def amount_arg(text: str) -> Decimal:
+    """An argparse type: an amount as the API accepts it, at least 0 with at most 4 decimals."""
+    value = decimal_arg(text)
+    if value < 0 or places(value) > MAX_PLACES:
+        raise argparse.ArgumentTypeError(f"must be >= 0 with at most {MAX_PLACES} decimals, got {text}")
+    return value

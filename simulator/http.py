@@ -16,7 +16,7 @@ from werkzeug.routing import RequestRedirect
 
 from .codes import ResultCode, SimError
 from .jsonsafe import json_problem
-from .money import json_number
+from .money import json_default
 
 #: How a domain failure maps to an HTTP status outside ``/v4``.
 STATUS_FOR_CODE = {
@@ -30,12 +30,6 @@ STATUS_FOR_CODE = {
     ResultCode.POINT_NOT_ENOUGH: 409,
     ResultCode.BALANCE_NOT_ENOUGH: 409,
 }
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return json_number(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 #: Bodies outside ``/v4`` - ``/admin/api``, ``/control`` (but ``/control/restore``, which takes
@@ -58,7 +52,7 @@ JSON_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
 def json_response(data: Any, status: int = 200) -> Response:
-    text = json.dumps(data, default=_encode, ensure_ascii=False)
+    text = json.dumps(data, default=json_default, ensure_ascii=False)
     return Response(utf8(text), status=status, mimetype="application/json", headers=JSON_HEADERS)
 
 
@@ -87,17 +81,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON number")
 
 
+def read_limited(limit: int) -> tuple[bytes, bool]:
+    """``(body, too_big)``: never more than ``limit + 1`` bytes are read, even without a
+    ``Content-Length`` (a chunked body)."""
+    length = request.content_length
+    if length is not None and length > limit:
+        return b"", True
+    raw = request.stream.read(limit + 1)
+    return raw, len(raw) > limit
+
+
 def _read_body() -> bytes:
-    """The raw body, read once and never past :data:`BODY_LIMIT` + 1 bytes, even without a
-    ``Content-Length`` (a chunked body): 413 past the limit."""
+    """The raw body, read once and at most :data:`BODY_LIMIT` bytes: 413 past the limit."""
     raw = g.get("scorpio_body")
     if raw is None:
-        too_big = ApiError(f"the body must not exceed {BODY_LIMIT} bytes", 413)
-        if (request.content_length or 0) > BODY_LIMIT:
-            raise too_big
-        raw = request.stream.read(BODY_LIMIT + 1)
-        if len(raw) > BODY_LIMIT:
-            raise too_big
+        raw, too_big = read_limited(BODY_LIMIT)
+        if too_big:
+            raise ApiError(f"the body must not exceed {BODY_LIMIT} bytes", 413)
         g.scorpio_body = raw
     return raw
 

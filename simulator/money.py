@@ -57,6 +57,13 @@ def json_number(value: Decimal | int) -> int | float:
     return float(value)
 
 
+def json_default(value: object) -> int | float:
+    """``json.dumps(..., default=json_default)``: amounts as JSON numbers, anything else refused."""
+    if isinstance(value, Decimal):
+        return json_number(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
 def plain(value: Decimal) -> str:
     """An amount for messages: ``10850``, ``0.9`` - no exponent, no trailing zeros."""
     return format(value.normalize(), "f")

@@ -41,6 +41,7 @@ from .seamless.log import CallbackLog
 from .seamless.protocol import StampAllocator
 from .seamless.retry import RetryQueue
 from .seamless.wallet import SeamlessWallet
+from .state import snapshot
 from .store import MemoryStore
 
 
@@ -204,14 +205,10 @@ class Simulator:
     # -- snapshots ------------------------------------------------------------------------
     def snapshot(self, timeout: float | None = None) -> dict[str, Any]:
         """The whole state as JSON values (``GET /control/snapshot``, the state file)."""
-        from .state import snapshot
-
         return snapshot.capture(self, snapshot.QUIET_TIMEOUT if timeout is None else timeout)
 
     def restore(self, data: Any) -> World:
         """Replace the whole state with a snapshot's; a bad snapshot raises and changes nothing."""
-        from .state import snapshot
-
         restored = snapshot.build(self, data)
         with self._reset_lock:
             snapshot.install(self, restored)

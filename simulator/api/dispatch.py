@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from ..codes import ResultCode, SimError
 from ..control.journal import JournalEntry
-from ..http import is_under
+from ..http import is_under, read_limited
 from ..runtime import Simulator
 from . import guards
 from .endpoints import Call
@@ -51,15 +51,6 @@ class _Outcome:
         self.detail = ""
         self.raw = b""
         self.too_big = False
-
-
-def _read_raw(max_body: int) -> tuple[bytes, bool]:
-    """``(body, too_big)``: at most ``max_body + 1`` bytes are ever read."""
-    length = request.content_length
-    if length is not None and length > max_body:
-        return b"", True
-    raw = request.stream.read(max_body + 1)
-    return raw, len(raw) > max_body
 
 
 def _drop_connection() -> Response:
@@ -134,7 +125,7 @@ def _route(sim: Simulator, path: str, ip: str, outcome: _Outcome) -> Response:
         raise _HttpError(404, f"no endpoint /v4/{path}")
     if request.method != "POST":
         raise _HttpError(405, f"/v4/{path} accepts POST only, not {request.method}")
-    outcome.raw, outcome.too_big = _read_raw(sim.settings.max_body)
+    outcome.raw, outcome.too_big = read_limited(sim.settings.max_body)
     return _guarded(sim, endpoint, path, ip, outcome)
 
 

@@ -17,7 +17,7 @@ from flask import Response
 from ..codes import ResultCode, SimError
 from ..http import JSON_HEADERS, utf8
 from ..jsonsafe import json_problem
-from ..money import json_number
+from ..money import json_default
 
 #: A handler's return value for "success without a payload" (spec 2.2).
 BARE = object()
@@ -48,18 +48,12 @@ def parse_body(raw: bytes, max_depth: int) -> Any:
     return data
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return json_number(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
 def envelope(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Response:
     """Build the envelope; ``data`` is omitted for errors and bare successes (spec 2.2, OP-13)."""
     body: dict[str, Any] = {"code": int(code), "message": code.name}
     if data is not None and data is not BARE:
         body["data"] = data
-    text = json.dumps(body, default=_encode, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(body, default=json_default, ensure_ascii=False, separators=(",", ":"))
     response = Response(utf8(text), status=status, mimetype="application/json", headers=JSON_HEADERS)
     if detail and code != ResultCode.OK:
         response.headers["X-Sim-Error-Detail"] = detail.encode("ascii", "backslashreplace").decode()[:500]

@@ -18,7 +18,7 @@ from ..domain.round_links import round_token
 from ..http import ApiError
 from ..seamless.conformance import DEFAULT_ACCOUNT
 from .forms import bonus_call_from_form
-from .pages import agent_context, blueprint, page, runs, sim
+from .pages import act_and_flash, agent_context, blueprint, page, runs, sim
 from .users_api import (
     TRANS_TYPES,
     parse_transaction_query,
@@ -119,12 +119,11 @@ def start_bonus_call(name: str, gplay_id: int) -> Response:
     if errors:
         flash("; ".join(f"{field}: {problem}" for field, problem in errors.items()), "error")
     else:
-        try:
-            call = world.bonus.start(agent, gplay_id, values["set_point"], None, values["memo"])
-        except SimError as exc:
-            flash(_refusal(exc), "error")
-        else:
-            flash(f"Bonus call #{call.call_id} started on game session {gplay_id}.", "ok")
+        act_and_flash(
+            lambda: world.bonus.start(agent, gplay_id, values["set_point"], None, values["memo"]),
+            lambda call: f"Bonus call #{call.call_id} started on game session {gplay_id}.",
+            _refusal,
+        )
     return redirect(url_for("backoffice.sessions_page", name=agent.name), 303)
 
 
@@ -133,12 +132,11 @@ def cancel_bonus_call(name: str, call_id: int) -> Response:
     """Spec 5.17 from the page; the held ``set_point`` goes back to the points."""
     world = sim().world
     agent = world.hierarchy.get(name)
-    try:
-        world.bonus.cancel(agent, call_id)
-    except SimError as exc:
-        flash(_refusal(exc), "error")
-    else:
-        flash(f"Bonus call #{call_id} cancelled; its set_point is back in the points.", "ok")
+    act_and_flash(
+        lambda: world.bonus.cancel(agent, call_id),
+        lambda _: f"Bonus call #{call_id} cancelled; its set_point is back in the points.",
+        _refusal,
+    )
     return redirect(url_for("backoffice.sessions_page", name=agent.name), 303)
 
 

@@ -16,7 +16,7 @@ from ..codes import ResultCode, SimError
 from ..domain.freerounds import MAX_ROUNDS, FreeRoundRequest
 from ..domain.models import Agent, FreeRoundGrant
 from ..money import ZERO
-from .pages import agent_context, blueprint, page, sim
+from .pages import act_and_flash, agent_context, blueprint, page, sim
 
 #: What the form offers as the default lifetime; the domain refuses less than 30 minutes (1002).
 DEFAULT_MINUTES = 60
@@ -111,10 +111,7 @@ def cancel_free_rounds(name: str, fr_id: str) -> Response:
     """Spec 5.19: rounds already played stay played."""
     world = sim().world
     agent = world.hierarchy.get(name)
-    try:
-        world.free_rounds.cancel(agent, fr_id)
-    except SimError as exc:
-        flash(_refusal(exc), "error")
-    else:
-        flash(f"Free rounds {fr_id} cancelled.", "ok")
+    act_and_flash(
+        lambda: world.free_rounds.cancel(agent, fr_id), lambda _: f"Free rounds {fr_id} cancelled.", _refusal
+    )
     return redirect(url_for("backoffice.free_rounds_page", name=agent.name), 303)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -218,6 +220,18 @@ def _log_time(simulator: Simulator, text: str) -> str:
     except (TypeError, ValueError):
         return str(text)
     return simulator.format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def act_and_flash(
+    action: Callable[[], Any], done: Callable[[Any], str], refusal: Callable[[SimError], str]
+) -> None:
+    """Run a form's domain action and flash what came of it: ``done(result)`` or ``refusal(error)``."""
+    try:
+        result = action()
+    except SimError as exc:
+        flash(refusal(exc), "error")
+    else:
+        flash(done(result), "ok")
 
 
 @blueprint.errorhandler(SimError)

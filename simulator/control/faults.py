@@ -227,7 +227,11 @@ class FaultBook:
                 rules.append({**rule.to_dict(), "rng": [version, list(internal), gauss]})
         return {"next_id": next_id, "rules": rules}
 
-    def _rules_from(self, state: Any) -> tuple[int, dict[int, FaultRule]]:
+    def parse_state(self, state: Any) -> tuple[int, dict[int, FaultRule]]:
+        """``(next_id, rules)`` of an exported state, checked; ``FaultError`` names the first problem.
+
+        Changes nothing: :meth:`install_state` puts the result in place.
+        """
         if not isinstance(state, dict) or not isinstance(state.get("rules"), list):
             raise FaultError("faults: must be {next_id, rules: [...]}")
         next_id = state.get("next_id")
@@ -257,13 +261,9 @@ class FaultBook:
             rules[fault_id] = rule
         return next_id, rules
 
-    def check_state(self, state: Any) -> None:
-        """``FaultError`` naming the first problem of an exported state; changes nothing."""
-        self._rules_from(state)
-
-    def load_state(self, state: Any) -> None:
-        """Replace the rules with exported ones (checked first)."""
-        next_id, rules = self._rules_from(state)
+    def install_state(self, parsed: tuple[int, dict[int, FaultRule]]) -> None:
+        """Replace the rules with those of :meth:`parse_state`."""
+        next_id, rules = parsed
         with self._lock:
             self._rules = dict(sorted(rules.items()))
             self._ids = itertools.count(next_id)

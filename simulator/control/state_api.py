@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from io import StringIO
 
 from flask import Response, current_app, request
 
 from ..http import ApiError, json_response
 from ..runtime import Simulator
 from ..state.snapshot import QUIET_TIMEOUT, SnapshotError
-from ..state.statefile import StateFileError, save, write_json
+from ..state.statefile import StateFileError, save
 from .api import blueprint
 
 #: Snapshots are large (the catalogue alone is ~0.4 MB); /v4's body limit does not apply here.
@@ -35,9 +34,7 @@ def take_snapshot() -> Response:
     except TimeoutError as exc:
         raise ApiError(f"rounds are still being played ({exc}); try again", 409) from None
 
-    buffer = StringIO()
-    write_json(buffer, data)
-    return Response(buffer.getvalue(), mimetype="application/json")
+    return json_response(data)
 
 
 @blueprint.post("/restore")

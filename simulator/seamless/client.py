@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..domain.models import Agent
-from ..money import json_number
+from ..money import json_default
 from .log import CallbackEntry, CallbackLog
 from .protocol import check_for
 from .replies import Reply, read_reply
@@ -55,12 +55,6 @@ class Attempt:
     def unclear(self) -> bool:
         """No usable answer: timeout, network error, non-200 or unusable body (6.8)."""
         return not self.reply.usable
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return json_number(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def environment_proxies(url: str) -> dict[str, str]:
@@ -150,7 +144,7 @@ class CallbackClient:
         note: str = "",
     ) -> Attempt:
         url = agent.settings.callback_url
-        payload = json.dumps(body, default=_encode, separators=(",", ":")).encode()
+        payload = json.dumps(body, default=json_default, separators=(",", ":")).encode()
         headers = {
             "Callback-Token": agent.settings.callback_token if token is None else token,
             "Content-Type": "application/json",

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import ValidationError, fields
 
 from .. import __version__
+from ..control.faults import FaultRule
 from ..control.journal import JournalEntry
 from ..domain.catalogue import Catalogue, Game, Provider
 from ..domain.models import (
@@ -77,11 +78,24 @@ class SnapshotError(ValueError):
 
 
 @dataclass
+class Sidecars:
+    """What lives beside the world in the simulator, parsed and checked from a snapshot."""
+
+    clock: tuple[float, float | None]
+    link_secret: bytes
+    stamps: int
+    faults: tuple[int, dict[int, FaultRule]]
+    journal: list[JournalEntry]
+    callbacks: list[CallbackEntry]
+    next_callback_id: int
+
+
+@dataclass
 class Restored:
-    """A world built from a snapshot, plus what lives beside the world in the simulator."""
+    """A world built from a snapshot, plus its sidecars, ready to be swapped in."""
 
     world: World
-    data: dict[str, Any]
+    sidecars: Sidecars
     jobs: list[RetryJob]
 
 
@@ -243,7 +257,7 @@ def build(sim: Simulator, data: Any) -> Restored:
         world.forced.load(_section(data, "forced_outcomes", list))
         world.engine.import_decks(_section(data, "rtp_decks", list))
         jobs = [_resume(world, number, job) for number, job in enumerate(_section(data, "retries", list))]
-        _check_sidecars(sim, data)
+        sidecars = _sidecars(sim, data)
     except KeyError as exc:
         raise SnapshotError(f"{exc.args[0]}: missing") from None
     except SnapshotError:
@@ -257,7 +271,7 @@ def build(sim: Simulator, data: Any) -> Restored:
             f"(issued {audit.issued}, points {audit.points}, balances {audit.balances}, house {audit.house}, "
             f"held {audit.held}; users whose history does not add up: {list(audit.mismatched_users)[:10]})"
         )
-    return Restored(world, data, jobs)
+    return Restored(world, sidecars, jobs)
 
 
 def _load_catalogue(data: dict[str, Any]) -> Catalogue:
@@ -277,7 +291,7 @@ def _load_catalogue(data: dict[str, Any]) -> Catalogue:
     return catalogue
 
 
-def _decimal_map(data: dict[str, Any], key: str, agents: dict[int, Agent]) -> dict[int, Decimal]:
+def _decimal_map(data: dict[str, Any], key: str) -> dict[int, Decimal]:
     result: dict[int, Decimal] = {}
     for raw_key, raw_value in _section(data, key, dict, "store.").items():
         try:
@@ -351,7 +365,7 @@ def _load_store(data: dict[str, Any], catalogue: Catalogue) -> MemoryStore:
             raise SnapshotError(f"store.round_stats: unknown agent {raw_id!r}")
         store.round_stats[agent_id] = deque(load_all(RoundStat, stats, f"store.round_stats.{raw_id}"))
     for key in ("house_net", "purged_movement", "held_points"):
-        getattr(store, key).update(_decimal_map(data, key, store.agents))
+        getattr(store, key).update(_decimal_map(data, key))
     for number, mark in enumerate(_section(data, "poll_marks", list, "store.")):
         try:
             store.poll_marks.setdefault(int(mark["agent_id"]), {})[mark["key"]] = float(mark["at"])
@@ -421,8 +435,8 @@ def _resume(world: World, number: int, job: Any) -> RetryJob:
     return resumed
 
 
-def _check_sidecars(sim: Simulator, data: dict[str, Any]) -> None:
-    """Validate what lives beside the world before anything is replaced."""
+def _sidecars(sim: Simulator, data: dict[str, Any]) -> Sidecars:
+    """Parse and check what lives beside the world, before anything is replaced."""
     clock = _section(data, "clock", dict)
     for key in ("offset", "frozen_at"):
         value = clock.get(key)
@@ -439,26 +453,33 @@ def _check_sidecars(sim: Simulator, data: dict[str, Any]) -> None:
     stamps = data.get("stamps")
     if isinstance(stamps, bool) or not isinstance(stamps, int) or stamps < 0:
         raise SnapshotError("stamps: must be an integer >= 0")
-    sim.faults.check_state(_section(data, "faults", dict))
-    load_all(JournalEntry, _section(data, "journal", list), "journal")
     log = _section(data, "callback_log", dict)
-    load_all(CallbackEntry, _section(log, "entries", list, "callback_log."), "callback_log.entries")
-    if isinstance(log.get("next_id"), bool) or not isinstance(log.get("next_id"), int):
+    next_callback_id = log.get("next_id")
+    if isinstance(next_callback_id, bool) or not isinstance(next_callback_id, int):
         raise SnapshotError("callback_log.next_id: must be an integer")
+    frozen = clock.get("frozen_at")
+    return Sidecars(
+        clock=(float(clock["offset"]), None if frozen is None else float(frozen)),
+        link_secret=secret,
+        stamps=stamps,
+        faults=sim.faults.parse_state(_section(data, "faults", dict)),
+        journal=load_all(JournalEntry, _section(data, "journal", list), "journal"),
+        callbacks=load_all(
+            CallbackEntry, _section(log, "entries", list, "callback_log."), "callback_log.entries"
+        ),
+        next_callback_id=next_callback_id,
+    )
 
 
 def install(sim: Simulator, restored: Restored) -> None:
     """Swap the restored world and its companions in (the caller holds the reset lock)."""
-    data = restored.data
-    clock = data["clock"]
-    frozen = clock.get("frozen_at")
-    sim.clock.restore((float(clock["offset"]), None if frozen is None else float(frozen)))
-    sim.link_secret = base64.b64decode(data["link_secret"])
-    sim.stamps.restore(int(data["stamps"]))
-    sim.faults.load_state(data["faults"])
-    sim.journal.replace(load_all(JournalEntry, data["journal"], "journal"))
-    log = data["callback_log"]
-    sim.callback_log.replace(load_all(CallbackEntry, log["entries"], "callback_log.entries"), log["next_id"])
+    sidecars = restored.sidecars
+    sim.clock.restore(sidecars.clock)
+    sim.link_secret = sidecars.link_secret
+    sim.stamps.restore(sidecars.stamps)
+    sim.faults.install_state(sidecars.faults)
+    sim.journal.replace(sidecars.journal)
+    sim.callback_log.replace(sidecars.callbacks, sidecars.next_callback_id)
     sim.retries.clear()
     sim.world = restored.world
     sim.retries.adopt(restored.jobs)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..money import json_number
+from ..money import json_default
 
 if TYPE_CHECKING:
     from ..runtime import Simulator
@@ -47,15 +47,9 @@ class Saved:
     seconds: float
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return json_number(value)
-    raise TypeError(f"cannot write {type(value).__name__} to the state file")
-
-
 def write_json(handle: IO[str], data: Any) -> None:
     """Stream ``data`` as JSON into ``handle`` chunk by chunk (no second copy in memory)."""
-    encoder = json.JSONEncoder(default=_encode, ensure_ascii=False, separators=(",", ":"))
+    encoder = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"))
     for chunk in encoder.iterencode(data):
         handle.write(chunk)
 

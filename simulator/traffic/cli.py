@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from ..cli_options import add_remote_options
+from ..cli_options import add_remote_options, amount_arg
 from ..money import json_number
 from .text import format_report, progress_line
 
@@ -56,16 +56,6 @@ def _positive(kind: type, high: float):
     return parse
 
 
-def _amount(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
-
-
 def _names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
@@ -99,7 +89,7 @@ def register(commands: Any) -> None:
         default=Decimal(30),
         help="seconds, at most 3600 (default 30)",
     )
-    traffic.add_argument("--bet", type=_amount, help="stake per round (default: the agent's minimum bet)")
+    traffic.add_argument("--bet", type=amount_arg, help="stake per round (default: the agent's minimum bet)")
     traffic.add_argument(
         "--provider-id", type=int, help="game provider (default: the first Slots game allowed)"
     )
@@ -110,10 +100,10 @@ def register(commands: Any) -> None:
         help="comma-separated account names the players use (the wallet must know them)",
     )
     traffic.add_argument(
-        "--deposit", type=_amount, help="transfer mode: deposit per player (default: enough)"
+        "--deposit", type=amount_arg, help="transfer mode: deposit per player (default: enough)"
     )
     traffic.add_argument(
-        "--drain", type=_amount, help="seconds to wait for pending win/cancel retries (default 20)"
+        "--drain", type=amount_arg, help="seconds to wait for pending win/cancel retries (default 20)"
     )
     traffic.add_argument("--json", action="store_true", help="print the final report as JSON")
     traffic.add_argument("--quiet", action="store_true", help="no progress line on stderr")
