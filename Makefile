@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser run test test-all lint clean
+.PHONY: install browser redis-server run test test-all lint clean
 
 install: $(STAMP)
 
@@ -30,11 +30,18 @@ browser:
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
-test: install browser
+# Debian's redis-server for the Redis tests (tests/redis): they start their own on a free loopback port.
+redis-server:
+	@command -v redis-server >/dev/null || test -x /usr/bin/redis-server || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
+
+test: install browser redis-server
 	$(BIN)/python -m pytest
 
 # Everything, slow soaks and load tests included.
-test-all: install browser
+test-all: install browser redis-server
 	$(BIN)/python -m pytest -m ''
 
 lint: install

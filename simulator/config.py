@@ -8,8 +8,10 @@ plugin pass settings directly instead of through the environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -54,6 +56,42 @@ def _parse_currencies(raw: str) -> dict[int, tuple[str, int]]:
     return result
 
 
+def _check_store(value: str) -> None:
+    """``memory`` or a URL of the Redis server holding the shared state (issue 9), checked at start.
+
+    A typo would otherwise surface as a connection error on the first request,
+    or worse as a silent in-memory run when several workers were meant to share.
+    """
+    if value == "memory":
+        return
+    problem = _store_url_problem(urlsplit(value))
+    if problem:
+        # A password in the URL never reaches the log.
+        shown = re.sub(r"//[^/@]*@", "//***@", value)
+        raise ValueError(f"SCORPIO_SIM_STORE {problem}, got {shown!r}")
+
+
+def _store_url_problem(url: SplitResult) -> str:
+    """What is wrong with a store URL, or ``""``; the forms the Redis client's ``from_url`` takes."""
+    if url.scheme not in ("redis", "rediss", "unix"):
+        return "must be 'memory' or a redis://host:port/db URL (or rediss://, unix:///path)"
+    if url.scheme == "unix":
+        if not url.path:
+            return "names no socket path (unix:///path/to/redis.sock)"
+        db = parse_qs(url.query).get("db", ["0"])[0]
+    else:
+        try:
+            url.port  # noqa: B018 - raises on a port that is not a number in range
+        except ValueError:
+            return "has a port that is not a number from 0 to 65535"
+        if not url.hostname:
+            return "names no host (redis://host:port/db)"
+        db = url.path.strip("/") or "0"
+    return (
+        "" if db.isdigit() else "has a database that is not a number (redis://host:port/N, unix:///path?db=N)"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     bind: str = "127.0.0.1:8080"
@@ -92,6 +130,8 @@ class Settings:
     log_level: str = "info"
     #: A snapshot file: loaded at start, written at shutdown and on demand (empty = none).
     state_file: str = ""
+    #: Where the state lives: ``memory`` (one process) or a Redis URL shared by workers and hosts (issue 9).
+    store: str = "memory"
     currencies: dict[int, tuple[str, int]] = field(default_factory=lambda: dict(DEFAULT_CURRENCIES))
 
     @property
@@ -143,6 +183,7 @@ class Settings:
             raise ValueError("SCORPIO_SIM_RETRY_PROFILE must be 'default' or 'extended'")
         if settings.inflight_scope not in ("agent", "ip"):
             raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
+        _check_store(settings.store)
         from .reporting import timezone_named
 
         try:

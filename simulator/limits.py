@@ -35,3 +35,6 @@ class InflightLimiter:
 
     def in_flight(self, key: str) -> int:
         return self._counts.get(key, 0)
+
+    def close(self) -> None:
+        """Nothing to stop; here so every limiter (see ``store.redis_limiter``) closes the same way."""

@@ -1,0 +1,192 @@
+"""The in-flight limit shared by every worker and host through Redis (spec 3.1 step 5, OP-6, issue 9).
+
+With several gunicorn workers, or several hosts, on one Redis, the 50 requests
+an agent may have in flight are counted across all of them, as the real
+service counts them.  A counter would leak: a worker killed mid-request never
+gives its slot back.  So each slot is a *lease* with an expiry:
+
+* one sorted set per key, ``{prefix}inflight:{key}``; a member is a lease id
+  ``"{worker_id}:{n}"``, its score the lease's expiry in milliseconds of the
+  Redis server's clock (``TIME``), so hosts whose clocks disagree still agree
+  on what has expired;
+* ``acquire`` is one Lua script: drop the expired members, count the rest,
+  add a lease when the count is under the limit - atomic, so concurrent
+  workers never overshoot;
+* ``release`` removes one of this worker's own leases for the key;
+* a daemon heartbeat renews this worker's outstanding leases every third of
+  the lease time, so a long request (a seamless callback waiting on a slow
+  wallet) keeps its slot; a dead worker stops renewing and its slots come
+  back once its leases expire.
+
+Drop-in for :class:`simulator.limits.InflightLimiter`: ``limit``,
+``acquire``, ``release``, ``in_flight``, ``close``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import secrets
+import socket
+import threading
+
+import redis
+
+log = logging.getLogger(__name__)
+
+#: Drop expired leases, then add ours when fewer than the limit remain.  1 = granted, 0 = refused.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+local lease = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], lease)
+return 1
+"""
+
+#: Push the expiry of the given leases that are still alive; an expired or released one stays gone,
+#: since its slot may already belong to another request.  Returns how many were renewed.
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[1])
+local renewed = 0
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) > now then
+    redis.call('ZADD', KEYS[1], 'XX', now + lease, ARGV[i])
+    renewed = renewed + 1
+  end
+end
+if renewed > 0 then
+  redis.call('PEXPIRE', KEYS[1], lease)
+end
+return renewed
+"""
+
+#: Leases not yet expired, whichever worker holds them.
+_COUNT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+"""
+
+
+def _default_worker_id() -> str:
+    """Unique per process and start: host and pid for the reader, a random part against pid reuse."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+class RedisInflightLimiter:
+    """Per-key in-flight limit counted in Redis, with leases renewed by a heartbeat thread."""
+
+    def __init__(
+        self,
+        limit: int,
+        client: redis.Redis | str,
+        *,
+        prefix: str = "scorpio:",
+        lease: float = 15.0,
+        worker_id: str | None = None,
+    ) -> None:
+        if lease <= 0:
+            raise ValueError("the lease must be a positive number of seconds")
+        self.limit = limit
+        self.prefix = prefix
+        self.lease = lease
+        self._lease_ms = max(1, round(lease * 1000))
+        self._own_client = isinstance(client, str)
+        self._redis = redis.Redis.from_url(client) if isinstance(client, str) else client
+        self._acquire = self._redis.register_script(_ACQUIRE)
+        self._renew = self._redis.register_script(_RENEW)
+        self._count = self._redis.register_script(_COUNT)
+        self._fixed_worker_id = worker_id
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._start_process()
+
+    def _start_process(self) -> None:
+        """Per-process state: after a fork the child has its own id, no leases and no heartbeat yet."""
+        self._pid = os.getpid()
+        self.worker_id = self._fixed_worker_id or _default_worker_id()
+        self._serial = itertools.count(1)
+        self._leases: dict[str, list[str]] = {}
+        self._heartbeat: threading.Thread | None = None
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}inflight:{key}"
+
+    def acquire(self, key: str) -> bool:
+        """Take a slot of ``key`` if fewer than ``limit`` are held across all workers."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._start_process()
+            self._ensure_heartbeat()
+            lease_id = f"{self.worker_id}:{next(self._serial)}"
+        granted = self._acquire(keys=[self._key(key)], args=[self.limit, self._lease_ms, lease_id])
+        if not granted:
+            return False
+        with self._lock:
+            self._leases.setdefault(key, []).append(lease_id)
+        return True
+
+    def release(self, key: str) -> None:
+        """Give back one of this worker's slots of ``key``.
+
+        Called from a ``finally``, so a Redis error is logged rather than raised:
+        the lease then simply expires.
+        """
+        with self._lock:
+            held = self._leases.get(key)
+            if not held:
+                return
+            lease_id = held.pop()
+            if not held:
+                del self._leases[key]
+        try:
+            self._redis.zrem(self._key(key), lease_id)
+        except redis.RedisError as exc:
+            log.warning("in-flight slot %s of %s not released (%s); its lease expires", lease_id, key, exc)
+
+    def in_flight(self, key: str) -> int:
+        """Slots of ``key`` held now by all workers together."""
+        return int(self._count(keys=[self._key(key)]))
+
+    def close(self) -> None:
+        """Stop renewing; leases still held expire unless released.  Idempotent."""
+        self._closed.set()
+        heartbeat = self._heartbeat
+        if heartbeat is not None and heartbeat is not threading.current_thread():
+            heartbeat.join(timeout=self.lease)
+        if self._own_client:
+            self._redis.close()
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None and not self._closed.is_set():
+            self._heartbeat = threading.Thread(
+                target=self._renew_loop, name=f"inflight-heartbeat-{self.worker_id}", daemon=True
+            )
+            self._heartbeat.start()
+
+    def _renew_loop(self) -> None:
+        while not self._closed.wait(self.lease / 3):
+            try:
+                self.renew()
+            except redis.RedisError as exc:
+                log.warning("in-flight leases not renewed (%s); retrying in %.1f s", exc, self.lease / 3)
+
+    def renew(self) -> int:
+        """Extend every outstanding lease of this worker by a full lease time; how many were renewed."""
+        with self._lock:
+            held = {key: list(ids) for key, ids in self._leases.items() if ids}
+        if not held:
+            return 0
+        pipe = self._redis.pipeline(transaction=False)
+        for key, ids in held.items():
+            self._renew(keys=[self._key(key)], args=[self._lease_ms, *ids], client=pipe)
+        return sum(int(n) for n in pipe.execute())
