@@ -2,6 +2,8 @@
 
 ``create_app(settings)`` builds the Flask application with its own simulator
 state; gunicorn serves it through :mod:`simulator.wsgi`, tests use it in-process.
+The ``/v4`` calls themselves are served by a lean WSGI layer in front of Flask
+(:mod:`simulator.api.front`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ __version__ = "0.1.0"
 
 
 def create_app(settings: Any = None) -> Flask:
-    from .api.dispatch import blueprint as v4
+    from .api.front import V4Front
+    from .api.routes import blueprint as v4
     from .api.transport import envelope
     from .backoffice.admin_api import blueprint as admin_api
     from .backoffice.pages import register as register_backoffice
@@ -87,4 +90,5 @@ def create_app(settings: Any = None) -> Flask:
         logging.getLogger("simulator").exception("unexpected error on %s", request.path)
         return json_error("internal error; see the simulator's log", 500)
 
+    app.wsgi_app = V4Front(app.wsgi_app, sim)  # type: ignore[method-assign]
     return app

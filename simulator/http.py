@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, current_app, g, request
 from werkzeug.routing import RequestRedirect
@@ -82,12 +82,16 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_limited(limit: int) -> tuple[bytes, bool]:
+    """``(body, too_big)`` of the current Flask request: see :func:`read_bounded`."""
+    return read_bounded(request.stream, request.content_length, limit)
+
+
+def read_bounded(stream: IO[bytes], length: int | None, limit: int) -> tuple[bytes, bool]:
     """``(body, too_big)``: never more than ``limit + 1`` bytes are read, even without a
-    ``Content-Length`` (a chunked body)."""
-    length = request.content_length
+    ``Content-Length`` (``length`` None: a chunked body)."""
     if length is not None and length > limit:
         return b"", True
-    raw = request.stream.read(limit + 1)
+    raw = stream.read(limit + 1)
     return raw, len(raw) > limit
 
 

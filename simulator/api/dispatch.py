@@ -1,8 +1,11 @@
-"""The one view behind every ``/v4`` path: routing, guards, faults, envelope, journal.
+"""Every ``/v4`` call, on the bare WSGI environ: routing, guards, faults, envelope, journal.
 
-A single view lets unknown paths (404) and wrong methods (405) answer in the
-envelope too (OP-11), and lets the in-flight slot be released in one
-``finally`` on every exit path.
+One function serves every ``/v4`` path, so unknown paths (404) and wrong
+methods (405) answer in the envelope too (OP-11), and the in-flight slot is
+released in one ``finally`` on every exit path.  It needs no Flask request
+context: the lean front (:mod:`simulator.api.front`) calls it directly for a
+POST to an endpoint's own path, the Flask view (:mod:`simulator.api.routes`)
+for every other ``/v4`` request.
 """
 
 from __future__ import annotations
@@ -12,27 +15,25 @@ import logging
 import socket
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from ..codes import ResultCode, SimError
 from ..control.journal import JournalEntry
-from ..http import is_under, read_limited
+from ..http import read_bounded
 from ..runtime import Simulator
 from . import guards
-from .endpoints import Call
+from .endpoints import Call, Endpoint
 from .registry import ENDPOINTS
-from .transport import envelope, error_envelope, parse_body
+from .transport import Answer, envelope_answer, error_answer, parse_body, status_line
 
 log = logging.getLogger("simulator.api")
-blueprint = Blueprint("v4", __name__)
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
-_schemas: dict[tuple[type, bool], object] = {}
+_schemas: dict[tuple[type, bool], Any] = {}
 
 
-def _schema(schema_class: type, strict: bool):
+def _schema(schema_class: type, strict: bool) -> Any:
     key = (schema_class, strict)
     schema = _schemas.get(key)
     if schema is None:
@@ -53,82 +54,6 @@ class _Outcome:
         self.too_big = False
 
 
-def _drop_connection() -> Response:
-    """Close the client connection without an answer (fault effect ``drop``)."""
-    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    # Without a socket (Flask's test client) the closest thing is an empty 444.
-    return Response(b"", status=444)
-
-
-@blueprint.before_app_request
-def _routing_failure() -> Response | None:
-    """A ``/v4`` URL the router itself refuses still answers in the envelope (OP-11).
-
-    Werkzeug would otherwise answer ``/v4/`` and ``/v4//user/info`` with an HTML
-    308 redirect (merged slashes, default values) before the view runs.
-    """
-    failure = request.routing_exception
-    if failure is None or not is_under(request.path, "/v4"):
-        return None
-    status = 405 if isinstance(failure, MethodNotAllowed) else 404
-    detail = f"no endpoint {request.path}" if status == 404 else f"{request.path} accepts POST only"
-    log.info("agent=None path=%s code=%d ms=0.0", request.path, ResultCode.SERVICE_EXCEPTION)
-    return envelope(ResultCode.SERVICE_EXCEPTION, status=status, detail=detail)
-
-
-@blueprint.route("/v4/<path:path>", methods=ALL_METHODS)
-@blueprint.route("/v4/", defaults={"path": ""}, methods=ALL_METHODS)
-@blueprint.route("/v4", defaults={"path": ""}, methods=ALL_METHODS)
-def dispatch(path: str) -> Response:
-    sim: Simulator = current_app.extensions["scorpio"]
-    started = time.perf_counter()
-    outcome = _Outcome()
-    ip = guards.client_ip(
-        request.remote_addr, request.headers.get("X-Forwarded-For"), sim.settings.trust_proxy
-    )
-    try:
-        response = _route(sim, path.strip("/"), ip, outcome)
-    except SimError as error:
-        outcome.code, outcome.detail = error.code, error.detail
-        response = error_envelope(error, getattr(error, "status", 200))
-    except Exception:  # the envelope, never a traceback (CONVENTIONS.md)
-        log.exception("internal error on /v4/%s", path)
-        outcome.code, outcome.detail = ResultCode.INTERNAL_SERVER_ERROR, "unexpected server fault"
-        response = envelope(outcome.code, detail=outcome.detail)
-    if outcome.too_big:
-        # The rest of the body was never read: the connection cannot be reused.
-        response.headers["Connection"] = "close"
-    duration = (time.perf_counter() - started) * 1000
-    sim.journal.record(
-        JournalEntry(
-            time=datetime.fromtimestamp(sim.clock.timestamp(), tz=UTC).isoformat(),
-            agent=outcome.agent,
-            path=f"/v4/{path}",
-            client_ip=ip,
-            body=outcome.raw[: sim.journal.MAX_BODY].decode("utf-8", "replace"),
-            code=int(outcome.code),
-            duration_ms=round(duration, 3),
-            detail=outcome.detail,
-        )
-    )
-    log.info("agent=%s path=/v4/%s code=%d ms=%.1f", outcome.agent, path, outcome.code, duration)
-    return response
-
-
-def _route(sim: Simulator, path: str, ip: str, outcome: _Outcome) -> Response:
-    """404 and 405 in the envelope (OP-11), then the guarded call."""
-    endpoint = ENDPOINTS.get(path)
-    if endpoint is None:
-        raise _HttpError(404, f"no endpoint /v4/{path}")
-    if request.method != "POST":
-        raise _HttpError(405, f"/v4/{path} accepts POST only, not {request.method}")
-    outcome.raw, outcome.too_big = read_limited(sim.settings.max_body)
-    return _guarded(sim, endpoint, path, ip, outcome)
-
-
 class _HttpError(SimError):
     """A routing failure: code 1003 with HTTP 404 or 405 (OP-11)."""
 
@@ -137,9 +62,61 @@ class _HttpError(SimError):
         self.status = status
 
 
-def _guarded(sim: Simulator, endpoint, path: str, ip: str, outcome: _Outcome) -> Response:
+def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
+    """Answer ``/v4/<path>``; journal it and log its line."""
+    started = time.perf_counter()
+    outcome = _Outcome()
+    ip = guards.client_ip(
+        environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), sim.settings.trust_proxy
+    )
+    try:
+        answer = _route(sim, environ, path.strip("/"), ip, outcome)
+    except SimError as error:
+        outcome.code, outcome.detail = error.code, error.detail
+        answer = error_answer(error, getattr(error, "status", 200))
+    except Exception:  # the envelope, never a traceback (CONVENTIONS.md)
+        log.exception("internal error on /v4/%s", path)
+        outcome.code, outcome.detail = ResultCode.INTERNAL_SERVER_ERROR, "unexpected server fault"
+        answer = envelope_answer(outcome.code, detail=outcome.detail)
+    if outcome.too_big:
+        # The rest of the body was never read: the connection cannot be reused.
+        answer.headers.append(("Connection", "close"))
+    duration = (time.perf_counter() - started) * 1000
+    sim.journal.record(
+        JournalEntry(
+            time=datetime.fromtimestamp(sim.clock.timestamp(), tz=UTC).isoformat(),
+            agent=outcome.agent,
+            path=f"/v4/{path}",
+            client_ip=ip,
+            body=outcome.raw[: sim.journal.MAX_BODY].decode("utf-8", "replace") if outcome.raw else "",
+            code=int(outcome.code),
+            duration_ms=round(duration, 3),
+            detail=outcome.detail,
+        )
+    )
+    log.info("agent=%s path=/v4/%s code=%d ms=%.1f", outcome.agent, path, outcome.code, duration)
+    return answer
+
+
+def _route(sim: Simulator, environ: dict[str, Any], path: str, ip: str, outcome: _Outcome) -> Answer:
+    """404 and 405 in the envelope (OP-11), then the guarded call."""
+    endpoint = ENDPOINTS.get(path)
+    if endpoint is None:
+        raise _HttpError(404, f"no endpoint /v4/{path}")
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    if method != "POST":
+        raise _HttpError(405, f"/v4/{path} accepts POST only, not {method}")
+    # The stream and length Flask's ``request.stream`` and ``request.content_length`` would give.
+    stream, length = get_input_stream(environ), get_content_length(environ)
+    outcome.raw, outcome.too_big = read_bounded(stream, length, sim.settings.max_body)
+    return _guarded(sim, environ, endpoint, path, ip, outcome)
+
+
+def _guarded(
+    sim: Simulator, environ: dict[str, Any], endpoint: Endpoint, path: str, ip: str, outcome: _Outcome
+) -> Answer:
     world = sim.world
-    token = guards.bearer_token(request.headers.get("Authorization"))
+    token = guards.bearer_token(environ.get("HTTP_AUTHORIZATION"))
     agent = guards.agent_for_token(world.store, token)
     outcome.agent = agent.name
     guards.check_ip(agent, ip)
@@ -157,7 +134,7 @@ def _guarded(sim: Simulator, endpoint, path: str, ip: str, outcome: _Outcome) ->
                 raise SimError(ResultCode(effect["code"]), "answered by a fault rule")
             elif effect.get("drop"):
                 outcome.detail = "connection dropped by a fault rule"
-                return _drop_connection()
+                return _drop_connection(environ)
         if world.catalogue.platform_maintenance:
             raise SimError(ResultCode.UNDER_MAINTENANCE, "the platform is in maintenance")
         if outcome.too_big:
@@ -165,21 +142,35 @@ def _guarded(sim: Simulator, endpoint, path: str, ip: str, outcome: _Outcome) ->
             raise SimError.validation("body", f"The request body must not exceed {limit} bytes.")
         body = parse_body(outcome.raw, sim.settings.max_json_depth)
         params = _schema(endpoint.schema, sim.settings.strict_types).parse(body)
-        forced = _forced_result(sim)
+        forced = _forced_result(sim, environ)
         if forced == ResultCode.VALIDATION_ERROR:
             # A forced 1002 keeps the shape of every 1002: a list of field problems (2.2, OP-13).
             raise SimError.validation("X-Sim-Result", "answered by the X-Sim-Result header")
         if forced is not None:
             raise SimError(forced, "answered by the X-Sim-Result header")
         data = endpoint.handler(Call(sim, world, agent, params, ip))
-        return envelope(ResultCode.OK, data)
+        return envelope_answer(ResultCode.OK, data)
     finally:
         limiter.release(slot)
 
 
-def _forced_result(sim: Simulator) -> ResultCode | None:
+#: Fault effect ``drop`` without a socket to close: an empty 444, as a Flask ``Response(b"", 444)``.
+_DROPPED_HEADERS = (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "0"))
+
+
+def _drop_connection(environ: dict[str, Any]) -> Answer:
+    """Close the client connection without an answer (fault effect ``drop``)."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    # Without a socket (Flask's test client) the closest thing is an empty 444.
+    return Answer(status_line(444), list(_DROPPED_HEADERS), b"")
+
+
+def _forced_result(sim: Simulator, environ: dict[str, Any]) -> ResultCode | None:
     """``X-Sim-Result: <code>``: after the guards, answer that code with no side effect."""
-    header = request.headers.get("X-Sim-Result")
+    header = environ.get("HTTP_X_SIM_RESULT")
     if header is None or not sim.settings.control:
         return None
     try:

@@ -4,15 +4,24 @@ Bodies are parsed with decimals kept exact, ``NaN``/``Infinity`` and unpaired
 surrogates refused, and depth and size bounded, so hostile input becomes a 1002
 rather than a crash.
 Every ``/v4`` response is the envelope ``{"code", "message", "data"?}``.
+
+An answer is built as plain WSGI parts (:class:`Answer`: status line, header
+list, bytes) - the lean ``/v4`` path (:mod:`simulator.api.front`) hands them to
+the server as they are - and becomes a Flask ``Response`` only where a Flask
+view or error handler needs one (:func:`envelope`).  The parser and encoder are
+built once: ``json.loads``/``json.dumps`` with options build a new one per call.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 from flask import Response
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ..codes import ResultCode, SimError
 from ..http import JSON_HEADERS, utf8
@@ -22,9 +31,25 @@ from ..money import json_default
 #: A handler's return value for "success without a payload" (spec 2.2).
 BARE = object()
 
+#: ``X-Sim-Error-Detail`` is cut to this many characters.
+MAX_DETAIL = 500
+_NEWLINE = re.compile(r"[\r\n]")
+_JSON_HEADERS = list(JSON_HEADERS.items())
+
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON number")
+
+
+_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_encoder = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text, parse_float=Decimal, parse_constant=...)`` with a decoder built once."""
+    if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _decoder.decode(text)
 
 
 def parse_body(raw: bytes, max_depth: int) -> Any:
@@ -32,8 +57,7 @@ def parse_body(raw: bytes, max_depth: int) -> Any:
     if not raw.strip():
         return {}
     try:
-        text = raw.decode("utf-8-sig")
-        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        data = _loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise SimError.validation("body", "The request body must be UTF-8 encoded JSON.") from exc
     except RecursionError as exc:
@@ -48,18 +72,60 @@ def parse_body(raw: bytes, max_depth: int) -> Any:
     return data
 
 
-def envelope(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Response:
+def status_line(status: int) -> str:
+    """``404`` -> ``"404 NOT FOUND"``, as werkzeug writes it (``"444 UNKNOWN"`` for the unnamed)."""
+    return f"{status} {HTTP_STATUS_CODES.get(status, 'unknown').upper()}"
+
+
+class Answer:
+    """A response as WSGI parts; header values are checked as werkzeug checks them."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def add_header(self, name: str, value: str) -> None:
+        if _NEWLINE.search(value) is not None:
+            raise ValueError("Header values must not contain newline characters.")
+        self.headers.append((name, value))
+
+    def __call__(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response(self.status, self.headers)
+        return [self.body]
+
+    def response(self) -> Response:
+        return Response(self.body, status=self.status, headers=self.headers)
+
+
+_STATUS = {status: status_line(status) for status in (200, 404, 405)}
+
+
+def envelope_answer(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Answer:
     """Build the envelope; ``data`` is omitted for errors and bare successes (spec 2.2, OP-13)."""
     body: dict[str, Any] = {"code": int(code), "message": code.name}
     if data is not None and data is not BARE:
         body["data"] = data
-    text = json.dumps(body, default=json_default, ensure_ascii=False, separators=(",", ":"))
-    response = Response(utf8(text), status=status, mimetype="application/json", headers=JSON_HEADERS)
+    payload = utf8(_encoder.encode(body))
+    headers = [*_JSON_HEADERS, ("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    answer = Answer(_STATUS.get(status) or status_line(status), headers, payload)
     if detail and code != ResultCode.OK:
-        response.headers["X-Sim-Error-Detail"] = detail.encode("ascii", "backslashreplace").decode()[:500]
-    return response
+        shown = detail.encode("ascii", "backslashreplace").decode()[:MAX_DETAIL]
+        answer.add_header("X-Sim-Error-Detail", shown)
+    return answer
+
+
+def error_answer(error: SimError, status: int = 200) -> Answer:
+    data = error.field_errors if error.code == ResultCode.VALIDATION_ERROR else None
+    return envelope_answer(error.code, data, status, error.detail)
+
+
+def envelope(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Response:
+    """:func:`envelope_answer` as a Flask ``Response`` (error handlers, the router's refusals)."""
+    return envelope_answer(code, data, status, detail).response()
 
 
 def error_envelope(error: SimError, status: int = 200) -> Response:
-    data = error.field_errors if error.code == ResultCode.VALIDATION_ERROR else None
-    return envelope(error.code, data, status, error.detail)
+    return error_answer(error, status).response()
