@@ -1,6 +1,7 @@
 """The one gunicorn configuration, used by `make run` and the Dockerfile.
 
-One worker process holds the in-memory state; concurrency comes from threads
+One worker process holds the in-memory state (several share it in Redis with
+SCORPIO_SIM_STORE=redis://...); concurrency comes from threads
 (gthread), enough that more than 50 requests of one agent can be in flight at
 once - otherwise the 1018 limit could never be observed.  SCORPIO_SIM_WORKER_CLASS
 =gevent switches to gevent (measured; see README "Serving").
@@ -70,14 +71,18 @@ def worker_exit(server, worker):
 
         sim.stop_housekeeping()
         save_at_exit(sim)
+        sim.close()
 
 
 def on_starting(server):
-    """Refuse more than one worker: the in-memory state lives in one process (README "Serving")."""
-    if server.cfg.workers > 1:
+    """Refuse more than one worker on the in-memory store: its state lives in one process
+    (README "Serving").  With SCORPIO_SIM_STORE=redis://... every worker shares the state in Redis."""
+    store = os.environ.get("SCORPIO_SIM_STORE", "memory").strip() or "memory"
+    if server.cfg.workers > 1 and store == "memory":
         raise SystemExit(
             f"scorpio-sim: refusing to start {server.cfg.workers} workers. The simulator keeps its state "
             "(agents, balances, sessions, the 50-in-flight counts) in the memory of one process; several "
             "workers would each hold a different world. Run one worker - its threads serve concurrent "
-            "requests (SCORPIO_SIM_THREADS) - and leave SCORPIO_SIM_WORKERS at 1."
+            "requests (SCORPIO_SIM_THREADS) - and leave SCORPIO_SIM_WORKERS at 1, or share the state in "
+            'Redis with SCORPIO_SIM_STORE=redis://host:port/db (README "Several workers on Redis").'
         )

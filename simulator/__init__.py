@@ -91,4 +91,17 @@ def create_app(settings: Any = None) -> Flask:
         return json_error("internal error; see the simulator's log", 500)
 
     app.wsgi_app = V4Front(app.wsgi_app, sim)  # type: ignore[method-assign]
+    if sim.backend is not None:
+        app.wsgi_app = _catching_up(app.wsgi_app, sim)  # type: ignore[method-assign]
     return app
+
+
+def _catching_up(inner: Any, sim: Any) -> Any:
+    """On Redis: every request starts by applying the other workers' changes (and a new world
+    after a reset elsewhere), so it sees everything that was answered before it began."""
+
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        sim.refresh()
+        return inner(environ, start_response)
+
+    return application

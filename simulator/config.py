@@ -132,6 +132,8 @@ class Settings:
     state_file: str = ""
     #: Where the state lives: ``memory`` (one process) or a Redis URL shared by workers and hosts (issue 9).
     store: str = "memory"
+    #: Prefix of every Redis key of this simulator, so several can share one Redis database.
+    store_prefix: str = "scorpio:"
     currencies: dict[int, tuple[str, int]] = field(default_factory=lambda: dict(DEFAULT_CURRENCIES))
 
     @property
@@ -184,6 +186,11 @@ class Settings:
         if settings.inflight_scope not in ("agent", "ip"):
             raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
         _check_store(settings.store)
+        if not re.fullmatch(r"[A-Za-z0-9_.:/-]{1,64}", settings.store_prefix):
+            raise ValueError(
+                "SCORPIO_SIM_STORE_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : / -, "
+                f"got {settings.store_prefix!r}"
+            )
         from .reporting import timezone_named
 
         try:

@@ -21,6 +21,7 @@ from .clock import Clock
 from .config import Settings
 from .control.faults import FaultBook
 from .control.journal import Journal
+from .control.redis_journal import RedisJournal
 from .domain.bonus import BonusCalls
 from .domain.catalogue import Catalogue
 from .domain.freerounds import FreeRounds
@@ -33,16 +34,18 @@ from .domain.rtp import RtpEngine
 from .domain.sessions import Sessions
 from .domain.users import Users
 from .fixtures import load_catalogue, load_players, load_tree, plan_players
-from .limits import InflightLimiter
 from .memtrim import TRIM_AFTER_ROWS, release_freed_memory
 from .reporting import format_time, timezone_named
 from .seamless.client import CallbackClient
 from .seamless.log import CallbackLog
 from .seamless.protocol import StampAllocator
+from .seamless.redis_log import RedisCallbackLog
 from .seamless.retry import RetryQueue
 from .seamless.wallet import SeamlessWallet
 from .state import snapshot
 from .store import MemoryStore
+from .store import redis_shared as shared
+from .store.factory import make_limiter
 
 
 @dataclass
@@ -66,34 +69,121 @@ class World:
 class Simulator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.clock = Clock()
-        self.journal = Journal(settings.journal_size)
-        self.faults = FaultBook(settings.seed)
-        self.limiter = InflightLimiter(settings.inflight_limit)
-        self.callback_log = CallbackLog(settings.callback_log_size)
+        #: The shared state of ``SCORPIO_SIM_STORE=redis://...``; None for the in-memory store.
+        self.backend = _open_backend(settings.store, settings.store_prefix)
+        self.clock = Clock() if self.backend is None else shared.SharedClock(self.backend)
+        backend = self.backend
+        if backend is None:
+            self.journal = Journal(settings.journal_size)
+            self.callback_log = CallbackLog(settings.callback_log_size)
+        else:
+            # Every worker's entries, in the order Redis received them.
+            self.journal = RedisJournal(backend.redis, backend.keys.prefix, settings.journal_size)
+            self.callback_log = RedisCallbackLog(
+                backend.redis, backend.keys.prefix, settings.callback_log_size
+            )
+        self.faults = self._new_faults(settings.seed)
+        self.limiter = make_limiter(settings)
         self.callbacks = CallbackClient(
             self.clock, self.callback_log, lambda agent, target: self.faults.fire(agent, target)
         )
         self.retries = RetryQueue(
             self.callbacks, settings.seed, (settings.retry_delay_min, settings.retry_delay_max)
         )
-        self.stamps = StampAllocator()
         self.report_zone = timezone_named(settings.report_tz)
-        #: Signs round-page links (the rounds themselves live only as long as the process).
-        self.link_secret = secrets.token_bytes(32)
+        if self.backend is None:
+            self.stamps = StampAllocator()
+            #: Signs round-page links (the rounds themselves live only as long as the process).
+            self.link_secret = secrets.token_bytes(32)
+        else:
+            self.stamps = shared.SharedStamps(self.backend)
+            self.link_secret = shared.shared_link_secret(self.backend)
+            self.clock.part.pull()
+            self.faults.part.pull()
         self._reset_lock = threading.Lock()
         self._stopping = threading.Event()
-        self.world = self._build_world(settings.fixtures_dir, settings.seed)
+        self.world = self._join_or_build(settings.fixtures_dir, settings.seed)
 
-    def _build_world(self, fixtures_dir: Path, seed: int) -> World:
+    def _new_faults(self, seed: int) -> FaultBook:
+        return FaultBook(seed) if self.backend is None else shared.SharedFaultBook(seed, self.backend)
+
+    def new_store(self) -> MemoryStore:
+        """An empty store of the configured backend (a world being built or restored)."""
+        return MemoryStore() if self.backend is None else self.backend.new_store()
+
+    def _join_or_build(self, fixtures_dir: Path, seed: int) -> World:
+        """At start: the world other workers already share, else a fresh one from the fixtures.
+
+        Workers starting together may all find Redis empty; the first to publish
+        wins and the others load its world, so no worker serves a world that is
+        then replaced.
+        """
+        if self.backend is None:
+            return self._build_world(fixtures_dir, seed)
+        for _ in range(3):
+            loaded = self.backend.load()
+            if loaded is not None:
+                return self._world_from(*loaded)
+            world = self._build_world(fixtures_dir, seed, replace=False)
+            if world.store.live:
+                return world
+        raise RuntimeError("the shared world in Redis keeps disappearing while this worker starts")
+
+    def _build_world(self, fixtures_dir: Path, seed: int, replace: bool = True) -> World:
         """A fresh world from a fixture set: catalogue, agent tree and Faker players."""
-        store = MemoryStore()
+        store = self.new_store()
         catalogue = load_catalogue(fixtures_dir)
         world = self.assemble_world(store, catalogue, fixtures_dir, seed)
         plan = plan_players(fixtures_dir, seed)
         load_tree(fixtures_dir, world.hierarchy, plan)
         load_players(plan, world.hierarchy, world.users, world.ledger)
+        self._publish(world, from_fixtures=True, replace=replace)
         return world
+
+    def _publish(self, world: World, from_fixtures: bool, replace: bool = True) -> None:
+        """Make a newly built world the shared one (Redis); the memory store has nothing to do.
+
+        A fixture world's catalogue is the fixture directory's (every worker reads it
+        there, as it would at start); a restored one travels whole.
+        """
+        if self.backend is not None:
+            description = {
+                "seed": world.seed,
+                "fixtures": str(world.fixtures_dir),
+                "catalogue": None if from_fixtures else snapshot.catalogue_state(world.catalogue),
+            }
+            if self.backend.publish(world.store, description, replace):
+                world.forced.share()
+                world.catalogue.shared.share()
+
+    def _world_from(self, store: MemoryStore, description: dict[str, Any]) -> World:
+        fixtures_dir = Path(description["fixtures"])
+        if description["catalogue"] is None:
+            catalogue = load_catalogue(fixtures_dir)
+        else:
+            catalogue = snapshot.load_catalogue_state(description["catalogue"])
+        world = self.assemble_world(store, catalogue, fixtures_dir, int(description["seed"]))
+        world.forced.part.pull()
+        catalogue.shared.part.pull()
+        return world
+
+    def refresh(self) -> World:
+        """Catch up with the other workers (Redis): their changes, or the new world of a reset.
+
+        Called at the start of each request; a no-op for the in-memory store.
+        """
+        backend = self.backend
+        world = self.world
+        if backend is None:
+            return world
+        world.store.sync()
+        if world.store.stale:
+            with self._reset_lock:
+                if self.world is world:
+                    loaded = backend.load()
+                    if loaded is not None:
+                        self.world = self._world_from(*loaded)
+        return self.world
 
     def assemble_world(
         self, store: MemoryStore, catalogue: Catalogue, fixtures_dir: Path, seed: int
@@ -103,7 +193,12 @@ class Simulator:
         hierarchy = Hierarchy(store, ledger, self.clock)
         users = Users(store, self.clock, self.callbacks.authenticate)
         sessions = Sessions(store, self.clock, catalogue, users, self.callbacks.authenticate)
-        forced = ForcedOutcomes()
+        if self.backend is None:
+            forced = ForcedOutcomes()
+        else:
+            epoch = lambda: store.epoch  # noqa: E731 - the world's epoch once it is published
+            forced = shared.SharedForcedOutcomes(self.backend, epoch)
+            catalogue.shared = shared.SharedMaintenance(self.backend, catalogue, epoch)
         bonus = BonusCalls(store, self.clock, catalogue, ledger)
         free_rounds = FreeRounds(store, self.clock, catalogue, users)
         engine = RtpEngine(seed)
@@ -181,6 +276,13 @@ class Simulator:
     def stop_housekeeping(self) -> None:
         self._stopping.set()
 
+    def close(self) -> None:
+        """Stop background threads and let go of Redis (its locks' and leases' heartbeats)."""
+        self.stop_housekeeping()
+        self.limiter.close()
+        if self.backend is not None:
+            self.backend.close()
+
     def reset(self, fixtures: str | None = None, seed: int | None = None) -> World:
         """Back to a fixture state; clears faults, journal and the clock offset (control-api.md)."""
         with self._reset_lock:
@@ -195,7 +297,9 @@ class Simulator:
             except Exception:
                 self.clock.restore(before)
                 raise
-            self.faults = FaultBook(seed)
+            self.faults = self._new_faults(seed)
+            if self.backend is not None:
+                self.faults.part.overwrite()  # every worker's rules go too
             self.journal.clear()
             self.callback_log.clear()
             self.retries.clear()
@@ -211,5 +315,17 @@ class Simulator:
         """Replace the whole state with a snapshot's; a bad snapshot raises and changes nothing."""
         restored = snapshot.build(self, data)
         with self._reset_lock:
+            self._publish(restored.world, from_fixtures=False)
             snapshot.install(self, restored)
+            if self.backend is not None:
+                shared.share_link_secret(self.backend, self.link_secret)
         return restored.world
+
+
+def _open_backend(store: str, prefix: str) -> Any:
+    """The Redis backend for a ``redis://`` store setting (imported only then), else None."""
+    if store == "memory":
+        return None
+    from .store.redis_world import RedisBackend
+
+    return RedisBackend(store, prefix)

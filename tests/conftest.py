@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,44 @@ class V4:
         return V4Answer(response.status_code, response.get_json(), response.headers)
 
 
+#: ``pytest --store=redis`` runs the in-process suite on the Redis backend (issue 9): the URL of
+#: the session's redis-server, set by ``pytest_configure``; "memory" otherwise.
+STORE = {"url": "memory"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("memory", "redis"),
+        default="memory",
+        help="state backend of the in-process simulators: memory (default) or redis "
+        "(a redis-server is started on a free loopback port for the session)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--store", "memory") == "redis" and not hasattr(config, "workerinput_redis"):
+        from simulator.testing.redis_server import RedisServer
+
+        server = RedisServer().start()
+        config.scorpio_redis = server  # type: ignore[attr-defined]
+        STORE["url"] = server.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = getattr(config, "scorpio_redis", None)
+    if server is not None:
+        server.stop()
+
+
+_prefixes = itertools.count(1)
+
+
 def make_settings(**overrides: Any) -> Settings:
+    """Settings of a test's simulator; on Redis, a key prefix of its own, so it starts from the fixtures."""
+    if STORE["url"] != "memory" and "store" not in overrides:
+        overrides["store"] = STORE["url"]
+        overrides.setdefault("store_prefix", f"test{next(_prefixes)}:")
     return Settings(**overrides)
 
 
@@ -92,7 +130,42 @@ def settings() -> Settings:
 
 @pytest.fixture
 def app(settings: Settings):
-    return create_app(settings)
+    app = create_app(settings)
+    yield app
+    sim = app.extensions["scorpio"]
+    if sim.backend is not None:
+        check_replica_converges(sim)
+        sim.backend.drop_everything()
+    sim.close()
+
+
+def check_replica_converges(sim: Any) -> None:
+    """On Redis: a worker joining now loads exactly the state this one holds (nothing unshared)."""
+    import json
+
+    from simulator.runtime import Simulator
+    from simulator.state.snapshot import _copy_store, _dump_store
+
+    def canonical(store: Any) -> dict[str, Any]:
+        # Records keyed by id may sit in another order in another worker's dicts.
+        dumped = _dump_store(_copy_store(store))
+        return {
+            name: sorted(json.dumps(item, sort_keys=True) for item in part)
+            if isinstance(part, list)
+            else part
+            for name, part in dumped.items()
+        }
+
+    world = sim.refresh()
+    joined = Simulator(sim.settings)
+    try:
+        mine, theirs = canonical(world.store), canonical(joined.world.store)
+    finally:
+        joined.close()
+    for name in mine:
+        assert mine[name] == theirs[name], (
+            f"a joining worker sees other {name} than the worker that made them"
+        )
 
 
 @pytest.fixture

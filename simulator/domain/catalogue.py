@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 #: ``category`` string -> ``online-games.category`` integer (spec 11.4).
 CATEGORY_CODES = {"Slots": 1, "Live": 2}
@@ -64,6 +65,8 @@ class Catalogue:
             self._games_by_provider.setdefault(game.provider_id, []).append(game)
         self._lock = threading.Lock()
         self.platform_maintenance = False
+        #: Set by a simulator on Redis: maintenance changes go through it to every worker.
+        self.shared: Any = None
         self._provider_maintenance: set[int] = set()
         self._game_maintenance: set[tuple[int, str]] = set()
 
@@ -97,8 +100,25 @@ class Catalogue:
     def set_maintenance(self, scope: str, on: bool) -> None:
         """Apply ``platform``, ``provider:<id>`` or ``game:<provider_id>:<game_code>``.
 
-        Raises ``ValueError`` with a message for a malformed or unknown scope.
+        Raises ``ValueError`` with a message for a malformed or unknown scope.  With
+        the Redis store every worker's catalogue follows (``shared``).
         """
+        if self.shared is not None:
+            self.shared.set(scope, on)
+        else:
+            self.apply_maintenance(scope, on)
+
+    def install_maintenance(self, state: dict) -> None:
+        """Replace the maintenance flags with a :meth:`maintenance_state` (another worker's)."""
+        with self._lock:
+            self.platform_maintenance = bool(state["platform"])
+            self._provider_maintenance = {int(p) for p in state["providers"]}
+            self._game_maintenance = {
+                (int(pid), code) for pid, _, code in (g.partition(":") for g in state["games"])
+            }
+
+    def apply_maintenance(self, scope: str, on: bool) -> None:
+        """:meth:`set_maintenance` on this catalogue alone."""
         kind, _, rest = scope.partition(":")
         with self._lock:
             if kind == "platform" and not rest:

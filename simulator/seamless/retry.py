@@ -109,12 +109,18 @@ class RetryQueue:
             # Dropped while on the wire (a reset or a restore replaced the world): the job
             # belongs to a world that is gone, so it neither settles there nor comes back.
             return
+        # The state changes once the job's effect is recorded, so a job that is no
+        # longer pending has settled (or failed) for whoever waits on it (wait_idle).
         if job.settles(attempt):
-            job.state = "settled"
-            job.on_settled(attempt)
+            try:
+                job.on_settled(attempt)
+            finally:
+                job.state = "settled"
         elif job.attempts >= job.max_attempts:
-            job.state = "failed"
-            job.on_failed(attempt)
+            try:
+                job.on_failed(attempt)
+            finally:
+                job.state = "failed"
         else:
             with self._lock:
                 if job.state == "pending":  # not dropped meanwhile

@@ -23,7 +23,6 @@ import base64
 import copy
 import dataclasses
 import itertools
-from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -252,7 +251,7 @@ def build(sim: Simulator, data: Any) -> Restored:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise SnapshotError("seed: must be an integer")
         catalogue = _load_catalogue(_section(data, "catalogue", dict))
-        store = _load_store(_section(data, "store", dict), catalogue)
+        store = _load_store(_section(data, "store", dict), catalogue, sim.new_store())
         world = sim.assemble_world(store, catalogue, Path(str(data.get("fixtures", ""))), seed)
         world.forced.load(_section(data, "forced_outcomes", list))
         world.engine.import_decks(_section(data, "rtp_decks", list))
@@ -272,6 +271,19 @@ def build(sim: Simulator, data: Any) -> Restored:
             f"held {audit.held}; users whose history does not add up: {list(audit.mismatched_users)[:10]})"
         )
     return Restored(world, sidecars, jobs)
+
+
+def catalogue_state(catalogue: Catalogue) -> dict[str, Any]:
+    """The catalogue as JSON values: providers, games and maintenance (snapshots, Redis worlds)."""
+    return {
+        "providers": dump_all(Provider, catalogue.providers.values()),
+        "games": dump_all(Game, catalogue.games.values()),
+        "maintenance": catalogue.maintenance_state(),
+    }
+
+
+def load_catalogue_state(data: dict[str, Any]) -> Catalogue:
+    return _load_catalogue(data)
 
 
 def _load_catalogue(data: dict[str, Any]) -> Catalogue:
@@ -302,8 +314,8 @@ def _decimal_map(data: dict[str, Any], key: str) -> dict[int, Decimal]:
     return result
 
 
-def _load_store(data: dict[str, Any], catalogue: Catalogue) -> MemoryStore:
-    store = MemoryStore()
+def _load_store(data: dict[str, Any], catalogue: Catalogue, store: MemoryStore) -> MemoryStore:
+    """Fill ``store`` (new and empty: the backend's kind) from a snapshot's ``store`` part."""
     agents = load_all(Agent, _section(data, "agents", list, "store."), "store.agents")
     for agent in sorted(agents, key=lambda a: a.agent_id):
         if (
@@ -363,7 +375,8 @@ def _load_store(data: dict[str, Any], catalogue: Catalogue) -> MemoryStore:
         agent_id = int(raw_id) if str(raw_id).isdigit() else -1
         if agent_id not in store.agents:
             raise SnapshotError(f"store.round_stats: unknown agent {raw_id!r}")
-        store.round_stats[agent_id] = deque(load_all(RoundStat, stats, f"store.round_stats.{raw_id}"))
+        for stat in load_all(RoundStat, stats, f"store.round_stats.{raw_id}"):
+            store.add_round_stat(agent_id, stat)
     for key in ("house_net", "purged_movement", "held_points"):
         getattr(store, key).update(_decimal_map(data, key))
     for number, mark in enumerate(_section(data, "poll_marks", list, "store.")):

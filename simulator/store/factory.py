@@ -18,4 +18,4 @@ def make_limiter(settings: Settings) -> InflightLimiter | RedisInflightLimiter:
     # Imported here so the memory store never loads the Redis client.
     from .redis_limiter import RedisInflightLimiter
 
-    return RedisInflightLimiter(settings.inflight_limit, settings.store)
+    return RedisInflightLimiter(settings.inflight_limit, settings.store, prefix=settings.store_prefix)

@@ -1,0 +1,262 @@
+"""The simulator's own state beside the world, shared through Redis: clock, fault rules,
+forced outcomes, maintenance, callback stamps and the round-link secret (issue 9).
+
+Each part keeps a local copy that requests read at memory speed, and a JSON
+copy in Redis (``ctl:<part>``, or ``wctl:<part>`` for a part that belongs to
+one world and goes with it at a reset).  A change is made under the part's
+Redis lock: read the latest copy, change it, write it back together with a
+change-stream entry, so every other worker installs it at its next catch-up
+(the start of its next request).  Parts that are read on every request but
+change rarely (the clock, the fault rules) therefore cost nothing until
+someone changes them.
+
+A fault rule that fires changes its counters (``times``, ``after``,
+``probability``'s draws): firing takes the rules' lock and writes them back,
+so ``times: 3`` fires three times across all workers, not three per worker.
+When no rule is active anywhere, firing reads nothing from Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from ..clock import Clock
+from ..control.faults import FaultBook
+from ..domain.rounds import ForcedOutcomes
+from ..seamless.protocol import StampAllocator
+
+if TYPE_CHECKING:
+    from ..domain.catalogue import Catalogue
+    from .redis_world import RedisBackend
+
+_STAMP = """
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local stamp = math.max(tonumber(ARGV[1]), last + 1)
+redis.call('SET', KEYS[1], string.format('%d', stamp))
+return string.format('%d', stamp)
+"""
+
+
+class SharedPart:
+    """One named part: its Redis copy, its lock, and how a worker installs another's change."""
+
+    def __init__(self, backend: RedisBackend, name: str, world_bound: bool = False) -> None:
+        self.backend = backend
+        self.name = name
+        self.key = f"{'wctl' if world_bound else 'ctl'}:{name}"
+        self.world_bound = world_bound
+        #: The epoch of the world this part belongs to (world-bound parts only).
+        self.epoch: Callable[[], str] = lambda: "*"
+
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        """Hold the part's Redis lock with the latest copy installed; write it back after."""
+        with self.backend.guard(self.key):
+            self.pull()
+            yield
+            self.push()
+
+    def overwrite(self) -> None:
+        """Make this worker's copy everyone's, whatever theirs was (a reset's fresh part)."""
+        with self.backend.guard(self.key):
+            self.push()
+
+    def pull(self) -> None:
+        state = self.backend.shared(self.key)
+        if state is not None:
+            self.install(state)
+
+    def push(self) -> None:
+        self.backend.share(self.key, self.export(), self.epoch() if self.world_bound else "*")
+
+    def export(self) -> Any:
+        raise NotImplementedError
+
+    def install(self, state: Any) -> None:
+        raise NotImplementedError
+
+
+class SharedClock(Clock):
+    """The clock offset and freeze, the same on every worker (``/control/clock``)."""
+
+    def __init__(self, backend: RedisBackend) -> None:
+        super().__init__()
+        self.part = _Part(backend, "clock", self._export, self._install)
+
+    def _export(self) -> Any:
+        offset, frozen_at = Clock.state(self)
+        return {"offset": offset, "frozen_at": frozen_at}
+
+    def _install(self, state: Any) -> None:
+        Clock.restore(self, (float(state["offset"]), state["frozen_at"]))
+
+    def freeze(self, on: bool) -> None:
+        with self.part.changing():
+            super().freeze(on)
+
+    def advance(self, seconds: float) -> None:
+        with self.part.changing():
+            super().advance(seconds)
+
+    def set(self, when: Any) -> None:
+        with self.part.changing():
+            super().set(when)
+
+    def restore(self, state: tuple[float, float | None]) -> None:
+        with self.part.changing():
+            super().restore(state)
+
+    def reset(self) -> None:
+        with self.part.changing():
+            super().reset()
+
+
+class SharedFaultBook(FaultBook):
+    """Fault rules and their counters, counted across all workers."""
+
+    def __init__(self, seed: int, backend: RedisBackend) -> None:
+        super().__init__(seed)
+        self.part = _Part(backend, "faults", self.export_state, self._install)
+
+    def _install(self, state: Any) -> None:
+        FaultBook.install_state(self, self.parse_state(state))
+
+    def add(self, rule: Any) -> Any:
+        with self.part.changing():
+            return super().add(rule)
+
+    def fire(self, agent: str | None, target: str) -> list[dict[str, Any]]:
+        if not self._rules:  # no rule anywhere (as of this worker's last catch-up)
+            return []
+        with self.part.changing():
+            return super().fire(agent, target)
+
+    def remove(self, fault_id: int) -> bool:
+        with self.part.changing():
+            return super().remove(fault_id)
+
+    def clear(self) -> None:
+        with self.part.changing():
+            super().clear()
+
+    def install_state(self, parsed: Any) -> None:
+        with self.part.changing():
+            super().install_state(parsed)
+
+
+class SharedForcedOutcomes(ForcedOutcomes):
+    """Queued multipliers of ``/control/outcomes``: pushed on one worker, played on any."""
+
+    def __init__(self, backend: RedisBackend, epoch: Callable[[], str]) -> None:
+        super().__init__()
+        self.part = _Part(backend, "forced", self.export, self._install, world_bound=True)
+        self.part.epoch = epoch
+
+    def _install(self, state: Any) -> None:
+        ForcedOutcomes.load(self, state)
+
+    def push(self, agent_id: int, account: str, multipliers: list[Fraction]) -> int:
+        with self.part.changing():
+            return super().push(agent_id, account, multipliers)
+
+    def pop(self, agent_id: int, account: str) -> Fraction | None:
+        if not any(self._queues.values()):  # nothing forced anywhere (as of this worker's last catch-up)
+            return None
+        with self.part.changing():
+            return super().pop(agent_id, account)
+
+    def load(self, entries: list[dict[str, object]]) -> None:
+        super().load(entries)  # checked first: a bad snapshot changes nothing
+
+    def share(self) -> None:
+        """Write this world's queues (after the world is published)."""
+        self.part.overwrite()
+
+
+class SharedMaintenance:
+    """Platform, provider and game maintenance of the current world's catalogue."""
+
+    def __init__(self, backend: RedisBackend, catalogue: Catalogue, epoch: Callable[[], str]) -> None:
+        self.catalogue = catalogue
+        self.part = _Part(
+            backend, "maintenance", catalogue.maintenance_state, self._install, world_bound=True
+        )
+        self.part.epoch = epoch
+
+    def _install(self, state: Any) -> None:
+        self.catalogue.install_maintenance(state)
+
+    def set(self, scope: str, on: bool) -> None:
+        with self.part.changing():
+            self.catalogue.apply_maintenance(scope, on)
+
+    def share(self) -> None:
+        self.part.overwrite()
+
+
+class SharedStamps(StampAllocator):
+    """Callback time stamps that never repeat across workers (spec 6.3): one Redis counter."""
+
+    def __init__(self, backend: RedisBackend) -> None:
+        super().__init__()
+        self._redis = backend.redis
+        self._key = f"{backend.keys.prefix}ctl:stamp"
+        self._next = backend.redis.register_script(_STAMP)
+
+    def next(self, now_ms: int) -> int:
+        return int(self._next(keys=[self._key], args=[now_ms]))
+
+    def state(self) -> int:
+        value = self._redis.get(self._key)
+        return int(value) if value is not None else 0
+
+    def restore(self, last: int) -> None:
+        self._redis.set(self._key, last)
+
+
+def shared_link_secret(backend: RedisBackend) -> bytes:
+    """The round-page link secret every worker signs with (the first worker's draw wins)."""
+    key = f"{backend.keys.prefix}ctl:link_secret"
+    backend.redis.set(key, secrets.token_hex(32), nx=True)
+    return bytes.fromhex(backend.redis.get(key).decode())
+
+
+def share_link_secret(backend: RedisBackend, secret: bytes) -> None:
+    backend.redis.set(f"{backend.keys.prefix}ctl:link_secret", secret.hex())
+
+
+class _Part(SharedPart):
+    def __init__(
+        self,
+        backend: RedisBackend,
+        name: str,
+        export: Callable[[], Any],
+        install: Callable[[Any], None],
+        world_bound: bool = False,
+    ) -> None:
+        super().__init__(backend, name, world_bound)
+        self._export = export
+        self._install = install
+        backend.parts[self.key] = self
+
+    def export(self) -> Any:
+        return self._export()
+
+    def install(self, state: Any) -> None:
+        self._install(state)
+
+
+__all__ = [
+    "SharedClock",
+    "SharedFaultBook",
+    "SharedForcedOutcomes",
+    "SharedMaintenance",
+    "SharedStamps",
+    "json",
+    "shared_link_secret",
+]
