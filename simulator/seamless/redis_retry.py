@@ -45,7 +45,9 @@ simulator; ``data`` has ``job_id``, ``agent`` (name), ``command``, ``round_id``,
 ``failed``), ``history`` and ``last_entry_id``.  It returns None when this
 worker's world does not know the job; the claim is then handed back, and a job
 no worker could bind ``MAX_MISSES`` times in a row (its world was reset away)
-is dropped.  Threads do not survive ``fork``: build the queue in the worker.
+is dropped.  An exception from ``rebuild`` (it cannot tell now: the world is
+still being built) hands the claim back without counting a miss.  Threads do
+not survive ``fork``: build the queue in the worker.
 """
 
 from __future__ import annotations
@@ -267,7 +269,12 @@ class RedisRetryQueue:
     def _deliver(self, claim: tuple[int, str, str, int, str]) -> None:
         job_id, token, data, attempts, last = claim
         try:
-            job = self._bind(job_id, data, attempts, "pending", last)
+            try:
+                job = self._bind(job_id, data, attempts, "pending", last)
+            except Exception as exc:  # not now (say, the world is being built): not a miss
+                log.warning("retry job %s not bound (%r); tried again after the delay", job_id, exc)
+                self._finish(job_id, token, "release", self._due_in_ms())
+                return
             if job is None:
                 if self._finish(job_id, token, "unbound", self._due_in_ms()) == 2:
                     log.warning("retry job %s dropped: no worker's world knows it", job_id)
@@ -345,7 +352,8 @@ class RedisRetryQueue:
 
     # -- reading -----------------------------------------------------------------------------
     def _bind(self, job_id: int, encoded: str, attempts: int, state: str, last: str) -> RetryJob | None:
-        """The job bound to this worker's world through ``rebuild``; None when it cannot be."""
+        """The job bound to this worker's world through ``rebuild``; None when the world does not
+        know it, an exception (from ``rebuild``) when it cannot tell now."""
         data = json.loads(encoded, parse_float=Decimal)
         data.update(
             job_id=job_id,
@@ -353,11 +361,7 @@ class RedisRetryQueue:
             state=state,
             last_entry_id=int(last) if last else None,
         )
-        try:
-            job = self._rebuild(data)
-        except Exception as exc:
-            log.warning("retry job %s not bound to this worker's world: %r", job_id, exc)
-            return None
+        job = self._rebuild(data)
         if job is None:
             return None
         job.job_id, job.attempts, job.state = job_id, attempts, state
@@ -380,7 +384,13 @@ class RedisRetryQueue:
             state = PUBLIC_STATE.get(states.get(job_id, ""))
             if state is None:
                 continue
-            job = self._bind(job_id, jobs[job_id], int(attempts.get(job_id, 0)), state, lasts.get(job_id, ""))
+            try:
+                job = self._bind(
+                    job_id, jobs[job_id], int(attempts.get(job_id, 0)), state, lasts.get(job_id, "")
+                )
+            except Exception as exc:
+                log.warning("retry job %s not listed: not bound to this worker's world (%r)", job_id, exc)
+                continue
             if job is not None:
                 listed.append(job)
         return listed

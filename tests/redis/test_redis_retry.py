@@ -413,3 +413,21 @@ def test_a_long_attempt_keeps_its_claim_while_its_worker_lives(make_queue, effec
 
     assert first.wait_idle(10)
     assert (slow.sent, other_wallet.sent, effects.settled["r1"]) == ([("r1", 2)], [], 1)
+
+
+def test_a_job_whose_rebuild_raises_is_tried_again_later_without_losing_an_attempt(make_queue, effects):
+    failures = iter([RuntimeError("world not built yet")] * 2)
+
+    def rebuild(data: dict[str, Any]) -> RetryJob | None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return effects.rebuild(data)
+
+    wallet = StubWallet()
+    queue = make_queue(wallet, rebuild=rebuild)
+
+    queue.submit(effects.job("r1"))
+
+    assert queue.wait_idle(10)
+    assert (wallet.sent, effects.settled["r1"]) == ([("r1", 2)], 1)
