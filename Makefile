@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser redis-server run test test-all lint clean
+.PHONY: install browser redis-server run test test-redis test-all lint clean
 
 install: $(STAMP)
 
@@ -39,6 +39,12 @@ redis-server:
 
 test: install browser redis-server
 	$(BIN)/python -m pytest
+
+# The in-process suite again on the Redis store (issue 9): domain, API, seamless and security tests
+# against a redis-server started on a free loopback port; after each test a joining worker must
+# load exactly the state the test left.  .ci/run runs it after `make test`.
+test-redis: install browser redis-server
+	$(BIN)/python -m pytest --store=redis tests/unit tests/api tests/seamless tests/security
 
 # Everything, slow soaks and load tests included.
 test-all: install browser redis-server

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +41,8 @@ from .seamless.client import CallbackClient
 from .seamless.log import CallbackLog
 from .seamless.protocol import StampAllocator
 from .seamless.redis_log import RedisCallbackLog
-from .seamless.retry import RetryQueue
+from .seamless.redis_retry import RedisRetryQueue
+from .seamless.retry import RetryJob, RetryQueue
 from .seamless.wallet import SeamlessWallet
 from .state import snapshot
 from .store import MemoryStore
@@ -66,9 +68,14 @@ class World:
     seamless: SeamlessWallet
 
 
+#: Simulators not yet closed (a test session closes the ones its tests left open).
+OPEN: weakref.WeakSet[Simulator] = weakref.WeakSet()
+
+
 class Simulator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        OPEN.add(self)
         #: The shared state of ``SCORPIO_SIM_STORE=redis://...``; None for the in-memory store.
         self.backend = _open_backend(settings.store, settings.store_prefix)
         self.clock = Clock() if self.backend is None else shared.SharedClock(self.backend)
@@ -87,9 +94,20 @@ class Simulator:
         self.callbacks = CallbackClient(
             self.clock, self.callback_log, lambda agent, target: self.faults.fire(agent, target)
         )
-        self.retries = RetryQueue(
-            self.callbacks, settings.seed, (settings.retry_delay_min, settings.retry_delay_max)
-        )
+        delay = (settings.retry_delay_min, settings.retry_delay_max)
+        if backend is None:
+            self.retries = RetryQueue(self.callbacks, settings.seed, delay)
+        else:
+            # Any worker delivers a pending win or cancel; a dead worker's jobs go to another.
+            self.retries = RedisRetryQueue(
+                self.callbacks,
+                settings.seed,
+                delay,
+                redis=backend.redis,
+                prefix=backend.keys.prefix,
+                origin=backend.origin,
+                rebuild=self._rebuild_job,
+            )
         self.report_zone = timezone_named(settings.report_tz)
         if self.backend is None:
             self.stamps = StampAllocator()
@@ -103,6 +121,23 @@ class Simulator:
         self._reset_lock = threading.Lock()
         self._stopping = threading.Event()
         self.world = self._join_or_build(settings.fixtures_dir, settings.seed)
+
+    def _rebuild_job(self, data: dict[str, Any]) -> RetryJob | None:
+        """A retry job from Redis bound to this worker's world; None when the world lacks it.
+
+        Before the world exists this raises (``AttributeError``), which tells the queue
+        to try again later.
+        """
+        world = self.refresh()
+        agent = world.store.agent_by_name(str(data["agent"]))
+        if agent is None:
+            return None
+        try:
+            return world.seamless.resume_job(
+                agent, data["command"], data["round_id"], data["body"], data["attempts"]
+            )
+        except (KeyError, ValueError):
+            return None
 
     def _new_faults(self, seed: int) -> FaultBook:
         return FaultBook(seed) if self.backend is None else shared.SharedFaultBook(seed, self.backend)
@@ -163,8 +198,9 @@ class Simulator:
         else:
             catalogue = snapshot.load_catalogue_state(description["catalogue"])
         world = self.assemble_world(store, catalogue, fixtures_dir, int(description["seed"]))
-        world.forced.part.pull()
-        catalogue.shared.part.pull()
+        # Every shared part as of now: the stream entries before the load are not replayed.
+        for part in list(self.backend.parts.values()):
+            part.pull()
         return world
 
     def refresh(self) -> World:
@@ -278,7 +314,9 @@ class Simulator:
 
     def close(self) -> None:
         """Stop background threads and let go of Redis (its locks' and leases' heartbeats)."""
+        OPEN.discard(self)
         self.stop_housekeeping()
+        self.retries.stop()
         self.limiter.close()
         if self.backend is not None:
             self.backend.close()

@@ -109,6 +109,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     server = getattr(config, "scorpio_redis", None)
     if server is not None:
+        from simulator.runtime import OPEN
+
+        for sim in list(OPEN):  # their Redis heartbeats and pollers stop before the server does
+            sim.close()
         server.stop()
 
 

@@ -34,7 +34,12 @@ local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
 local last_id = '0-0'
 if #last > 0 then last_id = last[1][1] end
 for _, key in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do
-  local kind = redis.call('TYPE', key)['ok']
+  local name = string.sub(key, #ARGV[1] + 1)
+  local kept = false
+  for i = 2, #ARGV do
+    if string.sub(name, 1, #ARGV[i]) == ARGV[i] then kept = true end
+  end
+  local kind = kept and 'none' or redis.call('TYPE', key)['ok']
   if kind == 'hash' then
     table.insert(out, {key, kind, redis.call('HGETALL', key)})
   elseif kind == 'zset' then
@@ -65,8 +70,9 @@ local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
 return {n, last[1][1]}
 """
 
-#: Keys a publish keeps: the epoch, the entry count, the stream and the locks.
-_KEEP = ("epoch", "version", "changes", "lock:", "ctl:")
+#: Keys a publish keeps: the epoch, the entry count, the stream, the locks, the shared parts,
+#: and what the parts' own classes clear at a reset (retry jobs, journal, callback log, leases).
+_KEEP = ("epoch", "version", "changes", "lock:", "ctl:", "retry:", "journal", "cblog:", "inflight:")
 #: Commands per pipeline round trip while a world is written.
 _BATCH = 2000
 #: How long a joining worker waits for another worker that is writing the world.
@@ -177,7 +183,8 @@ class RedisBackend:
         deadline = time.monotonic() + BUILD_WAIT_S
         while True:
             epoch, version, last_id, entries = self._dump(
-                keys=[self.keys.epoch, self.keys.version, self.keys.changes], args=[self.keys.prefix]
+                keys=[self.keys.epoch, self.keys.version, self.keys.changes],
+                args=[self.keys.prefix, *_KEEP],
             )
             if not epoch:
                 return None

@@ -115,14 +115,15 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(log_path: Path) -> LiveServer:
+def start_server(log_path: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """``make -s run`` on a free port; ``env`` adds ``SCORPIO_SIM_*`` settings (workers, store)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             ["make", "-s", "run"],
             cwd=REPO_ROOT,
-            env={**os.environ, "SCORPIO_SIM_BIND": f"127.0.0.1:{port}"},
+            env={**os.environ, **(env or {}), "SCORPIO_SIM_BIND": f"127.0.0.1:{port}"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
