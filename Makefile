@@ -40,11 +40,12 @@ redis-server:
 test: install browser redis-server
 	$(BIN)/python -m pytest
 
-# The in-process suite again on the Redis store (issue 9): domain, API, seamless and security tests
-# against a redis-server started on a free loopback port; after each test a joining worker must
-# load exactly the state the test left.  .ci/run runs it after `make test`.
+# The whole suite again on the Redis store (issue 9), against a redis-server started on a free
+# loopback port: in-process simulators, the live servers and the browser tests all keep their state
+# there, and after each in-process test a joining worker must load exactly the state the test left.
+# .ci/run runs it after `make test`.
 test-redis: install browser redis-server
-	$(BIN)/python -m pytest --store=redis tests/unit tests/api tests/seamless tests/security
+	$(BIN)/python -m pytest --store=redis
 
 # Everything, slow soaks and load tests included.
 test-all: install browser redis-server
@@ -64,13 +65,18 @@ clean:
 bench: install bench-tools
 	$(BIN)/python -m bench $(if $(SCENARIOS),--only $(SCENARIOS)) $(BENCH_ARGS)
 
-# wrk from Debian (like `browser`); py-spy into .venv for the profiles; Prism and Mockoon from npm
-# under bench/.npm, only when npm exists (else their rows say "not available").  Nothing global.
+# wrk and redis-server from Debian (like `browser`; redis-server for the `redis` scenario); py-spy into
+# .venv for the profiles; Prism and Mockoon from npm under bench/.npm, only when npm exists (else their
+# rows say "not available").  Nothing global.
 bench-tools: install
 	@command -v wrk >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk; }
+	@command -v redis-server >/dev/null || test -x /usr/bin/redis-server || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet --disable-pip-version-check 'py-spy>=0.3,<1' \
 	  || echo "bench-tools: py-spy did not install - the bench runs without profiles"
 	@if ! command -v npm >/dev/null; then \

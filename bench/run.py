@@ -28,7 +28,7 @@ from bench.scenarios import SCENARIOS
 from bench.servers import REPO_ROOT, npm_tool, npm_versions, tool_version
 from bench.wrk import wrk_path
 
-NEEDS_WRK = {"read", "writes", "limit"}
+NEEDS_WRK = {"read", "writes", "limit", "redis"}
 #: Other processes taking more than this share of all cores: the figures carry a warning.
 BUSY_WARNING = 0.10
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"

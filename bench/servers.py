@@ -7,6 +7,9 @@
   serving the same JSON bytes as static examples;
 - the stub wallet (``bench.stub_wallet``) with a fixed delay.
 
+``start_simulator(env=...)`` adds settings on top of the caller's: the
+``redis`` scenario starts it with ``SCORPIO_SIM_STORE`` and ``SCORPIO_SIM_WORKERS``.
+
 Every ``SCORPIO_SIM_*`` variable of the caller passes through to both
 gunicorn servers, so ``SCORPIO_SIM_WORKER_CLASS=gevent make bench`` measures
 gevent against a gevent ceiling.
@@ -71,6 +74,10 @@ class Server:
         kids = children_of(self.proc.pid)
         return kids[0] if kids else self.proc.pid
 
+    def worker_pids(self) -> list[int]:
+        """Every gunicorn worker (the master's children), else the process itself."""
+        return children_of(self.proc.pid) or [self.proc.pid]
+
 
 def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
@@ -95,8 +102,9 @@ def start_gunicorn(name: str, out: Path, app: str | None = None, env: dict[str, 
     return Server(name, base_url, proc, waited)
 
 
-def start_simulator(out: Path, name: str = "simulator") -> Server:
-    return start_gunicorn(name, out)
+def start_simulator(out: Path, name: str = "simulator", env: dict[str, str] | None = None) -> Server:
+    """The simulator; ``env`` adds or overrides settings (``SCORPIO_SIM_STORE``, ``SCORPIO_SIM_WORKERS``)."""
+    return start_gunicorn(name, out, env=env)
 
 
 def start_bare(out: Path, bodies_file: Path) -> Server:

@@ -10,6 +10,7 @@ already running finishes on the world it started with.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 import weakref
@@ -364,6 +365,15 @@ def _open_backend(store: str, prefix: str) -> Any:
     """The Redis backend for a ``redis://`` store setting (imported only then), else None."""
     if store == "memory":
         return None
+    import redis
+
     from .store.redis_world import RedisBackend
 
-    return RedisBackend(store, prefix)
+    backend = RedisBackend(store, prefix)
+    try:
+        backend.redis.ping()
+    except redis.RedisError as exc:
+        backend.close()
+        shown = re.sub(r"//[^/@]*@", "//***@", store)
+        raise RuntimeError(f"SCORPIO_SIM_STORE: cannot reach Redis at {shown}: {exc}") from None
+    return backend

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,19 @@ def pytest_configure(config: pytest.Config) -> None:
         server = RedisServer().start()
         config.scorpio_redis = server  # type: ignore[attr-defined]
         STORE["url"] = server.url
+        # Servers the live tests start (`make run`) inherit it; tests/live/conftest.py gives
+        # each its own key prefix.
+        os.environ["SCORPIO_SIM_STORE"] = server.url
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of several workers on Redis run in the Redis stage only (``make test-redis``)."""
+    if config.getoption("--store", "memory") == "redis":
+        return
+    kept = [item for item in items if item.get_closest_marker("redis_stage") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -31,9 +31,12 @@ and attached records report every mutation, so the domain does not know it is
 replicated.  Money keeps the ledger's guarantees because every balance and
 points change happens under the agent locks, which are now cross-process.
 
-Not shared yet (left to later steps of issue 9, and said so in the README):
-the fault rules, journal, callback log, clock offset, RTP decks, forced
-outcomes and the retry queue are still per worker.
+Beside the world, the clock, fault rules, forced outcomes, maintenance,
+callback stamps and link secret (:mod:`.redis_shared`), the journal, the
+callback log, the retry queue and the in-flight limiter are shared too.  Per
+worker by design: the RTP decks (each worker deals from its own, seeded alike,
+so the realised RTP converges per worker), the activity gate a snapshot waits
+on (it sees this worker's rounds in play, not another's), and traffic runs.
 """
 
 from __future__ import annotations
@@ -562,21 +565,19 @@ class RedisStore(MemoryStore):
             state[name] = tracking._own(existing, value)
 
     # -- publishing and loading --------------------------------------------------------
-    def attach_all(self) -> None:
-        """Attach every record (after a build or a load), so changes to them are seen."""
-        for kind, container in (
-            ("agents", self.agents),
-            ("users", self.users),
-            ("launch", self.launch_tokens),
-            ("sessions", self.sessions),
-            ("bonus", self.bonus_calls),
-            ("fr", self.free_rounds),
-        ):
-            for key, record in container.items():
-                self.attach(kind, key, record)
+    def records(self) -> Iterator[tuple[str, Any, Any]]:
+        """Every record with its kind and key (a round's key is ``(agent_id, round_id)``)."""
+        for kind in ("agents", "users", "launch", "sessions", "bonus", "fr"):
+            for key, record in self._container(kind).items():
+                yield kind, key, record
         for agent_id, rounds in self.rounds.items():
             for round_id, round_ in rounds.items():
-                self.attach("rounds", (agent_id, round_id), round_)
+                yield "rounds", (agent_id, round_id), round_
+
+    def attach_all(self) -> None:
+        """Attach every record (after a build or a load), so changes to them are seen."""
+        for kind, key, record in self.records():
+            self.attach(kind, key, record)
 
     def go_live(self, epoch: str, applied: int, last_id: bytes | str) -> None:
         self.attach_all()
@@ -591,24 +592,10 @@ class RedisStore(MemoryStore):
         """Every record of this (fully built) store as Redis write commands."""
         commands: list[list[str]] = []
 
-        def put(kind: str, key: Any, record: Any) -> None:
+        for kind, key, record in self.records():
             agent = key[0] if kind == "rounds" else None
             text = json.dumps(dump_record(kind, record), separators=(",", ":"))
             commands.append(["HSET", self.keys.record(kind, agent), self._field(kind, key), text])
-
-        for kind, container in (
-            ("agents", self.agents),
-            ("users", self.users),
-            ("launch", self.launch_tokens),
-            ("sessions", self.sessions),
-            ("bonus", self.bonus_calls),
-            ("fr", self.free_rounds),
-        ):
-            for key, record in container.items():
-                put(kind, key, record)
-        for agent_id, rounds in self.rounds.items():
-            for round_id, round_ in rounds.items():
-                put("rounds", (agent_id, round_id), round_)
         for agent_id, rows in self.transactions.items():
             for row in rows:
                 text = json.dumps(dump_record("tx", row), separators=(",", ":"))

@@ -119,11 +119,14 @@ def start_server(log_path: Path, env: dict[str, str] | None = None) -> LiveServe
     """``make -s run`` on a free port; ``env`` adds ``SCORPIO_SIM_*`` settings (workers, store)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    env = dict(env or {})
+    if os.environ.get("SCORPIO_SIM_STORE", "memory") != "memory":  # pytest --store=redis
+        env.setdefault("SCORPIO_SIM_STORE_PREFIX", f"live{port}:")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             ["make", "-s", "run"],
             cwd=REPO_ROOT,
-            env={**os.environ, **(env or {}), "SCORPIO_SIM_BIND": f"127.0.0.1:{port}"},
+            env={**os.environ, **env, "SCORPIO_SIM_BIND": f"127.0.0.1:{port}"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

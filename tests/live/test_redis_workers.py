@@ -5,6 +5,7 @@ The server is started as a developer would (``make run`` with
 on a free loopback port.  Requests spread over the workers through the
 shared listening socket; each client thread keeps its own connection, so
 each talks to one worker and different threads reach different workers.
+They run in the Redis stage (``make test-redis``, ``pytest --store=redis``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from simulator.runtime import Simulator
 from simulator.testing.redis_server import RedisServer
 from tests.live.conftest import DEMO_TOKEN, LiveServer, start_server, stop_group
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.redis_stage]
 
 WORKERS = 4
 PREFIX = "live4:"

@@ -1,4 +1,5 @@
-"""The in-memory state lives in one process: gunicorn with more than one worker refuses to start."""
+"""The in-memory state lives in one process: gunicorn with more than one worker refuses to start
+(with the memory store; tests/live/test_redis_workers.py runs four on Redis)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.live
 def test_more_than_one_worker_is_refused_with_the_reason(how):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "--config", "gunicorn.conf.py"]
-    env = {**os.environ, "SCORPIO_SIM_BIND": f"127.0.0.1:{free_port()}"}
+    # The refusal is the memory store's (several workers may share a Redis store).
+    env = {**os.environ, "SCORPIO_SIM_BIND": f"127.0.0.1:{free_port()}", "SCORPIO_SIM_STORE": "memory"}
     if how == "env":
         env["SCORPIO_SIM_WORKERS"] = "2"
     else:
