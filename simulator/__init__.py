@@ -46,6 +46,10 @@ def create_app(settings: Any = None) -> Flask:
     admin_token = settings.admin_token
     if not admin_token and not settings.binds_loopback:
         admin_token = secrets.token_urlsafe(24)
+        if sim.backend is not None:  # one token for all workers, printed by each banner
+            from .store.redis_shared import first_drawn
+
+            admin_token = first_drawn(sim.backend, "admin_token", admin_token)
     app.config["SCORPIO_ADMIN_TOKEN"] = admin_token
     app.register_blueprint(v4)
     app.register_blueprint(admin_api)

@@ -219,11 +219,16 @@ class SharedStamps(StampAllocator):
         self._redis.set(self._key, last)
 
 
+def first_drawn(backend: RedisBackend, name: str, draw: str) -> str:
+    """A value every worker must share that one of them draws: the first worker's draw wins."""
+    key = f"{backend.keys.prefix}ctl:{name}"
+    backend.redis.set(key, draw, nx=True)
+    return backend.redis.get(key).decode()
+
+
 def shared_link_secret(backend: RedisBackend) -> bytes:
-    """The round-page link secret every worker signs with (the first worker's draw wins)."""
-    key = f"{backend.keys.prefix}ctl:link_secret"
-    backend.redis.set(key, secrets.token_hex(32), nx=True)
-    return bytes.fromhex(backend.redis.get(key).decode())
+    """The round-page link secret every worker signs with."""
+    return bytes.fromhex(first_drawn(backend, "link_secret", secrets.token_hex(32)))
 
 
 def share_link_secret(backend: RedisBackend, secret: bytes) -> None:
@@ -258,5 +263,6 @@ __all__ = [
     "SharedMaintenance",
     "SharedStamps",
     "json",
+    "first_drawn",
     "shared_link_secret",
 ]

@@ -128,3 +128,16 @@ def test_an_unreachable_redis_stops_the_start_with_a_clear_message():
 def test_a_store_prefix_with_odd_characters_is_refused():
     with pytest.raises(ValueError, match="SCORPIO_SIM_STORE_PREFIX"):
         Settings.from_env({"SCORPIO_SIM_STORE_PREFIX": "a b*"})
+
+
+def test_workers_on_a_public_address_share_one_generated_admin_token(redis_url):
+    from simulator import create_app
+
+    settings = Settings(store=redis_url, store_prefix=f"store{next(_prefixes)}:", bind="0.0.0.0:8080")
+    apps = [create_app(settings) for _ in range(2)]
+    try:
+        tokens = {app.config["SCORPIO_ADMIN_TOKEN"] for app in apps}
+        assert len(tokens) == 1 and "" not in tokens
+    finally:
+        for app in apps:
+            app.extensions["scorpio"].close()

@@ -182,7 +182,7 @@ def test_stub_wallet_reads_content_length_and_connection_close():
 
 def test_scenarios_run_in_issue_order_whatever_order_they_are_named_in():
     assert selected("cold,read") == ["read", "cold"]
-    assert selected("") == ["read", "writes", "seamless", "limit", "cold", "memory", "rtp"]
+    assert selected("") == ["read", "writes", "seamless", "limit", "cold", "memory", "rtp", "redis"]
 
 
 def test_an_unknown_scenario_is_refused():
