@@ -10,6 +10,7 @@ They run in the Redis stage (``make test-redis``, ``pytest --store=redis``).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -174,7 +175,11 @@ WALLET_START = Decimal(100000)
 
 
 class WinsFail:
-    """The reference wallet, with every ``win`` answered HTTP 500 until ``healed``."""
+    """The reference wallet, with ``win`` failing until ``healed``: the first attempt of each
+    round's win is answered HTTP 500 at once, retries hang 6 s first (their worker holds the
+    claim meanwhile) and are answered 500 too."""
+
+    FIRST_ATTEMPTS = 12
 
     def __init__(self) -> None:
         from examples.wallet.wallet import create_app as create_wallet
@@ -183,6 +188,7 @@ class WinsFail:
             token=SEAMLESS_WALLET_TOKEN, dialect="auto", accounts={"test1234": WALLET_START}
         )
         self.healed = threading.Event()
+        self._wins = itertools.count(1)
 
     def __call__(self, environ, start_response):
         import io
@@ -193,8 +199,20 @@ class WinsFail:
         raw = Request(environ).get_data()
         environ["wsgi.input"] = io.BytesIO(raw)
         if json.loads(raw or b"{}").get("command") == "win" and not self.healed.is_set():
+            if next(self._wins) > self.FIRST_ATTEMPTS:
+                time.sleep(6)
             return Response("<html>down</html>", 500)(environ, start_response)
         return self.app(environ, start_response)
+
+
+def claims_by_pid(redis_server: RedisServer) -> Counter:
+    """Win jobs claimed by each worker right now (a claim's token starts with its worker's origin)."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as client:
+        claimed = client.zrange(f"{PREFIX}retry:claimed", 0, -1)
+        tokens = client.hmget(f"{PREFIX}retry:token", claimed) if claimed else []
+    return Counter(int(token.decode().split(":")[1]) for token in tokens if token)
 
 
 def leases_by_pid(redis_server: RedisServer, agent_id: int) -> Counter:
@@ -245,7 +263,12 @@ def test_a_killed_worker_gives_back_its_slots_and_its_wins_are_delivered_once(li
             (r["status"], r.get("message")) for r in rounds
         ]
 
-        # 40 requests of agent demo held in flight on all workers.
+        # Once a worker holds retry claims, 40 requests of agent demo are held in flight on all
+        # workers; the victim holds both.
+        demo_agent_id = joined_agent_id(redis_server, "demo")
+        deadline = time.monotonic() + 20
+        while not claims_by_pid(redis_server) and time.monotonic() < deadline:
+            time.sleep(0.05)
         rule = {"target": "api:/v4/agent/info", "agent": "demo", "effect": {"latency_ms": 6000}}
         assert live.control("POST", "faults", rule).status_code == 201
         held = ThreadPoolExecutor(max_workers=40)
@@ -255,12 +278,12 @@ def test_a_killed_worker_gives_back_its_slots_and_its_wins_are_delivered_once(li
                 v4(session, live, "agent/info", {})
 
         futures = [held.submit(hold, n) for n in range(40)]
-        demo_agent_id = joined_agent_id(redis_server, "demo")
         deadline = time.monotonic() + 10
         while sum(leases_by_pid(redis_server, demo_agent_id).values()) < 40 and time.monotonic() < deadline:
             time.sleep(0.05)
-        victim, slots = leases_by_pid(redis_server, demo_agent_id).most_common(1)[0]
-        assert slots > 0 and victim in worker_pids(live)
+        claims, leases = claims_by_pid(redis_server), leases_by_pid(redis_server, demo_agent_id)
+        victim = max(claims, key=lambda pid: (leases[pid] > 0, claims[pid]))
+        assert claims[victim] > 0 and leases[victim] > 0 and victim in worker_pids(live), (claims, leases)
         os.kill(victim, signal.SIGKILL)
         wallet.healed.set()
         assert live.control("DELETE", "faults").status_code == 204
