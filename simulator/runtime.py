@@ -121,6 +121,8 @@ class Simulator:
             self.faults.part.pull()
         self._reset_lock = threading.Lock()
         self._stopping = threading.Event()
+        #: True when this worker started on a world Redis already held (not one it built).
+        self.joined_world = False
         self.world = self._join_or_build(settings.fixtures_dir, settings.seed)
 
     def _rebuild_job(self, data: dict[str, Any]) -> RetryJob | None:
@@ -159,6 +161,7 @@ class Simulator:
         for _ in range(3):
             loaded = self.backend.load()
             if loaded is not None:
+                self.joined_world = True
                 return self._world_from(*loaded)
             world = self._build_world(fixtures_dir, seed, replace=False)
             if world.store.live:

@@ -138,6 +138,11 @@ def load_at_start(sim: Simulator) -> bool:
     if not path.exists():
         log.info("state file %s does not exist yet; starting from the fixtures", path)
         return False
+    if sim.joined_world:
+        # On Redis the shared world outlives every worker: a worker joining it (another
+        # worker's start, or a restart while Redis kept the state) must not roll it back.
+        log.info("state file %s not loaded: this worker joined the world Redis already holds", path)
+        return False
     started = time.monotonic()
     data = read(path)
     try:

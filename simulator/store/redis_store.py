@@ -253,6 +253,9 @@ class RedisStore(MemoryStore):
         #: Set when the change stream says the world was replaced or this replica fell behind.
         self.stale = False
         self._sync_lock = threading.Lock()
+        #: Catch-ups begun so far, and the number of the last one that completed (see :meth:`sync`).
+        self._syncs_started = 0
+        self._synced_by = 0
         self._mine = threading.local()
         #: Called with ``(part key, state)`` for another worker's change of a shared part.
         self.on_control: Any = None
@@ -464,31 +467,45 @@ class RedisStore(MemoryStore):
 
     # -- catching up -------------------------------------------------------------------
     def sync(self) -> None:
-        """Apply the other workers' changes since the last call (one Redis read when none)."""
+        """Apply the other workers' changes since the last call (one Redis read when none).
+
+        Threads arriving together share one read: a catch-up that *started* after this
+        call began has seen everything committed before it, so waiting for it is enough.
+        """
         if not self.live or self.stale:
             return
+        arrived = self._syncs_started
         with self._sync_lock:
-            while True:
-                answer = self.redis.xread({self.keys.changes: self._last_id}, count=500)
-                if not answer:
+            if self._synced_by > arrived:
+                return
+            self._syncs_started += 1
+            mine = self._syncs_started
+            self._catch_up()
+            self._synced_by = mine
+
+    def _catch_up(self) -> None:
+        """Read and apply the stream from where this replica stopped (under the sync lock)."""
+        while True:
+            answer = self.redis.xread({self.keys.changes: self._last_id}, count=500)
+            if not answer:
+                return
+            entries = answer[0][1]
+            for entry_id, fields in entries:
+                self._last_id = entry_id
+                number = int(fields[b"n"])
+                epoch = fields[b"e"].decode()
+                if number != self.applied + 1 or epoch not in ("*", self.epoch):
+                    self.stale = True
                     return
-                entries = answer[0][1]
-                for entry_id, fields in entries:
-                    self._last_id = entry_id
-                    number = int(fields[b"n"])
-                    epoch = fields[b"e"].decode()
-                    if number != self.applied + 1 or epoch not in ("*", self.epoch):
-                        self.stale = True
-                        return
-                    self.applied = number
-                    if fields[b"o"].decode() == self.origin:
-                        continue
-                    if b"ops" in fields:
-                        self._apply(json.loads(fields[b"ops"]))
-                    elif b"ctl" in fields and self.on_control is not None:
-                        self.on_control(fields[b"ctl"].decode(), json.loads(fields[b"state"]))
-                if len(entries) < 500:
-                    return
+                self.applied = number
+                if fields[b"o"].decode() == self.origin:
+                    continue
+                if b"ops" in fields:
+                    self._apply(json.loads(fields[b"ops"]))
+                elif b"ctl" in fields and self.on_control is not None:
+                    self.on_control(fields[b"ctl"].decode(), json.loads(fields[b"state"]))
+            if len(entries) < 500:
+                return
 
     def _apply(self, ops: list) -> None:
         previous = tracking.current()

@@ -141,3 +141,24 @@ def test_workers_on_a_public_address_share_one_generated_admin_token(redis_url):
     finally:
         for app in apps:
             app.extensions["scorpio"].close()
+
+
+def test_a_worker_joining_a_world_does_not_roll_it_back_to_the_state_file(redis_url, tmp_path):
+    from simulator.state.statefile import load_at_start, save
+
+    state_file = tmp_path / "state.json"
+    settings = Settings(store=redis_url, store_prefix=f"store{next(_prefixes)}:", state_file=str(state_file))
+    first = Simulator(settings)
+    try:
+        save(first)  # the file holds the fixture state
+        agent, player = demo_and_player(first)
+        first.world.ledger.deposit(agent, player, Decimal(9))
+        balance = first.world.store.users[player.user_code].balance
+        second = Simulator(settings)
+        try:
+            assert load_at_start(second) is False
+            assert second.refresh().store.users[player.user_code].balance == balance
+        finally:
+            second.close()
+    finally:
+        first.close()
