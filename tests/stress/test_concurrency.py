@@ -62,7 +62,9 @@ TRANSFER_AGENTS = ("stress_t1", "stress_t2", "stress_t3")
 SEAMLESS_AGENTS = ("stress_s1", "stress_s2")
 #: Its ``agent/info`` answers after a latency fault, so a burst of them holds all its slots.
 BUSY_AGENT = "stress_t1"
-BURST_LATENCY_MS = 600
+#: Long enough that every call of a burst holds its slot before the first answers, even on the
+#: Redis store under CI load (each request there costs a few Redis round trips first).
+BURST_LATENCY_MS = 1500
 #: One round in ten of this agent fails between stake and settlement and is refunded (BetCancel).
 FAILING_AGENT = "stress_t2"
 WALLET_OPENING = Decimal(1_000_000)
