@@ -18,7 +18,6 @@ When no rule is active anywhere, firing reads nothing from Redis.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -262,7 +261,6 @@ __all__ = [
     "SharedForcedOutcomes",
     "SharedMaintenance",
     "SharedStamps",
-    "json",
     "first_drawn",
     "shared_link_secret",
 ]

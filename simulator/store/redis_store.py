@@ -46,7 +46,6 @@ import logging
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
@@ -132,6 +131,11 @@ def dump_record(kind: str, record: Any) -> dict:
     schema_for, round_overrides = _codec()
     cls = RECORD_KINDS.get(kind) or ROW_KINDS[kind]
     return schema_for(cls, round_overrides if cls is Round else None).dump(record)
+
+
+def compact(data: Any) -> str:
+    """JSON as Redis keeps it: no spaces."""
+    return json.dumps(data, separators=(",", ":"))
 
 
 def load_record(kind: str, data: dict) -> Any:
@@ -409,14 +413,18 @@ class RedisStore(MemoryStore):
 
     def _encode_put(self, kind: str, key: Any, record: Any, ops: list, commands: list) -> None:
         data = dump_record(kind, record)
-        text = json.dumps(data, separators=(",", ":"))
+        text = compact(data)
         agent = key[0] if kind == "rounds" else None
         commands.append(["HSET", self.keys.record(kind, agent), self._field(kind, key), text])
         ops.append(["put", kind, _json_key(kind, key), data])
 
     def _encode_op(self, kind: str, key: Any, op: str, args: tuple, ops: list, commands: list) -> None:
         if kind in RECORD_KINDS:
-            full = lambda k: (key, k) if kind == "rounds" else k  # noqa: E731
+
+            def full(record_key: Any) -> Any:
+                """A round's key carries its agent (the per-agent dict's own key)."""
+                return (key, record_key) if kind == "rounds" else record_key
+
             if op == "set":
                 record = self.attach(kind, full(args[0]), args[1])
                 self._encode_put(kind, full(args[0]), record, ops, commands)
@@ -434,7 +442,7 @@ class RedisStore(MemoryStore):
             if op in ("append", "insert"):
                 row = args[-1]
                 data = dump_record(kind, row)
-                text = json.dumps(data, separators=(",", ":"))
+                text = compact(data)
                 if kind == "stats":
                     if op == "insert":
                         raise ValueError("round statistics are only appended")
@@ -611,18 +619,18 @@ class RedisStore(MemoryStore):
 
         for kind, key, record in self.records():
             agent = key[0] if kind == "rounds" else None
-            text = json.dumps(dump_record(kind, record), separators=(",", ":"))
+            text = compact(dump_record(kind, record))
             commands.append(["HSET", self.keys.record(kind, agent), self._field(kind, key), text])
         for agent_id, rows in self.transactions.items():
             for row in rows:
-                text = json.dumps(dump_record("tx", row), separators=(",", ":"))
+                text = compact(dump_record("tx", row))
                 commands.append(["ZADD", self.keys.record("tx", agent_id), str(row.trans_id), text])
         for agent_id, stats in self.round_stats.items():
             for stat in stats:
-                text = json.dumps(dump_record("stats", stat), separators=(",", ":"))
+                text = compact(dump_record("stats", stat))
                 commands.append(["RPUSH", self.keys.record("stats", agent_id), text])
         for ptx in self.point_transactions:
-            text = json.dumps(dump_record("ptx", ptx), separators=(",", ":"))
+            text = compact(dump_record("ptx", ptx))
             commands.append(["ZADD", self.keys.record("ptx"), str(ptx.point_trans_id), text])
         for kind, sums in (
             ("house", self.house_net),
@@ -711,4 +719,4 @@ def _num_key(kind: str, text: str) -> Any:
     return int(text)
 
 
-__all__ = ["Keys", "LockKeeper", "RedisStore", "deque"]
+__all__ = ["Keys", "LockKeeper", "RedisStore"]

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .redis_store import Keys, LockKeeper, RedisStore
+from .redis_store import Keys, LockKeeper, RedisStore, compact
 
 _DUMP = """
 local out = {}
@@ -152,7 +152,7 @@ class RedisBackend:
             self.redis.set(keys.epoch, f"building:{self.origin}")
             self._delete_world()
             commands = store.records_commands()
-            commands.append(["SET", keys.world, json.dumps(description, separators=(",", ":"))])
+            commands.append(["SET", keys.world, compact(description)])
             for start in range(0, len(commands), _BATCH):
                 pipe = self.redis.pipeline(transaction=False)
                 for command in commands[start : start + _BATCH]:
