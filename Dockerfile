@@ -15,7 +15,7 @@ WORKDIR /app
 COPY pyproject.toml README.md gunicorn.conf.py ./
 COPY simulator ./simulator
 COPY fixtures ./fixtures
-RUN pip install ".[gevent]" \
+RUN pip install ".[gevent,redis]" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin sim \
     && mkdir /data && chown sim /data
 

@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,redis]'
 	@# Bytecode up front: with PYTHONDONTWRITEBYTECODE set, every start would compile the package again.
 	@$(BIN)/python -m compileall -q simulator
 	@touch $(STAMP)

@@ -69,6 +69,13 @@ def _check_store(value: str) -> None:
         # A password in the URL never reaches the log.
         shown = re.sub(r"//[^/@]*@", "//***@", value)
         raise ValueError(f"SCORPIO_SIM_STORE {problem}, got {shown!r}")
+    try:
+        import redis  # noqa: F401 - the optional extra; only the Redis store needs it
+    except ImportError:
+        raise ValueError(
+            "SCORPIO_SIM_STORE names a Redis server, but the redis package is not installed: "
+            "pip install 'scorpio-sim[redis]' (`make install` installs it)"
+        ) from None
 
 
 def _store_url_problem(url: SplitResult) -> str:

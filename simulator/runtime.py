@@ -42,7 +42,6 @@ from .seamless.client import CallbackClient
 from .seamless.log import CallbackLog
 from .seamless.protocol import StampAllocator
 from .seamless.redis_log import RedisCallbackLog
-from .seamless.redis_retry import RedisRetryQueue
 from .seamless.retry import RetryJob, RetryQueue
 from .seamless.wallet import SeamlessWallet
 from .state import snapshot
@@ -99,6 +98,8 @@ class Simulator:
         if backend is None:
             self.retries = RetryQueue(self.callbacks, settings.seed, delay)
         else:
+            from .seamless.redis_retry import RedisRetryQueue  # imports redis: only on the Redis store
+
             # Any worker delivers a pending win or cancel; a dead worker's jobs go to another.
             self.retries = RedisRetryQueue(
                 self.callbacks,
