@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+if TYPE_CHECKING:  # Flask is imported by create_app, so `python -m simulator` can explain a missing install
+    from flask import Flask
 
 __version__ = "0.1.0"
 
 
 def create_app(settings: Any = None) -> Flask:
+    from flask import Flask, Response, request
+
     from .api.front import V4Front
     from .api.routes import blueprint as v4
     from .api.transport import envelope

@@ -10,13 +10,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from . import seeding
-from .cli_options import amount_arg, decimal_arg, default_seed
-from .state import cli as snapshot_cli
-from .traffic import cli as traffic_cli
+try:
+    from . import seeding
+    from .cli_options import HelpFormatter, amount_arg, decimal_arg, default_seed
+    from .state import cli as snapshot_cli
+    from .traffic import cli as traffic_cli
+except ModuleNotFoundError as missing:  # the system's Python in the checkout: say what to run instead
+    from .install_hint import is_dependency, missing_dependency
+
+    if not is_dependency(missing):
+        raise
+    sys.stderr.write(missing_dependency(missing))
+    sys.exit(1)
 
 TOP_EXAMPLES = """\
 examples:
@@ -31,7 +40,9 @@ examples:
 
 SERVE_EXAMPLES = """\
 Runs gunicorn with the project's configuration (gunicorn.conf.py); every
-SCORPIO_SIM_* variable applies as with `make run`.
+SCORPIO_SIM_* variable applies as with `make run`.  The subcommands that talk to
+a running simulator (snapshot, traffic) find it at $SCORPIO_SIM_URL, else at the
+address of $SCORPIO_SIM_BIND.
 
 examples:
   python -m simulator serve
@@ -43,7 +54,8 @@ RTP_REPORT_EXAMPLES = """\
 Plays rounds through the simulator's RTP engine exactly as the game does (same
 stream per agent, game, RTP and max-win cap; same rounding of wins), prints the
 target, the pay table's exact expected return, the realised RTP with a 95%
-confidence interval, the hit rate, and writes a convergence chart (SVG).
+confidence interval, the hit rate, and writes a convergence chart (SVG, by
+default into the temporary directory).
 With the simulator's seed and agent id, the spins are the ones that agent's
 first rounds of the game get after a reset.
 
@@ -194,7 +206,7 @@ def _conformance(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = HelpFormatter
     parser = argparse.ArgumentParser(
         prog="python -m simulator",
         description="scorpio-sim: an offline simulator of the Scorpio Play v4 aggregator API.",
@@ -206,7 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="serve the simulator with gunicorn", epilog=SERVE_EXAMPLES, formatter_class=raw
     )
-    serve.add_argument("--bind", help="address to listen on (sets SCORPIO_SIM_BIND; default 127.0.0.1:8080)")
+    serve.add_argument(
+        "--bind",
+        default=os.environ.get("SCORPIO_SIM_BIND", "").strip() or "127.0.0.1:8080",
+        help="address to listen on; sets SCORPIO_SIM_BIND, whose value is the default",
+    )
     serve.set_defaults(handler=_serve)
 
     report = commands.add_parser(
@@ -217,31 +233,33 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     report.add_argument(
-        "--rtp", type=_rtp, default=Decimal(95), help="the effective RTP in %%, 0 < RTP <= 100 (default 95)"
+        "--rtp", type=_rtp, default=Decimal(95), help="the effective RTP in %%, 0 < RTP <= 100"
     )
-    report.add_argument("--spins", type=_spins, default=1_000_000, help="rounds to play (default 1000000)")
+    report.add_argument("--spins", type=_spins, default=1_000_000, help="rounds to play")
     report.add_argument(
         "--seed",
         type=int,
         default=default_seed(),
-        help="the simulator's seed (default $SCORPIO_SIM_SEED or %(default)s)",
+        help="the simulator's seed (default: $SCORPIO_SIM_SEED or %(default)s)",
     )
     report.add_argument(
         "--category",
         choices=("Slots", "Live", "Mini"),
         help="pay-table shape (default: the game's catalogue category)",
     )
-    report.add_argument("--provider-id", type=int, default=1, help="provider of the game (default 1)")
-    report.add_argument("--game-code", default="vs20fruitsw", help="game code (default vs20fruitsw)")
+    report.add_argument("--provider-id", type=int, default=1, help="provider of the game")
+    report.add_argument("--game-code", default="vs20fruitsw", help="game code")
     report.add_argument(
-        "--agent-id", type=int, default=3, help="agent whose stream is dealt (default 3, 'demo')"
+        "--agent-id", type=int, default=3, help="agent whose stream is dealt (default: %(default)s, 'demo')"
     )
-    report.add_argument("--stake", type=_stake, default=Decimal(100), help="stake per round (default 100)")
+    report.add_argument("--stake", type=_stake, default=Decimal(100), help="stake per round")
     report.add_argument(
-        "--max-win", type=amount_arg, default=Decimal(0), help="the agent's max win; 0 = none (default)"
+        "--max-win", type=amount_arg, default=Decimal(0), help="the agent's max win; 0 = none"
     )
     report.add_argument(
-        "--chart", default="rtp-convergence.svg", help="SVG chart to write (default %(default)s)"
+        "--chart",
+        default=str(Path(tempfile.gettempdir()) / "rtp-convergence.svg"),
+        help="SVG chart to write",
     )
     report.add_argument("--no-chart", action="store_true", help="do not write a chart")
     report.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -258,11 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--callback-url", required=True, type=_callback_url, help="the wallet's callback URL"
     )
     conformance.add_argument("--token", required=True, help="the Callback-Token the wallet expects")
+    conformance.add_argument("--account", type=_account, default="test1234", help="the test account")
     conformance.add_argument(
-        "--account", type=_account, default="test1234", help="the test account (default %(default)s)"
-    )
-    conformance.add_argument(
-        "--dialect", choices=("v4", "legacy"), default="v4", help="callback data dialect (default v4)"
+        "--dialect", choices=("v4", "legacy"), default="v4", help="callback data dialect"
     )
     conformance.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     conformance.add_argument(

@@ -153,8 +153,14 @@ class Settings:
 
     @property
     def base_url(self) -> str:
+        """Base of the URLs handed out: ``public_url``, else :attr:`bind_url`."""
         if self.public_url:
             return self.public_url.rstrip("/")
+        return self.bind_url
+
+    @property
+    def bind_url(self) -> str:
+        """The bind address as a URL; a wildcard bind (``0.0.0.0``, ``::``) is reached on ``127.0.0.1``."""
         host, _, port = self.bind.rpartition(":")
         if host in ("0.0.0.0", "", "::", "[::]"):
             host = "127.0.0.1"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cli_options import default_seed
+from .cli_options import HelpFormatter, default_seed
 from .config import Settings, default_fixtures_dir
 from .fixtures import FixtureError, read_fixture
 
@@ -108,7 +108,7 @@ def register(commands: Any) -> None:
         help="write a fixture set of your own (agents, tokens, players)",
         description="Write a fixture set: a base set plus generated agents and players.",
         epilog=SEED_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     seed.add_argument("--out", required=True, metavar="DIR", help="directory to write (created if missing)")
     seed.add_argument(
@@ -117,15 +117,13 @@ def register(commands: Any) -> None:
     seed.add_argument(
         "--from", dest="base", metavar="DIR", help="base fixture set (default: the bundled default set)"
     )
-    seed.add_argument(
-        "--agents", metavar="N", type=_count(MAX_AGENTS), default=2, help="new transfer agents (default 2)"
-    )
+    seed.add_argument("--agents", metavar="N", type=_count(MAX_AGENTS), default=2, help="new transfer agents")
     seed.add_argument(
         "--seamless-agents",
         metavar="N",
         type=_count(MAX_AGENTS),
         default=1,
-        help="new seamless agents (default 1)",
+        help="new seamless agents",
     )
     seed.add_argument(
         "--operator",
@@ -137,28 +135,28 @@ def register(commands: Any) -> None:
         metavar="N",
         type=_count(MAX_PLAYERS),
         default=10,
-        help="generated players per new agent, after test1234 (default 10)",
+        help="generated players per new agent, after test1234",
     )
     seed.add_argument(
         "--points",
         metavar="N",
         type=_count(10**12),
         default=1_000_000,
-        help="points of each new agent (default 1000000)",
+        help="points of each new agent",
     )
     seed.add_argument(
         "--deposit-min",
         metavar="AMOUNT",
         type=_count(10**12),
         default=1000,
-        help="lowest opening deposit of transfer players, in whole hundreds (default 1000)",
+        help="lowest opening deposit of transfer players, in whole hundreds",
     )
     seed.add_argument(
         "--deposit-max",
         metavar="AMOUNT",
         type=_count(10**12),
         default=200_000,
-        help="highest opening deposit; below 100 = none (default 200000)",
+        help="highest opening deposit; below 100 = none",
     )
     seed.add_argument(
         "--currency",
@@ -170,22 +168,20 @@ def register(commands: Any) -> None:
         metavar="URL",
         type=_url,
         default=DEFAULT_CALLBACK_URL,
-        help="callback URL of the new seamless agents (default %(default)s)",
+        help="callback URL of the new seamless agents",
     )
     seed.add_argument(
         "--callback-token",
         metavar="TOKEN",
         help="Callback-Token of the new seamless agents (default: one generated UUID)",
     )
-    seed.add_argument(
-        "--callback-dialect", choices=("v4", "legacy"), default="v4", help="callback dialect (default v4)"
-    )
+    seed.add_argument("--callback-dialect", choices=("v4", "legacy"), default="v4", help="callback dialect")
     seed.add_argument(
         "--seed",
         metavar="N",
         type=int,
         default=default_seed(),
-        help="seed of names and tokens, and of the check load (default $SCORPIO_SIM_SEED or %(default)s)",
+        help="seed of names and tokens, and of the check load (default: $SCORPIO_SIM_SEED or %(default)s)",
     )
     seed.set_defaults(handler=run)
 

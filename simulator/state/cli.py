@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from ..cli_options import add_remote_options
+from ..cli_options import HelpFormatter, add_remote_options
 
 SNAPSHOT_EXAMPLES = """\
 A snapshot is the whole state of a simulator as JSON: agents, users, balances,
@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = HelpFormatter
     parser = commands.add_parser(
         "snapshot",
         help="take, restore, inspect or save snapshots of the whole state",

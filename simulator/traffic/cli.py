@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from ..cli_options import add_remote_options, amount_arg
+from ..cli_options import HelpFormatter, add_remote_options, amount_arg
 from ..money import json_number
 from .text import format_report, progress_line
 
@@ -70,24 +70,22 @@ def register(commands: Any) -> None:
         help="load-test an agent's wallet: virtual players at a steady rate, then a reconciliation",
         description="Start a traffic run on a running simulator (POST /control/traffic) and report it.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_remote_options(traffic)
-    traffic.add_argument("--agent", default="demo", help="the agent whose players play (default %(default)s)")
-    traffic.add_argument(
-        "--players", type=_positive(int, 1000), default=10, help="virtual players, 1-1000 (default 10)"
-    )
+    traffic.add_argument("--agent", default="demo", help="the agent whose players play")
+    traffic.add_argument("--players", type=_positive(int, 1000), default=10, help="virtual players, 1-1000")
     traffic.add_argument(
         "--rate",
         type=_positive(Decimal, 1000),
         default=Decimal(10),
-        help="rounds per second over all players, at most 1000 (default 10)",
+        help="rounds per second over all players, at most 1000",
     )
     traffic.add_argument(
         "--duration",
         type=_positive(Decimal, 3600),
         default=Decimal(30),
-        help="seconds, at most 3600 (default 30)",
+        help="seconds, at most 3600",
     )
     traffic.add_argument("--bet", type=amount_arg, help="stake per round (default: the agent's minimum bet)")
     traffic.add_argument(
@@ -97,13 +95,15 @@ def register(commands: Any) -> None:
     traffic.add_argument(
         "--accounts",
         type=_names,
-        help="comma-separated account names the players use (the wallet must know them)",
+        help="account names, comma-separated, the wallet knows (default: new players traffic_<run>_<n>)",
     )
     traffic.add_argument(
         "--deposit", type=amount_arg, help="transfer mode: deposit per player (default: enough)"
     )
     traffic.add_argument(
-        "--drain", type=amount_arg, help="seconds to wait for pending win/cancel retries (default 20)"
+        "--drain",
+        type=amount_arg,
+        help="seconds to wait for pending win/cancel retries (default: the simulator's, 20)",
     )
     traffic.add_argument("--json", action="store_true", help="print the final report as JSON")
     traffic.add_argument("--quiet", action="store_true", help="no progress line on stderr")
