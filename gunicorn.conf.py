@@ -8,6 +8,8 @@ once - otherwise the 1018 limit could never be observed.  SCORPIO_SIM_WORKER_CLA
 """
 
 import contextlib
+import hashlib
+import multiprocessing
 import os
 import signal
 
@@ -27,6 +29,26 @@ accesslog = None
 errorlog = "-"
 control_socket_disable = True
 
+#: Digest of the last start-up banner printed, shared by the workers this master forks: with
+#: several workers the banner is printed once, and again only when a worker's differs (a
+#: replacement worker on the in-memory store holds a new world and maybe a new admin token).
+LAST_BANNER = multiprocessing.Array("c", hashlib.sha256().digest_size)
+
+
+def print_banner_once(worker):
+    """The banner of the worker's simulator, unless this master's workers printed the same one."""
+    app = getattr(worker, "wsgi", None)
+    if app is None or "scorpio" not in getattr(app, "extensions", {}):
+        return
+    from simulator.banner import banner_text, print_banner
+
+    digest = hashlib.sha256(banner_text(app).encode()).digest()
+    with LAST_BANNER.get_lock():
+        if LAST_BANNER.raw == digest:
+            return
+        LAST_BANNER.raw = digest
+        print_banner(app)
+
 
 def post_worker_init(worker):
     """SIGTERM stops accepting at once: new connections are refused, not left hanging.
@@ -39,7 +61,12 @@ def post_worker_init(worker):
     accepting, the worker closes its copy of the listening socket (the master closed
     its own when it began the stop), so a new connection is refused.  A reload
     (SIGHUP) is unaffected: the master keeps its socket open for the new workers.
+
+    Before that, the start-up banner (:func:`print_banner_once`), and a log line saying the
+    worker is ready: with several workers, the moment the last one can answer.
     """
+    print_banner_once(worker)
+    worker.log.info("Worker ready (pid: %s)", worker.pid)
     wake = getattr(worker, "method_queue", None)
     stop_accepting = getattr(worker, "set_accept_enabled", None)
     if wake is None or stop_accepting is None:  # not the gthread worker

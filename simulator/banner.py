@@ -20,6 +20,7 @@ def banner_text(app: Flask) -> str:
         f"  main API      {base}/v4/...  (POST, Authorization: Bearer <API token>)",
         f"  back office   {base}/backoffice  (JSON API: {base}/admin/api/agents)",
     ]
+    lines.append(f"  API docs      {base}/docs  (OpenAPI 3: {base}/openapi.json)")
     if sim.settings.control:
         lines.append(f"  test control  {base}/control  (health: {base}/control/health)")
     admin_token = app.config.get("SCORPIO_ADMIN_TOKEN")

@@ -1,13 +1,13 @@
 """The WSGI entry gunicorn loads (``gunicorn.conf.py``: ``wsgi_app``).
 
-Settings come from the environment; the start-up banner is printed once the
-application exists, since the tokens it shows come from the fixtures.
+Settings come from the environment.  The start-up banner is printed by
+``gunicorn.conf.py`` once a worker has loaded this module (its tokens come from
+the world), by one worker however many start.
 """
 
 from __future__ import annotations
 
 from . import create_app
-from .banner import print_banner
 from .config import Settings
 from .logsetup import configure_logging
 
@@ -15,4 +15,3 @@ settings = Settings.from_env()
 configure_logging(settings.log_level)
 application = create_app(settings)
 application.extensions["scorpio"].start_housekeeping()
-print_banner(application)
