@@ -1,9 +1,12 @@
-"""OpenAPI 3 document of ``/v4``, ``/admin/api`` and ``/control``, built from the marshmallow schemas.
+"""OpenAPI 3 document of ``/v4``, ``/admin/api``, ``/control`` and the game page's ``/play`` API,
+built from the marshmallow schemas.
 
 ``/v4`` operations take their request bodies from :data:`simulator.api.registry.ENDPOINTS` and
 answer in the envelope of spec 2.2: ``{code, message, data?}``, where ``data`` is the endpoint's
 payload (from :data:`RESPONSES`) or, for ``1002``, the list of field problems.  The back-office and
 control APIs are listed from the Flask URL map with their methods and the ``{"error"}`` schema.
+The player's side - opening a one-time game URL and the spin API the page calls - is listed by
+:func:`_play_paths`, so a CI job can play through its own launch URL without a browser.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from .api.fields import Amount, SpecInt, Text
 from .api.registry import ENDPOINTS
 from .backoffice import schemas as admin_schemas
 from .codes import ResultCode
+from .control.play_api import OutcomesRequest, PlayLaunchRequest, PlayRequest, StatusRequest
 from .control.traffic_api import TrafficRequest
+from .play.schemas import PlayError, SpinResult, TableState
+from .play.views import SpinRequest
 
 #: The payload schema of each ``/v4`` endpoint; ``None``: success without a payload (spec 2.2).
 RESPONSES: dict[str, Schema | None] = {
@@ -53,13 +59,32 @@ RESPONSES: dict[str, Schema | None] = {
     "game/freeround/cancel": None,
 }
 
-#: Request bodies of the back-office API, by Flask endpoint name.
-ADMIN_BODIES: dict[str, type[Schema]] = {
+#: Request bodies of the back-office and control APIs, by Flask endpoint name: a schema, or a
+#: JSON schema choosing between schemas.
+ADMIN_BODIES: dict[str, type[Schema] | dict[str, Any]] = {
     "admin_api.create_agent": admin_schemas.AgentCreateSchema,
     "admin_api.patch_agent": admin_schemas.AgentSettingsSchema,
     "admin_api.transfer_points": admin_schemas.PointsTransferSchema,
     "control.start_traffic": TrafficRequest,
+    "control.force_outcomes": OutcomesRequest,
+    "control.callback_status": StatusRequest,
+    "control.play": {"oneOf": [PlayRequest, PlayLaunchRequest]},
 }
+
+#: Every schema that reads a request body: their fields carry the bounds the validators enforce.
+REQUEST_SCHEMAS: frozenset[type[Schema]] = frozenset(
+    {
+        admin_schemas.AgentCreateSchema,
+        admin_schemas.AgentSettingsSchema,
+        admin_schemas.PointsTransferSchema,
+        TrafficRequest,
+        OutcomesRequest,
+        StatusRequest,
+        PlayRequest,
+        PlayLaunchRequest,
+        SpinRequest,
+    }
+)
 
 _ANY = {"anyOf": [{"type": "object"}, {"type": "array", "items": {}}]}
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -72,7 +97,7 @@ def _field_bounds(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
     Response payloads carry no bounds: a balance of 0 is a valid answer, not a valid deposit.
     """
     root = getattr(field, "root", None)
-    if not isinstance(root, schemas.RequestSchema) and type(root) not in ADMIN_BODIES.values():
+    if not isinstance(root, schemas.RequestSchema) and type(root) not in REQUEST_SCHEMAS:
         return {}
     if isinstance(field, SpecInt):
         return {"minimum": field.low, "maximum": field.high}
@@ -215,4 +240,88 @@ def build(app: Flask) -> dict[str, Any]:
     for prefix, tag in (("/admin/api/", "admin"), ("/control/", "control")):
         for path, operations in _other_operations(app, prefix, tag).items():
             spec.path(path=path, operations=operations)
+    for path, operations in _play_paths().items():
+        spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _play_error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": PlayError}}}
+
+
+def _play_paths() -> dict[str, dict[str, Any]]:
+    """The player's side: the launch URL ``game/game-url`` hands out, and the game page's JSON API.
+
+    No admin token (the player's browser has none): the one-time token and the session key are
+    the credentials, as on the real service.
+    """
+    secret = {
+        "name": "secret",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "example": "yiKeC6SbMPNLcXKFghv8sf-rGEIAl38d"},
+        "description": "the session key: the end of the `Location: /play/session/<secret>` that opening "
+        "the game URL answers",
+    }
+    launch = {
+        "operationId": "play_open_launch",
+        "tags": ["play"],
+        "security": [],
+        "summary": "Open a one-time game URL (the `game_url` of game/game-url): starts a game session.",
+        "description": "What the player's browser does. Valid 10 minutes, opens once (spec 5.12). Without "
+        "a browser: request it without following the redirect and take the session key from `Location`.",
+        "parameters": [
+            {
+                "name": "token",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "example": "uLbHYZJl9T93Fc9s2JQs343d_x5-q9S_"},
+            }
+        ],
+        "responses": {
+            "303": {
+                "description": "The session started; `Location` is the game page `/play/session/<secret>`.",
+                "headers": {"Location": {"schema": {"type": "string"}}},
+            },
+            "404": {"description": "Unknown link (an HTML page)."},
+            "410": {"description": "Already opened, or expired (an HTML page)."},
+            "502": {"description": "Seamless: the wallet's `authenticate` failed (an HTML page)."},
+        },
+    }
+    state = {
+        "operationId": "play_state",
+        "tags": ["play"],
+        "security": [],
+        "summary": "The session's game, balance, stake limits and recent rounds.",
+        "parameters": [secret],
+        "responses": {
+            "200": {"description": "The table.", "content": {"application/json": {"schema": TableState}}},
+            "404": _play_error("No game session with this key."),
+        },
+    }
+    spin = {
+        "operationId": "play_spin",
+        "tags": ["play"],
+        "security": [],
+        "summary": "Play one round at a stake, as the page's Spin button does: a Bet (1) and a Win (2).",
+        "description": "The stake must lie within the agent's min and max bet. Seamless: the wallet gets "
+        "`bet` and `win` callbacks first, as for a player.",
+        "parameters": [secret],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": SpinRequest}}},
+        "responses": {
+            "200": {"description": "The round.", "content": {"application/json": {"schema": SpinResult}}},
+            "400": _play_error("The stake is malformed, or outside the agent's limits."),
+            "403": _play_error("The player is blocked, or the agent disabled."),
+            "404": _play_error("No game session with this key."),
+            "409": _play_error("Refused: e.g. the balance is too low (BALANCE_NOT_ENOUGH)."),
+            "410": _play_error("The session was ended by game/kick_games."),
+            "500": _play_error("The round failed after the bet; the stake was refunded (BetCancel, 16)."),
+            "502": _play_error("Seamless: the wallet did not accept the bet."),
+            "503": _play_error("The game is under maintenance."),
+        },
+    }
+    return {
+        "/play/{token}": {"get": launch},
+        "/play/api/session/{secret}/state": {"get": state},
+        "/play/api/session/{secret}/spin": {"post": spin},
+    }

@@ -2,14 +2,18 @@
 
 ``/control/play`` plays through the same path as the game page: a launch
 (``game-url`` checks included), an opened session, then ``Rounds.play`` per
-round - so CI sees exactly what a player would cause.
+round - so CI sees exactly what a player would cause.  Given a ``game_url``
+that the integrator's own code obtained from ``game/game-url``, it opens that
+one-time URL as the player's browser would (consuming it) and plays there.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -19,7 +23,7 @@ from ..backoffice.schemas import first_error
 from ..codes import SimError
 from ..domain.models import GameSession
 from ..domain.rounds import RoundFailed
-from ..domain.sessions import LaunchRequest
+from ..domain.sessions import LaunchError, LaunchRequest
 from ..http import ApiError, json_body, json_response
 from ..money import ZERO
 from ..runtime import Simulator
@@ -57,17 +61,31 @@ class PlayRequest(Schema):
     rounds = SpecInt(load_default=1, low=1, high=MAX_ROUNDS)
 
 
+class PlayLaunchRequest(Schema):
+    """``/control/play`` through a launch the caller obtained: the game, player and agent are the launch's."""
+
+    class Meta:
+        unknown = RAISE
+
+    game_url = Text(required=True, min_length=1)
+    bet = Amount(required=True)
+    rounds = SpecInt(load_default=1, low=1, high=MAX_ROUNDS)
+
+
 _outcomes = OutcomesRequest()
 _play = PlayRequest()
+_play_launch = PlayLaunchRequest()
+#: The path of a one-time game URL (``game/game-url``); the host may be any public URL of the simulator.
+_LAUNCH_PATH = re.compile(r"/play/([A-Za-z0-9_-]+)")
 
 
 def _sim() -> Simulator:
     return current_app.extensions["scorpio"]
 
 
-def _load(schema: Schema) -> dict[str, Any]:
+def _load(schema: Schema, body: Any = None) -> dict[str, Any]:
     try:
-        return schema.load(json_body())
+        return schema.load(json_body() if body is None else body)
     except ValidationError as exc:
         raise ApiError(first_error(exc.messages)) from None
 
@@ -106,11 +124,36 @@ def _session_for(values: dict[str, Any]) -> GameSession:
     return session
 
 
+def _opened_launch(game_url: str) -> GameSession:
+    """Open a one-time game URL as the player's browser does: 404 unknown, 409 already opened or expired."""
+    path = _LAUNCH_PATH.fullmatch(urlsplit(game_url).path)
+    if path is None:
+        raise ApiError(f"game_url must be a game URL from game/game-url (.../play/<token>), got {game_url!r}")
+    world = _sim().world
+    try:
+        session = world.sessions.open(path.group(1))
+    except LaunchError as exc:
+        raise ApiError(exc.message, 404 if exc.reason == "unknown" else 409) from None
+    world.rounds.refresh_balance(session)
+    return session
+
+
 @blueprint.post("/play")
 def play() -> Response:
-    values = _load(_play)
+    """Play rounds through the game engine, for an agent's player or through a one-time ``game_url``."""
+    body = json_body()
+    if "game_url" in body:
+        both = sorted(set(body) & {"agent", "user_code", "provider_id", "game_code"})
+        if both:
+            raise ApiError(
+                f"give game_url or agent, user_code, provider_id and game_code, not both ({both[0]})"
+            )
+        values = _load(_play_launch, body)
+        session = _opened_launch(values["game_url"])
+    else:
+        values = _load(_play, body)
+        session = _session_for(values)
     world = _sim().world
-    session = _session_for(values)
     agent = world.store.agents[session.agent_id]
     user = world.store.users[session.user_code]
     wallet_balance = world.rounds.balance_of

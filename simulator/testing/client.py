@@ -158,6 +158,11 @@ class SimClient:
         }
         return self.request("POST", "/control/play", body)
 
+    def play_launch(self, game_url: str, bet: Any = 100, rounds: int = 1) -> list[dict[str, Any]]:
+        """Opens a one-time ``game_url`` (from your code's ``game/game-url``) as the player would, and
+        plays rounds there: ``[{round_id, bet, win, balance, status}]``."""
+        return self.request("POST", "/control/play", {"game_url": game_url, "bet": bet, "rounds": rounds})
+
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
         """Recent ``/v4`` requests; filters as in the README: ``agent``, ``path``, ``code``
         (``"1018,1"``), ``errors``, ``since``, ``until``, ``client_ip``, ``min_duration_ms``,

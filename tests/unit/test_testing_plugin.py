@@ -55,6 +55,14 @@ def test_the_client_plays_rounds_and_reads_the_journal(scorpio):
     assert scorpio.client.callbacks("demo_seamless") == []
 
 
+def test_the_client_plays_through_a_game_url_your_code_obtained(scorpio):
+    launch = {"user_code": 400000001, "provider_id": 1, "game_symbol": "vs20fruitsw", "lang": 1}
+    url = scorpio.client.v4("game/game-url", launch, token=scorpio.demo_token)["data"]["game_url"]
+    scorpio.client.force_outcomes("demo", "test1234", [5])
+    [played] = scorpio.client.play_launch(url, bet=100)
+    assert (played["bet"], played["win"], played["status"]) == (100, 500, "settled")
+
+
 def test_the_client_takes_and_restores_snapshots(scorpio):
     client, token = scorpio.client, scorpio.demo_token
     before = client.v4("user/info", {"user_code": 400000001}, token=token)["data"]["balance"]
