@@ -18,7 +18,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from . import __version__
 from .api import bonus_endpoints, history_endpoints, play_endpoints, schemas
@@ -28,6 +28,7 @@ from .backoffice import schemas as admin_schemas
 from .codes import ResultCode
 from .control.play_api import OutcomesRequest, PlayLaunchRequest, PlayRequest, StatusRequest
 from .control.traffic_api import TrafficRequest
+from .openapi_examples import DEMO_TOKEN, PATH_PARAMETERS, example_for
 from .play.schemas import PlayError, SpinResult, TableState
 from .play.views import SpinRequest
 
@@ -114,6 +115,21 @@ def _field_bounds(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
     return {}
 
 
+def _field_example(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A realistic example for each field (:mod:`simulator.openapi_examples`), so Swagger UI pre-fills
+    requests that work on the default fixtures instead of values invented from the bounds."""
+    parent = getattr(field, "parent", None)
+    if "example" in ret or not isinstance(parent, Schema) or isinstance(field, fields.Nested | fields.Dict):
+        return {}
+    if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+        return {}
+    name = type(parent).__name__.removesuffix("Schema")
+    try:
+        return {"example": example_for(name, field.data_key or field.name)}
+    except KeyError:
+        return {}
+
+
 def _envelope(codes: list[ResultCode], data: dict[str, Any] | None, description: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "code": {"type": "integer", "format": "int32", "enum": [int(code) for code in codes]},
@@ -169,6 +185,7 @@ def _other_operations(app: Flask, prefix: str, tag: str) -> dict[str, dict[str, 
                 "in": "path",
                 "required": True,
                 "schema": {"type": "integer" if converter == "int" else "string"},
+                "example": PATH_PARAMETERS[name],
             }
             for converter, name in _RULE_ARG.findall(rule.rule)
         ]
@@ -218,11 +235,23 @@ def build(app: Flask) -> dict[str, Any]:
     plugin.map_to_openapi_type(Text, "string", None)
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_field_bounds)
-    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    plugin.converter.add_attribute_function(_field_example)
+    spec.components.security_scheme(
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": f"An agent's API token; agent `demo` of the default fixtures: `{DEMO_TOKEN}`.",
+        },
+    )
     spec.components.security_scheme("adminToken", {"type": "apiKey", "in": "header", "name": "X-Admin-Token"})
     spec.components.schema(
         "Error",
-        {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string", "example": "no agent named 'my_casino'"}},
+        },
     )
     spec.components.schema(
         "FieldErrors",

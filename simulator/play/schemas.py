@@ -42,7 +42,7 @@ class TableState(Schema):
     min_bet = Amount(required=True, metadata={"example": 100})
     max_bet = Amount(required=True, metadata={"example": 100000})
     ended = fields.Boolean(
-        required=True, metadata={"description": "the session was kicked (game/kick_games)"}
+        required=True, metadata={"description": "the session was kicked (game/kick_games)", "example": False}
     )
     return_url = fields.String(
         required=True, allow_none=True, metadata={"example": "https://casino.example/lobby"}
@@ -62,7 +62,17 @@ class SpinResult(Schema):
         required=True,
         metadata={
             "description": "what the page draws for this outcome: `kind` (e.g. `slot`, `live`, `crash`) "
-            "and that kind's fields; it always agrees with `win`"
+            "and that kind's fields; it always agrees with `win`",
+            "example": {
+                "kind": "slot",
+                "grid": [
+                    ["bell", "star", "plum", "bell", "seven"],
+                    ["orange", "orange", "orange", "seven", "cherry"],
+                    ["orange", "cherry", "star", "plum", "lemon"],
+                ],
+                "payline": 1,
+                "paying": {"symbol": "orange", "count": 3},
+            },
         },
     )
     status = fields.String(required=True, metadata={"example": "settled"})
@@ -78,9 +88,15 @@ class PlayError(Schema):
     message = fields.String(
         required=True, metadata={"example": "Your balance is too low for this stake. Choose a smaller stake."}
     )
-    detail = fields.String(allow_none=True, metadata={"description": "why, for the developer"})
+    detail = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why, for the developer",
+            "example": "user 400000001 has a balance of 10100, the stake is 90000",
+        },
+    )
     refunded = fields.Boolean(
-        metadata={"description": "500: the round failed after the bet and was refunded"}
+        metadata={"description": "500: the round failed after the bet and was refunded", "example": True}
     )
     round_id = fields.String(allow_none=True, metadata={"description": "500: the refunded round"})
     balance = Amount(metadata={"description": "500: the balance after the refund"})
