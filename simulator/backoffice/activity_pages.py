@@ -158,6 +158,10 @@ def transactions_page(name: str) -> Response:
     def page_link(new_offset: int) -> str:
         return url_for("backoffice.transactions_page", name=agent.name, **{**args, "offset": new_offset})
 
+    def public_round(round_id: str) -> str:
+        """The public round page of spec 5.22, as ``round-details`` hands it out."""
+        return url_for("play.round_page", token=round_token(simulator.link_secret, agent.agent_id, round_id))
+
     return page(
         "bo_transactions.html",
         status,
@@ -168,6 +172,7 @@ def transactions_page(name: str) -> Response:
         previous=page_link(max(offset - PAGE_SIZE, 0)) if result and offset > 0 else None,
         following=page_link(offset + PAGE_SIZE) if result and offset + PAGE_SIZE < result["total"] else None,
         page_size=PAGE_SIZE,
+        public_round=public_round,
         **agent_context(agent, "backoffice.transactions_page"),
     )
 

@@ -401,6 +401,17 @@ def test_transactions_page_filters_and_pages(client):
     assert 'id="previous"' in second
 
 
+def test_transactions_page_links_each_round_to_its_public_round_page(client, v4):
+    [played] = play(client, 1)
+    page = html(client.get(f"/backoffice/agents/demo/transactions?user_code={DEMO_USER}"))
+    links = set(re.findall(r'class="public-round" href="([^"]+)"', page))
+    details = v4("game/round-details", {"user_code": DEMO_USER, "round_id": played["round_id"]}).data["url"]
+    assert links == {details.removeprefix("http://127.0.0.1:8080")}
+    public = client.get(links.pop())
+    assert public.status_code == 200
+    assert played["round_id"] in html(public)
+
+
 def test_transactions_page_explains_a_bad_filter(client):
     response = client.get("/backoffice/agents/demo/transactions?from=yesterday")
     assert response.status_code == 400
