@@ -28,6 +28,7 @@ from .backoffice import schemas as admin_schemas
 from .codes import ResultCode
 from .control.play_api import OutcomesRequest, PlayLaunchRequest, PlayRequest, StatusRequest
 from .control.traffic_api import TrafficRequest
+from .openapi_bodies import HAND_PARSED
 from .openapi_examples import DEMO_TOKEN, PATH_PARAMETERS, example_for
 from .play.schemas import PlayError, SpinResult, TableState
 from .play.views import SpinRequest
@@ -205,9 +206,13 @@ def _other_operations(app: Flask, prefix: str, tag: str) -> dict[str, dict[str, 
             if parameters:
                 operation["parameters"] = parameters
             body = ADMIN_BODIES.get(rule.endpoint)
+            required = True
+            if rule.endpoint in HAND_PARSED:
+                name, schema = HAND_PARSED[rule.endpoint]
+                body, required = {"$ref": f"#/components/schemas/{name}"}, "required" in schema
             if body is not None:
                 operation["requestBody"] = {
-                    "required": True,
+                    "required": required,
                     "content": {"application/json": {"schema": body}},
                 }
             elif method in ("POST", "PATCH"):
@@ -264,6 +269,8 @@ def build(app: Flask) -> dict[str, Any]:
             },
         },
     )
+    for name, schema in HAND_PARSED.values():
+        spec.components.schema(name, schema)
     for path in ENDPOINTS:
         spec.path(path=f"/v4/{path}", operations=_v4_operation(path))
     for prefix, tag in (("/admin/api/", "admin"), ("/control/", "control")):

@@ -129,6 +129,7 @@ def test_the_user_created_example_is_the_next_fixture_user_code(v4):
     assert v4("user/create", {"name": "alice_2026"}).data["user_code"] == example
 
 
+USER = 400000001
 V4_PATHS = [path for path in DOCUMENT["paths"] if path.startswith("/v4/")]
 #: The call whose example makes another's example work, as in the README.
 PREPARED_BY = {
@@ -173,9 +174,13 @@ def _request_schema(path: str) -> dict[str, Any]:
         ("post", "/admin/api/agents", "/admin/api/agents", 201),
         ("patch", "/admin/api/agents/{name}", "/admin/api/agents/demo", 200),
         ("post", "/admin/api/points/transfer", "/admin/api/points/transfer", 200),
+        ("patch", "/admin/api/agents/{name}/users/{user_code}", f"/admin/api/agents/demo/users/{USER}", 200),
+        ("post", "/control/faults", "/control/faults", 201),
+        ("post", "/control/maintenance", "/control/maintenance", 200),
+        ("post", "/control/clock", "/control/clock", 200),
     ],
 )
-def test_the_admin_request_examples_are_accepted(client, method, path, url, status):
+def test_the_admin_and_control_request_examples_are_accepted(client, method, path, url, status):
     schema = DOCUMENT["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
     answer = client.open(url, method=method.upper(), json=example_body(schema))
     assert answer.status_code == status, answer.get_json()
