@@ -194,13 +194,14 @@ class Shell:
     def __init__(self, workdir: Path, env: dict[str, str]) -> None:
         self.workdir = workdir
         self.count = 0
+        self._log = open(workdir / ".readme-shell.log", "wb")  # noqa: SIM115 - closed by close()
         self.proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
             cwd=workdir,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=open(workdir / ".readme-shell.log", "wb"),  # noqa: SIM115 - lives as long as the shell
+            stderr=self._log,
             start_new_session=True,
         )
         self._send("set -m\n")  # background jobs in process groups of their own, so they can be stopped
@@ -255,6 +256,10 @@ class Shell:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout, self._log):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
 
 
 def _group_alive(pgid: int) -> bool:

@@ -156,7 +156,7 @@ def simulator_service(
         stop_group(proc)
 
 
-def test_the_admin_token_is_left_to_the_environment(simulator_service):
+def test_compose_leaves_the_admin_token_to_the_environment(simulator_service):
     assert simulator_service["environment"]["SCORPIO_SIM_ADMIN_TOKEN"] == ""
 
 
