@@ -14,6 +14,7 @@ from fractions import Fraction
 from urllib.parse import urlsplit
 
 from ..codes import ResultCode
+from ..currency import Currency
 from ..money import ZERO, places
 
 #: Transaction type names of spec 7, as the round page shows them.
@@ -46,32 +47,6 @@ LIVE_RESULTS = {
 RED_NUMBERS = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
 
 MAX_PRESETS = 6
-
-
-@dataclass(frozen=True)
-class Currency:
-    """An agent's currency: its ISO code and display decimals (spec 11.2)."""
-
-    iso: str
-    decimals: int
-
-    def amount(self, value: Decimal) -> str:
-        """``10,100`` for KRW, ``12.50`` for USD; never hides a decimal the amount really has."""
-        shown = max(self.decimals, places(value))
-        return f"{value:,.{shown}f}"
-
-    def money(self, value: Decimal) -> str:
-        return f"{self.amount(value)} {self.iso}"
-
-    @property
-    def unit(self) -> Decimal:
-        """The smallest stake a player can choose when the agent sets no minimum."""
-        return Decimal(1).scaleb(-self.decimals)
-
-
-def currency_of(currencies: dict[int, tuple[str, int]], code: int) -> Currency:
-    iso, decimals = currencies.get(code, (f"#{code}", 2))
-    return Currency(iso, decimals)
 
 
 def plain(value: Decimal) -> str:

@@ -20,6 +20,7 @@ from marshmallow import RAISE, Schema, ValidationError
 
 from ..api.fields import Amount
 from ..codes import ResultCode, SimError
+from ..currency import Currency, currency_of
 from ..domain.history import ROUND_RETENTION
 from ..domain.models import Agent, GameSession, Round, User
 from ..domain.round_links import parse_round_token, round_token
@@ -33,8 +34,6 @@ from .present import (
     RED_NUMBERS,
     SPIN_STATUS,
     TRANS_TYPE_NAMES,
-    Currency,
-    currency_of,
     multiplier_number,
     plain,
     safe_return_url,
