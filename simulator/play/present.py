@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ..codes import ResultCode
 from ..currency import Currency
-from ..money import ZERO, places
+from ..money import MAX_AMOUNT, MAX_PLACES, ZERO, places
 
 #: Transaction type names of spec 7, as the round page shows them.
 TRANS_TYPE_NAMES = {1: "Bet", 2: "Win", 4: "Deposit", 8: "Withdraw", 16: "BetCancel", 32: "BonusCall"}
@@ -102,14 +102,49 @@ def multiplier_number(text: str) -> Decimal:
     return value.quantize(Decimal("0.000001")).normalize() if places(value) > 6 else value
 
 
-def spin_message(code: ResultCode, bounds: StakeBounds, currency: Currency, ended: bool) -> str:
-    """A refused or failed spin, in words a player understands."""
+#: The longest stake text a page carries back to its input after a refusal.
+MAX_STAKE_TEXT = 32
+
+
+def parse_stake(text: str | None) -> Decimal | None:
+    """The stake a player typed, when it is an amount the simulator could take (else None)."""
+    text = (text or "").strip()
+    if len(text) > MAX_STAKE_TEXT:
+        return None
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not value.is_finite() or not ZERO < value <= MAX_AMOUNT or places(value) > MAX_PLACES:
+        return None
+    return value
+
+
+def spin_message(
+    code: ResultCode,
+    bounds: StakeBounds,
+    currency: Currency,
+    ended: bool,
+    stake: Decimal | None = None,
+    balance: Decimal | None = None,
+) -> str:
+    """A refused or failed spin, in words a player understands: with the refused ``stake`` and the
+    ``balance`` when known, so the player sees which of their numbers did not fit."""
     if code == ResultCode.BALANCE_NOT_ENOUGH:
+        if stake is not None and balance is not None:
+            return (
+                f"Your balance of {currency.money(balance)} is too low for a stake of "
+                f"{currency.money(stake)}. Choose a smaller stake."
+            )
         return "Your balance is too low for this stake. Choose a smaller stake."
     if code == ResultCode.PARAMETERS_INVALID:
+        refused = f"A stake of {currency.money(stake)} is not possible here. " if stake is not None else ""
         if bounds.high is None:
-            return f"The stake must be at least {currency.money(bounds.low)}."
-        return f"The stake must be between {currency.money(bounds.low)} and {currency.money(bounds.high)}."
+            return f"{refused}The stake must be at least {currency.money(bounds.low)}."
+        return (
+            f"{refused}The stake must be between {currency.money(bounds.low)} "
+            f"and {currency.money(bounds.high)}."
+        )
     if code == ResultCode.VALIDATION_ERROR:
         return "Enter the stake as a positive number with at most 4 decimals."
     if code == ResultCode.PERMISSION_ERROR:

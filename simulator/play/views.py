@@ -31,10 +31,12 @@ from ..money import json_number
 from ..runtime import Simulator, World
 from .present import (
     LIVE_RESULTS,
+    MAX_STAKE_TEXT,
     RED_NUMBERS,
     SPIN_STATUS,
     TRANS_TYPE_NAMES,
     multiplier_number,
+    parse_stake,
     plain,
     safe_return_url,
     spin_message,
@@ -127,8 +129,9 @@ class Table:
             "play.round_page", token=round_token(self.sim.link_secret, round_.agent_id, round_.round_id)
         )
 
-    def message(self, code: ResultCode) -> str:
-        return spin_message(code, self.bounds, self.currency, self.session.ended)
+    def message(self, code: ResultCode, stake: Decimal | None = None) -> str:
+        balance = self.balance if code == ResultCode.BALANCE_NOT_ENOUGH else None
+        return spin_message(code, self.bounds, self.currency, self.session.ended, stake, balance)
 
 
 def _view_context(sim: Simulator, currency: Currency) -> dict[str, Any]:
@@ -190,7 +193,10 @@ def game_page(secret: str) -> Response:
     if wanted:
         shown = next((r for r in recent if r.round_id == wanted), shown)
     error = request.args.get("error", "")
-    message = table.message(ResultCode[error]) if error in ResultCode.__members__ else None
+    # A refused stake comes back in ``bet``: the input keeps the player's choice, the message names it.
+    chosen = request.args.get("bet", "").strip()[:MAX_STAKE_TEXT] if error else ""
+    refused = parse_stake(chosen)
+    message = table.message(ResultCode[error], refused) if error in ResultCode.__members__ else None
     return _page(
         "play_game.html",
         table=table,
@@ -198,7 +204,8 @@ def game_page(secret: str) -> Response:
         recent=recent,
         message=message,
         presets=table.bounds.presets(),
-        stake=table.session.last_round_bet or table.bounds.low,
+        balance=table.balance,
+        stake=chosen or plain(table.session.last_round_bet or table.bounds.low),
         return_url=safe_return_url(table.session.return_url),
         **_view_context(table.sim, table.currency),
     )
@@ -210,13 +217,14 @@ def form_spin(secret: str) -> Response:
     table = _table(secret)
     if table is None:
         return _missing_session()
+    typed = request.form.get("bet", "").strip()
     try:
-        bet = _spin_request.load({"bet": request.form.get("bet", "").strip()})["bet"]
+        bet = _spin_request.load({"bet": typed})["bet"]
     except ValidationError:
-        return _back(secret, error=ResultCode.VALIDATION_ERROR.name)
+        return _back(secret, error=ResultCode.VALIDATION_ERROR.name, bet=typed[:MAX_STAKE_TEXT])
     outcome = _play(table, bet)
     if isinstance(outcome, SimError):
-        return _back(secret, error=outcome.code.name, round=_refunded_round_id(table, outcome))
+        return _back(secret, error=outcome.code.name, round=_refunded_round_id(table, outcome), bet=typed)
     return _back(secret, round=outcome.round_id)
 
 
@@ -324,7 +332,7 @@ def spin(secret: str) -> Response:
         )
     if isinstance(outcome, SimError):
         status = 410 if table.session.ended else SPIN_STATUS.get(outcome.code, 409)
-        return _api_error(outcome.code, table.message(outcome.code), status, detail=outcome.detail)
+        return _api_error(outcome.code, table.message(outcome.code, bet), status, detail=outcome.detail)
     return json_response(
         {
             "round_id": outcome.round_id,

@@ -206,7 +206,10 @@ def test_a_stake_above_the_balance_is_409_and_records_nothing(sim, client, v4):
     status, body = spin(client, secret, int(before) + 100)
     assert status == 409
     assert body["error"] == "BALANCE_NOT_ENOUGH"
-    assert "balance is too low" in body["message"]
+    assert body["message"] == (
+        f"Your balance of {int(before):,} KRW is too low for a stake of {int(before) + 100:,} KRW. "
+        "Choose a smaller stake."
+    )
     assert len(history(sim)) == count
     assert balance(sim) == before
     assert sim.world.store.rounds[demo(sim).agent_id] == {}
@@ -218,7 +221,9 @@ def test_a_stake_below_min_bet_is_400(sim, client, v4):
     status, body = spin(client, secret, 99)
     assert status == 400
     assert body["error"] == "PARAMETERS_INVALID"
-    assert body["message"] == "The stake must be between 100 KRW and 100,000 KRW."
+    assert body["message"] == (
+        "A stake of 99 KRW is not possible here. The stake must be between 100 KRW and 100,000 KRW."
+    )
     assert len(history(sim)) == count
 
 
@@ -332,9 +337,12 @@ def test_the_spin_form_plays_and_shows_the_round(sim, client, v4):
 def test_a_refused_form_spin_is_explained_in_words(client, v4):
     secret = open_game(client, v4)
     response = client.post(f"/play/session/{secret}/spin", data={"bet": "50"})
-    assert response.headers["Location"].endswith("?error=PARAMETERS_INVALID")
-    html = page(client, secret, "?error=PARAMETERS_INVALID")
-    assert "The stake must be between 100 KRW and 100,000 KRW." in html
+    assert response.headers["Location"].endswith("?error=PARAMETERS_INVALID&bet=50")
+    html = page(client, secret, "?error=PARAMETERS_INVALID&bet=50")
+    assert (
+        "A stake of 50 KRW is not possible here. The stake must be between 100 KRW and 100,000 KRW." in html
+    )
+    assert 'value="50">' in html  # the player's choice stays in the input
 
 
 def test_an_unknown_error_name_in_the_query_shows_no_message(client, v4):
