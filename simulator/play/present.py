@@ -45,8 +45,22 @@ LIVE_RESULTS = {
 
 #: Roulette's red numbers, to colour the ball of a live result.
 RED_NUMBERS = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
+#: Card suits of the drawings (``"QH"``) as the page prints them.
+SUITS = {"S": "\u2660", "H": "\u2665", "D": "\u2666", "C": "\u2663"}
+#: Dice faces, 1 to 6.
+DICE_FACES = {n: chr(0x2680 + n - 1) for n in range(1, 7)}
+#: A blackjack hand's result by what it returned.
+HAND_RESULTS = {"5/2": "Blackjack", "2": "Win", "1": "Push"}
 
 MAX_PRESETS = 6
+
+
+def times(text: str | Fraction) -> str:
+    """An exact multiplier (``"3/2"``, ``"25/3"``) for people: ``1.5``, ``8.33``, ``36``."""
+    value = Fraction(str(text))
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 def plain(value: Decimal) -> str:

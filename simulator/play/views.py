@@ -26,14 +26,18 @@ from ..domain.models import Agent, GameSession, Round, User
 from ..domain.round_links import parse_round_token, round_token
 from ..domain.rounds import RoundFailed
 from ..domain.sessions import LaunchError
+from ..game_kinds import action_of, kind_of
 from ..http import BODY_LIMIT, ApiError, json_body, json_response, utf8
 from ..money import json_number
 from ..runtime import Simulator, World
 from .present import (
+    DICE_FACES,
+    HAND_RESULTS,
     LIVE_RESULTS,
     MAX_STAKE_TEXT,
     RED_NUMBERS,
     SPIN_STATUS,
+    SUITS,
     TRANS_TYPE_NAMES,
     multiplier_number,
     parse_stake,
@@ -41,6 +45,7 @@ from .present import (
     safe_return_url,
     spin_message,
     stake_bounds,
+    times,
 )
 
 log = logging.getLogger("simulator.play")
@@ -117,6 +122,17 @@ class Table:
         return self.game.category if self.game else "Slots"
 
     @property
+    def kind(self) -> str:
+        """What the game is drawn as: ``slot``, ``baccarat``, ``roulette``, ``crash``..."""
+        kind = kind_of(self.category, self.session.game_code)
+        return "slot" if kind is None else kind.name
+
+    @property
+    def action(self) -> str:
+        """The button's name, for the game: Spin, Deal, Roll, Drop or Bet."""
+        return action_of(self.category, self.session.game_code)
+
+    @property
     def balance(self) -> Decimal:
         """The balance the agent's wallet reports for this player."""
         return self.world.rounds.balance_of(self.agent, self.user)
@@ -142,6 +158,10 @@ def _view_context(sim: Simulator, currency: Currency) -> dict[str, Any]:
         "format_time": lambda moment: sim.format_time(moment) if moment else "–",
         "live_results": LIVE_RESULTS,
         "red_numbers": RED_NUMBERS,
+        "suits": SUITS,
+        "dice_faces": DICE_FACES,
+        "hand_results": HAND_RESULTS,
+        "times": times,
         "type_names": TRANS_TYPE_NAMES,
         "time_zone": sim.settings.report_tz,
     }
@@ -286,6 +306,8 @@ def state(secret: str) -> Response:
             "provider": table.provider_name,
             "provider_id": table.session.provider_id,
             "category": table.category,
+            "kind": table.kind,
+            "action": table.action,
             "balance": table.balance,
             "currency": table.currency.iso,
             "decimals": table.currency.decimals,
