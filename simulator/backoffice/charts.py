@@ -185,7 +185,7 @@ def paired_bars(
     chart.zero = x_of(100.0)
     chart.legend = [("target", names[0]), ("realised", names[1])]
     if any(band is not None for *_, band in rows):
-        chart.legend.append(("band", "95% range for the rounds played"))
+        chart.legend.append(("band", "95% range"))
     return chart
 
 
