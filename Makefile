@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser redis-server run test test-redis test-all lint clean
+.PHONY: install browser redis-server php node-example run test test-redis test-all lint clean
 
 install: $(STAMP)
 
@@ -37,18 +37,35 @@ redis-server:
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 
-test: install browser redis-server
+# Debian's php-cli for the PHP example (examples/php): its tests serve the wallet with `php -S`.
+php:
+	@command -v php >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends php-cli; }
+
+# The Node.js example (examples/node): Node.js and npm from Debian when missing, then Express from npm
+# exactly as examples/node/package-lock.json pins it (node_modules is not committed).
+node-example:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; }
+	@test -f examples/node/node_modules/express/package.json || \
+	  npm ci --prefix examples/node --no-audit --no-fund --loglevel=error
+
+test: install browser redis-server php node-example
 	$(BIN)/python -m pytest
 
 # The whole suite again on the Redis store (issue 9), against a redis-server started on a free
 # loopback port: in-process simulators, the live servers and the browser tests all keep their state
 # there, and after each in-process test a joining worker must load exactly the state the test left.
 # .ci/run runs it after `make test`.
-test-redis: install browser redis-server
+test-redis: install browser redis-server php node-example
 	$(BIN)/python -m pytest --store=redis
 
 # Everything, slow soaks and load tests included.
-test-all: install browser redis-server
+test-all: install browser redis-server php node-example
 	$(BIN)/python -m pytest -m ''
 
 lint: install

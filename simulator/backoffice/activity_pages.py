@@ -30,7 +30,9 @@ from .users_api import (
 
 PAGE_SIZE = 50
 LOG_LIMIT = 200
-CALLBACK_OUTCOMES = ("ok", "refused", "unclear", "skipped")
+CALLBACK_OUTCOMES = ("ok", "refused", "expected", "unclear", "skipped")
+#: The outcome filter's words: "refused" keeps real refusals, "expected" the ones conformance runs ask for.
+OUTCOME_NAMES = {"refused": "refused (not asked for)", "expected": "expected refusal (conformance runs)"}
 #: ``call_status`` of spec 5.13 / 8.
 CALL_STATUSES = {0: "Init", 1: "Running", 2: "Complete", 3: "Cancel"}
 #: Bonus-call refusals in words, where the domain's detail names ids rather than the situation.
@@ -224,13 +226,22 @@ def callbacks_page(name: str) -> Response:
     agent = simulator.world.hierarchy.get(name)
     command = request.args.get("command", "").strip() or None
     outcome = request.args.get("outcome", "").strip() or None
-    entries = simulator.callback_log.query(agent.agent_id, command=command, outcome=outcome, limit=LOG_LIMIT)
+    if outcome in ("refused", "expected"):  # split apart by what a conformance run asked for
+        refused = simulator.callback_log.query(
+            agent.agent_id, command=command, outcome="refused", limit=LOG_LIMIT * 5
+        )
+        entries = [e for e in refused if e.expected_refusal == (outcome == "expected")][:LOG_LIMIT]
+    else:
+        entries = simulator.callback_log.query(
+            agent.agent_id, command=command, outcome=outcome, limit=LOG_LIMIT
+        )
     return page(
         "bo_callbacks.html",
         entries=entries,
         command=command or "",
         outcome=outcome or "",
         outcomes=CALLBACK_OUTCOMES,
+        outcome_names=OUTCOME_NAMES,
         commands=("authenticate", "balance", "bet", "win", "cancel", "status"),
         limit=LOG_LIMIT,
         pretty=pretty,
@@ -258,13 +269,14 @@ def api_errors_page(name: str) -> Response:
     for entry in entries:
         entry["reply"] = pretty({"code": entry["code"], "message": _code_name(entry["code"])})
         entry["request"] = pretty(entry["body"]) if entry["body"] else ""
-    failed_callbacks = [
+    failed = [
         e for e in simulator.callback_log.query(agent.agent_id, limit=LOG_LIMIT * 5) if e.outcome != "ok"
-    ][:LOG_LIMIT]
+    ]
     return page(
         "bo_api_errors.html",
         entries=entries,
-        failed_callbacks=failed_callbacks,
+        failed_callbacks=[e for e in failed if not e.expected_refusal][:LOG_LIMIT],
+        expected_refusals=[e for e in failed if e.expected_refusal][:LOG_LIMIT],
         limit=LOG_LIMIT,
         pretty=pretty,
         **agent_context(agent, "backoffice.api_errors_page"),

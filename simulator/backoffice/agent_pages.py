@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response, flash, redirect, request, url_for
 
 from ..codes import ResultCode, SimError
+from ..currency import common_currency
 from ..domain.models import AGENT_KINDS, Agent
 from . import charts, dashboard
 from .admin_api import _point_row
@@ -37,6 +38,8 @@ def _flat_tree() -> list[tuple[int, Agent]]:
 def _bucket_label(size: timedelta) -> str:
     if size >= timedelta(days=1):
         return "%m-%d"
+    if size < timedelta(minutes=1):
+        return "%H:%M:%S"
     return "%H:%M" if size < timedelta(hours=1) else "%m-%d %H:%M"
 
 
@@ -46,7 +49,8 @@ def _bucket_name(size: timedelta) -> str:
         if size.total_seconds() >= seconds:
             count = int(size.total_seconds() // seconds)
             return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-    return f"{int(size.total_seconds())} seconds"
+    seconds = int(size.total_seconds())
+    return "1 second" if seconds == 1 else f"{seconds} seconds"
 
 
 # -- dashboard ----------------------------------------------------------------------------
@@ -57,6 +61,7 @@ def dashboard_page() -> Response:
     now = simulator.clock.now()
     chosen = request.args.get("agent", "").strip()
     scope = [world.hierarchy.get(chosen)] if chosen else [a for _, a in _flat_tree()]
+    money = common_currency(currency(agent) for agent in scope)
     size, buckets = dashboard.play_over_time(world.store, scope, now)
     fmt = _bucket_label(size)
     zone = simulator.report_zone
@@ -70,20 +75,22 @@ def dashboard_page() -> Response:
         ],
         ("GGR", "ggr", [float(b.totals.ggr) for b in buckets]),
         titles,
+        value_text=money.amount,
     )
     totals = dashboard.Totals()
     for bucket in buckets:
         totals.rounds += bucket.totals.rounds
         totals.bet += bucket.totals.bet
         totals.win += bucket.totals.win
-    agent_rtp = dashboard.rtp_per_agent(world.store, scope)
-    game_rtp = dashboard.rtp_per_game(world.store, world.catalogue, scope)
+    spread = dashboard.PayTables(world.engine)
+    agent_rtp = dashboard.rtp_per_agent(world.store, scope, spread)
+    game_rtp = dashboard.rtp_per_game(world.store, world.catalogue, scope, spread)
     points = []
     for agent in scope:
         cur = currency(agent)
         marks = [
             (moment, float(value), f"{simulator.format_time(moment)} {what}: {cur.money(value)}")
-            for moment, value, what in dashboard.points_over_time(world.store, agent, now)
+            for moment, value, what in dashboard.points_over_time(world.store, agent, now, cur.amount)
         ]
         points.append((agent, charts.step_sparkline(marks)))
     return page(
@@ -91,15 +98,22 @@ def dashboard_page() -> Response:
         agents=[a for _, a in _flat_tree()],
         chosen=chosen,
         bucket=_bucket_name(size),
+        span=(titles[0], simulator.format_time(buckets[-1].start + size)) if buckets else None,
         play_chart=play_chart if buckets else None,
         totals=totals,
+        money=money,
         agent_rtp=agent_rtp,
         agent_chart=charts.paired_bars(
-            [(r.agent.name, float(r.target), r.totals.rtp) for r in agent_rtp], ("target", "realised")
+            [
+                (r.agent.name, float(r.target), r.totals.rtp, r.totals.band(float(r.target)))
+                for r in agent_rtp
+            ],
+            ("target", "realised"),
         ),
         game_rtp=game_rtp,
         game_chart=charts.paired_bars(
-            [(f"{g.game_name[:26]}", g.target, g.totals.rtp) for g in game_rtp], ("target", "realised")
+            [(f"{g.game_name[:26]}", g.target, g.totals.rtp, g.totals.band(g.target)) for g in game_rtp],
+            ("target", "realised"),
         ),
         points=points,
         currency_of=currency,

@@ -9,7 +9,7 @@ inline style, so colours come from CSS classes).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,10 +92,12 @@ def bars_and_line(
     bars: Sequence[tuple[str, str, Sequence[float]]],
     line: tuple[str, str, Sequence[float]] | None,
     titles: Sequence[str] = (),
+    value_text: Callable[[float], str] = lambda value: f"{value:,.2f}",
 ) -> Chart:
     """Grouped bars per label (``(name, css class, values)`` each) and an optional line.
 
     The y axis always includes 0, so a negative line (a GGR loss) dips below it.
+    ``value_text`` writes a value in the tooltips (money: in its currency's precision).
     """
     chart = _frame()
     values = [v for _, _, series in bars for v in series] + (list(line[2]) if line else [])
@@ -116,14 +118,14 @@ def bars_and_line(
         for position, (name, css, series) in enumerate(bars):
             value = series[index]
             top, base = y_of(max(value, 0.0)), y_of(min(value, 0.0))
-            title = f"{tip} - {name}: {value:,.2f}"
+            title = f"{tip} - {name}: {value_text(value)}"
             chart.rects.append(Rect(x0 + position * bar_width, top, bar_width * 0.92, base - top, css, title))
     if line:
         name, css, series = line
         points = [(chart.left + (i + 0.5) * slot, y_of(v)) for i, v in enumerate(series)]
         chart.lines.append(Line(" ".join(f"{x:.1f},{y:.1f}" for x, y in points), css, name))
         chart.dots = [
-            (x, y, css, f"{titles[i] if i < len(titles) else labels[i]} - {name}: {series[i]:,.2f}")
+            (x, y, css, f"{titles[i] if i < len(titles) else labels[i]} - {name}: {value_text(series[i])}")
             for i, (x, y) in enumerate(points)
         ]
     every = max(1, math.ceil(len(labels) / 8))
@@ -134,15 +136,20 @@ def bars_and_line(
     return chart
 
 
-def paired_bars(rows: Sequence[tuple[str, float, float | None]], names: tuple[str, str]) -> Chart:
+def paired_bars(
+    rows: Sequence[tuple[str, float, float | None, tuple[float, float] | None]], names: tuple[str, str]
+) -> Chart:
     """Horizontal target/realised bars per row (percentages), with a 100 % guide.
 
+    Each row is ``(label, target, realised, band)``; ``band`` is the 95 % range of the
+    realised RTP for the row's rounds, drawn as a light band behind the realised bar,
+    so a realised bar ending inside it reads as chance.
     Realised values above 200 % (a few lucky rounds) are drawn at 200 % and say so.
     """
     row_height = 30
     chart = _frame(PAIRED_WIDTH, MARGIN_TOP + MARGIN_BOTTOM + row_height * max(len(rows), 1))
     chart.left, chart.right = 170, PAIRED_WIDTH - 24
-    values = [v for _, target, realised in rows for v in (target, realised) if v is not None]
+    values = [v for _, target, realised, _ in rows for v in (target, realised) if v is not None]
     high = min(max([100.0, *values]), 200.0)
     ticks = nice_ticks(0.0, high, 5)
     high = ticks[-1]
@@ -151,7 +158,7 @@ def paired_bars(rows: Sequence[tuple[str, float, float | None]], names: tuple[st
         return chart.left + min(value, high) / high * (chart.right - chart.left)
 
     chart.x_ticks = [Tick(x_of(t), f"{t:g}%") for t in ticks]
-    for index, (label, target, realised) in enumerate(rows):
+    for index, (label, target, realised, band) in enumerate(rows):
         top = chart.top + index * row_height
         chart.y_ticks.append(Tick(top + row_height / 2, label))
         chart.rects.append(
@@ -164,12 +171,21 @@ def paired_bars(rows: Sequence[tuple[str, float, float | None]], names: tuple[st
                 f"{label}: {names[0]} {target:.2f}%",
             )
         )
+        if band is not None:
+            low, upper = band
+            cut = " (cut at the axis end)" if upper > high else ""
+            title = f"{label}: 95% range {low:.1f}% to {upper:.1f}%{cut}"
+            chart.rects.append(
+                Rect(x_of(low), top + 13, max(x_of(upper) - x_of(low), 1.0), 14, "band", title)
+            )
         if realised is not None:
             clipped = " (bar cut at the axis end)" if realised > high else ""
             title = f"{label}: {names[1]} {realised:.2f}%{clipped}"
             chart.rects.append(Rect(chart.left, top + 15, x_of(realised) - chart.left, 10, "realised", title))
     chart.zero = x_of(100.0)
     chart.legend = [("target", names[0]), ("realised", names[1])]
+    if any(band is not None for *_, band in rows):
+        chart.legend.append(("band", "95% range"))
     return chart
 
 

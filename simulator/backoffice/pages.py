@@ -39,10 +39,11 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 
 from ..codes import SimError
+from ..currency import Currency, currency_of
 from ..domain.models import Agent
 from ..http import BODY_LIMIT, STATUS_FOR_CODE, admin_token_ok, is_under, utf8
 from ..money import to_decimal
-from ..play.present import TRANS_TYPE_NAMES, Currency, currency_of
+from ..play.present import TRANS_TYPE_NAMES
 from ..runtime import Simulator
 from .conformance_runs import ConformanceRuns
 

@@ -1,9 +1,11 @@
-"""What a round looks like: slot reels that agree with the win, a live result, a crash point.
+"""What a round looks like: slot reels, or the Live or Mini game's own result, agreeing with the win.
 
 The engine decides the multiplier; this module draws a picture consistent with
 it, so a player (or a developer reading a round page) sees *why* a round paid
 what it paid.  Slots: five reels of three rows, paying on the middle row from
 the left (3, 4 or 5 of a kind, per the pay table in :mod:`simulator.domain.rtp`).
+Live and Mini games are drawn as their kind (baccarat hands, a roulette number,
+dice, a plinko slot, a crash point...) by :mod:`simulator.game_kinds`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import random
 from fractions import Fraction
 from typing import Any
 
-from .rtp import LIVE_BETS, SLOT_SYMBOLS
+from ..game_kinds import kind_of
+from .rtp import SLOT_SYMBOLS
 
 SYMBOLS = tuple(symbol for symbol, _ in SLOT_SYMBOLS)
 #: Not a paying symbol: shown for wins the pay table does not hold (forced outcomes, bonus).
@@ -59,24 +62,6 @@ def slot_view(multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
     return {"kind": "slot", "grid": grid, "payline": PAYLINE, "paying": paying}
 
 
-def live_view(game_code: str, multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
-    bets = {Fraction(pay): name for name, pay in LIVE_BETS}
-    result = "lose" if multiplier == 0 else bets.get(multiplier, "win")
-    return {"kind": "live", "table": game_code, "result": result, "number": rng.randint(0, 36)}
-
-
-def mini_view(multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
-    """A crash game: a win cashed out at the multiplier before the crash; a loss crashed first."""
-    if multiplier == 0:
-        crash = Fraction(rng.randint(100, 140), 100)
-        return {"kind": "crash", "crash_point": f"{float(crash):.2f}", "cashout": None}
-    crash = multiplier + Fraction(rng.randint(1, 300), 100)
-    return {"kind": "crash", "crash_point": f"{float(crash):.2f}", "cashout": f"{float(multiplier):.2f}"}
-
-
 def round_view(category: str, game_code: str, multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
-    if category == "Slots":
-        return slot_view(multiplier, rng)
-    if category == "Live":
-        return live_view(game_code, multiplier, rng)
-    return mini_view(multiplier, rng)
+    kind = kind_of(category, game_code)
+    return slot_view(multiplier, rng) if kind is None else kind.drawing(multiplier, rng)

@@ -14,7 +14,8 @@ from fractions import Fraction
 from urllib.parse import urlsplit
 
 from ..codes import ResultCode
-from ..money import ZERO, places
+from ..currency import Currency
+from ..money import MAX_AMOUNT, MAX_PLACES, ZERO, places
 
 #: Transaction type names of spec 7, as the round page shows them.
 TRANS_TYPE_NAMES = {1: "Bet", 2: "Win", 4: "Deposit", 8: "Withdraw", 16: "BetCancel", 32: "BonusCall"}
@@ -44,34 +45,22 @@ LIVE_RESULTS = {
 
 #: Roulette's red numbers, to colour the ball of a live result.
 RED_NUMBERS = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
+#: Card suits of the drawings (``"QH"``) as the page prints them.
+SUITS = {"S": "\u2660", "H": "\u2665", "D": "\u2666", "C": "\u2663"}
+#: Dice faces, 1 to 6.
+DICE_FACES = {n: chr(0x2680 + n - 1) for n in range(1, 7)}
+#: A blackjack hand's result by what it returned.
+HAND_RESULTS = {"5/2": "Blackjack", "2": "Win", "1": "Push"}
 
 MAX_PRESETS = 6
 
 
-@dataclass(frozen=True)
-class Currency:
-    """An agent's currency: its ISO code and display decimals (spec 11.2)."""
-
-    iso: str
-    decimals: int
-
-    def amount(self, value: Decimal) -> str:
-        """``10,100`` for KRW, ``12.50`` for USD; never hides a decimal the amount really has."""
-        shown = max(self.decimals, places(value))
-        return f"{value:,.{shown}f}"
-
-    def money(self, value: Decimal) -> str:
-        return f"{self.amount(value)} {self.iso}"
-
-    @property
-    def unit(self) -> Decimal:
-        """The smallest stake a player can choose when the agent sets no minimum."""
-        return Decimal(1).scaleb(-self.decimals)
-
-
-def currency_of(currencies: dict[int, tuple[str, int]], code: int) -> Currency:
-    iso, decimals = currencies.get(code, (f"#{code}", 2))
-    return Currency(iso, decimals)
+def times(text: str | Fraction) -> str:
+    """An exact multiplier (``"3/2"``, ``"25/3"``) for people: ``1.5``, ``8.33``, ``36``."""
+    value = Fraction(str(text))
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 def plain(value: Decimal) -> str:
@@ -127,14 +116,49 @@ def multiplier_number(text: str) -> Decimal:
     return value.quantize(Decimal("0.000001")).normalize() if places(value) > 6 else value
 
 
-def spin_message(code: ResultCode, bounds: StakeBounds, currency: Currency, ended: bool) -> str:
-    """A refused or failed spin, in words a player understands."""
+#: The longest stake text a page carries back to its input after a refusal.
+MAX_STAKE_TEXT = 32
+
+
+def parse_stake(text: str | None) -> Decimal | None:
+    """The stake a player typed, when it is an amount the simulator could take (else None)."""
+    text = (text or "").strip()
+    if len(text) > MAX_STAKE_TEXT:
+        return None
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not value.is_finite() or not ZERO < value <= MAX_AMOUNT or places(value) > MAX_PLACES:
+        return None
+    return value
+
+
+def spin_message(
+    code: ResultCode,
+    bounds: StakeBounds,
+    currency: Currency,
+    ended: bool,
+    stake: Decimal | None = None,
+    balance: Decimal | None = None,
+) -> str:
+    """A refused or failed spin, in words a player understands: with the refused ``stake`` and the
+    ``balance`` when known, so the player sees which of their numbers did not fit."""
     if code == ResultCode.BALANCE_NOT_ENOUGH:
+        if stake is not None and balance is not None:
+            return (
+                f"Your balance of {currency.money(balance)} is too low for a stake of "
+                f"{currency.money(stake)}. Choose a smaller stake."
+            )
         return "Your balance is too low for this stake. Choose a smaller stake."
     if code == ResultCode.PARAMETERS_INVALID:
+        refused = f"A stake of {currency.money(stake)} is not possible here. " if stake is not None else ""
         if bounds.high is None:
-            return f"The stake must be at least {currency.money(bounds.low)}."
-        return f"The stake must be between {currency.money(bounds.low)} and {currency.money(bounds.high)}."
+            return f"{refused}The stake must be at least {currency.money(bounds.low)}."
+        return (
+            f"{refused}The stake must be between {currency.money(bounds.low)} "
+            f"and {currency.money(bounds.high)}."
+        )
     if code == ResultCode.VALIDATION_ERROR:
         return "Enter the stake as a positive number with at most 4 decimals."
     if code == ResultCode.PERMISSION_ERROR:

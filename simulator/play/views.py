@@ -20,26 +20,32 @@ from marshmallow import RAISE, Schema, ValidationError
 
 from ..api.fields import Amount
 from ..codes import ResultCode, SimError
+from ..currency import Currency, currency_of
 from ..domain.history import ROUND_RETENTION
 from ..domain.models import Agent, GameSession, Round, User
 from ..domain.round_links import parse_round_token, round_token
 from ..domain.rounds import RoundFailed
 from ..domain.sessions import LaunchError
+from ..game_kinds import action_of, kind_of
 from ..http import BODY_LIMIT, ApiError, json_body, json_response, utf8
 from ..money import json_number
 from ..runtime import Simulator, World
 from .present import (
+    DICE_FACES,
+    HAND_RESULTS,
     LIVE_RESULTS,
+    MAX_STAKE_TEXT,
     RED_NUMBERS,
     SPIN_STATUS,
+    SUITS,
     TRANS_TYPE_NAMES,
-    Currency,
-    currency_of,
     multiplier_number,
+    parse_stake,
     plain,
     safe_return_url,
     spin_message,
     stake_bounds,
+    times,
 )
 
 log = logging.getLogger("simulator.play")
@@ -116,6 +122,17 @@ class Table:
         return self.game.category if self.game else "Slots"
 
     @property
+    def kind(self) -> str:
+        """What the game is drawn as: ``slot``, ``baccarat``, ``roulette``, ``crash``..."""
+        kind = kind_of(self.category, self.session.game_code)
+        return "slot" if kind is None else kind.name
+
+    @property
+    def action(self) -> str:
+        """The button's name, for the game: Spin, Deal, Roll, Drop or Bet."""
+        return action_of(self.category, self.session.game_code)
+
+    @property
     def balance(self) -> Decimal:
         """The balance the agent's wallet reports for this player."""
         return self.world.rounds.balance_of(self.agent, self.user)
@@ -128,8 +145,9 @@ class Table:
             "play.round_page", token=round_token(self.sim.link_secret, round_.agent_id, round_.round_id)
         )
 
-    def message(self, code: ResultCode) -> str:
-        return spin_message(code, self.bounds, self.currency, self.session.ended)
+    def message(self, code: ResultCode, stake: Decimal | None = None) -> str:
+        balance = self.balance if code == ResultCode.BALANCE_NOT_ENOUGH else None
+        return spin_message(code, self.bounds, self.currency, self.session.ended, stake, balance)
 
 
 def _view_context(sim: Simulator, currency: Currency) -> dict[str, Any]:
@@ -140,6 +158,10 @@ def _view_context(sim: Simulator, currency: Currency) -> dict[str, Any]:
         "format_time": lambda moment: sim.format_time(moment) if moment else "–",
         "live_results": LIVE_RESULTS,
         "red_numbers": RED_NUMBERS,
+        "suits": SUITS,
+        "dice_faces": DICE_FACES,
+        "hand_results": HAND_RESULTS,
+        "times": times,
         "type_names": TRANS_TYPE_NAMES,
         "time_zone": sim.settings.report_tz,
     }
@@ -191,7 +213,10 @@ def game_page(secret: str) -> Response:
     if wanted:
         shown = next((r for r in recent if r.round_id == wanted), shown)
     error = request.args.get("error", "")
-    message = table.message(ResultCode[error]) if error in ResultCode.__members__ else None
+    # A refused stake comes back in ``bet``: the input keeps the player's choice, the message names it.
+    chosen = request.args.get("bet", "").strip()[:MAX_STAKE_TEXT] if error else ""
+    refused = parse_stake(chosen)
+    message = table.message(ResultCode[error], refused) if error in ResultCode.__members__ else None
     return _page(
         "play_game.html",
         table=table,
@@ -199,7 +224,8 @@ def game_page(secret: str) -> Response:
         recent=recent,
         message=message,
         presets=table.bounds.presets(),
-        stake=table.session.last_round_bet or table.bounds.low,
+        balance=table.balance,
+        stake=chosen or plain(table.session.last_round_bet or table.bounds.low),
         return_url=safe_return_url(table.session.return_url),
         **_view_context(table.sim, table.currency),
     )
@@ -211,13 +237,14 @@ def form_spin(secret: str) -> Response:
     table = _table(secret)
     if table is None:
         return _missing_session()
+    typed = request.form.get("bet", "").strip()
     try:
-        bet = _spin_request.load({"bet": request.form.get("bet", "").strip()})["bet"]
+        bet = _spin_request.load({"bet": typed})["bet"]
     except ValidationError:
-        return _back(secret, error=ResultCode.VALIDATION_ERROR.name)
+        return _back(secret, error=ResultCode.VALIDATION_ERROR.name, bet=typed[:MAX_STAKE_TEXT])
     outcome = _play(table, bet)
     if isinstance(outcome, SimError):
-        return _back(secret, error=outcome.code.name, round=_refunded_round_id(table, outcome))
+        return _back(secret, error=outcome.code.name, round=_refunded_round_id(table, outcome), bet=typed)
     return _back(secret, round=outcome.round_id)
 
 
@@ -279,6 +306,8 @@ def state(secret: str) -> Response:
             "provider": table.provider_name,
             "provider_id": table.session.provider_id,
             "category": table.category,
+            "kind": table.kind,
+            "action": table.action,
             "balance": table.balance,
             "currency": table.currency.iso,
             "decimals": table.currency.decimals,
@@ -325,7 +354,7 @@ def spin(secret: str) -> Response:
         )
     if isinstance(outcome, SimError):
         status = 410 if table.session.ended else SPIN_STATUS.get(outcome.code, 409)
-        return _api_error(outcome.code, table.message(outcome.code), status, detail=outcome.detail)
+        return _api_error(outcome.code, table.message(outcome.code, bet), status, detail=outcome.detail)
     return json_response(
         {
             "round_id": outcome.round_id,

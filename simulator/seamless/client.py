@@ -115,8 +115,13 @@ class CallbackClient:
         attempt: int = 1,
         token: str | None = None,
         apply_faults: bool = True,
+        extra: dict[str, Any] | None = None,
     ) -> Attempt:
-        """POST one callback (a new body from ``data``, or a given ``body`` for a retry/replay)."""
+        """POST one callback (a new body from ``data``, or a given ``body`` for a retry/replay).
+
+        ``extra`` goes into the log entry as it is (a conformance run names its scenario and the
+        results it expects there, :func:`simulator.seamless.log.expected_refusal`).
+        """
         if body is None:
             body = self.envelope(command, data or {}, check_for(command, agent.settings.callback_dialect))
         effects = self._faults(agent.name, f"callback:{command}") if apply_faults else []
@@ -126,12 +131,14 @@ class CallbackClient:
         if any(effect.get("skip") for effect in effects):
             reply = Reply(False, problem="not sent: skipped by a fault rule (treated as a timeout)")
             sent = self._logged(
-                agent, command, body, attempt, reply, None, b"", 0.0, reply.problem, "skipped"
+                agent, command, body, attempt, reply, None, b"", 0.0, reply.problem, "skipped", extra=extra
             )
         else:
-            sent = self._post(agent, command, body, attempt, token)
+            sent = self._post(agent, command, body, attempt, token, extra=extra)
             if any(effect.get("duplicate") for effect in effects):
-                self._post(agent, command, body, attempt, token, note="duplicate sent by a fault rule")
+                self._post(
+                    agent, command, body, attempt, token, note="duplicate sent by a fault rule", extra=extra
+                )
         return dataclasses.replace(sent, effects=tuple(effects))
 
     def _post(
@@ -142,6 +149,7 @@ class CallbackClient:
         attempt: int,
         token: str | None,
         note: str = "",
+        extra: dict[str, Any] | None = None,
     ) -> Attempt:
         url = agent.settings.callback_url
         payload = json.dumps(body, default=json_default, separators=(",", ":")).encode()
@@ -173,7 +181,7 @@ class CallbackClient:
         else:
             reply = read_reply(status or 0, content, command in NEEDS_BALANCE)
         return self._logged(
-            agent, command, body, attempt, reply, status, content, duration, error, None, note
+            agent, command, body, attempt, reply, status, content, duration, error, None, note, extra
         )
 
     def _logged(
@@ -189,6 +197,7 @@ class CallbackClient:
         error: str,
         outcome: str | None,
         note: str = "",
+        extra: dict[str, Any] | None = None,
     ) -> Attempt:
         entry = self.log.add(
             CallbackEntry(
@@ -205,7 +214,7 @@ class CallbackClient:
                 reply=content[: CallbackLog.MAX_REPLY].decode("utf-8", "replace"),
                 error=error or reply.problem,
                 duration_ms=duration,
-                extra={"note": note} if note else {},
+                extra={**(extra or {}), **({"note": note} if note else {})},
             )
         )
         return Attempt(command, body, reply, status, duration, error or reply.problem, entry.entry_id)

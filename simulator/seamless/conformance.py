@@ -9,25 +9,30 @@ simulator's ledger, so agent points, users and history stay untouched.
 Money rules that a wallet breaks (a double debit, a missing refund, an accepted
 wrong token) are failures; deviations the platform tolerates (a numeric string,
 ``0`` where 41 is asked for but no money moved, 13.1) are warnings.
+
+A run leaves the test account as it found it: the last scenario (C1) plays one
+more round that takes back, or pays back, whatever the scenarios moved, and checks
+the balance is the one read at the start.  Every callback of a run is tagged in the
+callback log with its scenario and step, and with the results the runner expects
+(a repeated bet's 41, a wrong token's 100...), so the back office lists those
+refusals as asked for, apart from real failures.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import re
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..clock import Clock
 from ..domain.models import Agent, AgentSettings, TransType
-from ..money import ZERO, json_number, plain
+from ..money import ZERO, plain
 from .client import Attempt, CallbackClient
+from .conformance_report import Exchange, Report, ScenarioResult
 from .log import CallbackLog
 from .protocol import (
     V4,
@@ -40,7 +45,6 @@ from .protocol import (
     trans_guid,
 )
 
-PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 #: The vendor tester's account (13.3).
 DEFAULT_ACCOUNT = "test1234"
 #: Whole-unit amounts: reference handlers cast amounts to int (13.1).
@@ -64,6 +68,8 @@ MEANINGS = {
 }
 #: Run bases never repeat in one process, even with a frozen or rewound simulator clock.
 _RUN_BASES = StampAllocator()
+#: The results a step expects: result codes, or "any" refusal (a policy the wallet may choose).
+Expected = tuple[int, ...] | str
 
 
 class Failure(Exception):
@@ -73,169 +79,6 @@ class Failure(Exception):
 def _code(result: int | None) -> str:
     meaning = MEANINGS.get(result) if result is not None else None
     return f"{result} ({meaning})" if meaning else str(result)
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=json_number, ensure_ascii=False))
-
-
-@dataclass
-class Exchange:
-    """One callback as sent and answered."""
-
-    step: str
-    command: str
-    request: dict[str, Any]
-    wrong_token: bool
-    http_status: int | None
-    reply: str
-    result: int | None
-    balance: Decimal | None
-    problem: str
-    duration_ms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "command": self.command,
-            "callback_token": "wrong" if self.wrong_token else "agent's",
-            "request": _jsonable(self.request),
-            "http_status": self.http_status,
-            "reply": self.reply,
-            "result": self.result,
-            "balance": None if self.balance is None else json_number(self.balance),
-            "problem": self.problem,
-            "duration_ms": round(self.duration_ms, 3),
-        }
-
-    def lines(self) -> list[str]:
-        token = "  (wrong Callback-Token)" if self.wrong_token else ""
-        request = json.dumps(self.to_dict()["request"], separators=(",", ":"), ensure_ascii=False)
-        status = f"HTTP {self.http_status}" if self.http_status is not None else "no HTTP reply"
-        lines = [f"[{self.step}] {self.command}{token}", f"  > {request}"]
-        lines.append(f"  < {status} {self.reply.strip()}  ({self.duration_ms:.1f} ms)")
-        if self.problem:
-            lines.append(f"  ! {self.problem}")
-        return lines
-
-
-@dataclass
-class ScenarioResult:
-    scenario_id: str
-    title: str
-    spec: str
-    failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    exchanges: list[Exchange] = field(default_factory=list)
-    duration_ms: float = 0.0
-
-    @property
-    def status(self) -> str:
-        return FAIL if self.failures else WARN if self.warnings else PASS
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.scenario_id,
-            "title": self.title,
-            "spec": self.spec,
-            "status": self.status,
-            "failures": self.failures,
-            "warnings": self.warnings,
-            "notes": self.notes,
-            "duration_ms": round(self.duration_ms, 3),
-            "exchanges": [exchange.to_dict() for exchange in self.exchanges],
-        }
-
-    def transcript(self) -> str:
-        lines = [f"warning: {w}" for w in self.warnings] + [f"note: {n}" for n in self.notes]
-        for exchange in self.exchanges:
-            lines.extend(exchange.lines())
-        return "\n".join(lines)
-
-
-@dataclass
-class Report:
-    callback_url: str
-    dialect: str
-    account: str
-    started: str
-    duration_ms: float
-    scenarios: list[ScenarioResult]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = {status: sum(s.status == status for s in self.scenarios) for status in (PASS, WARN, FAIL)}
-        return {**counts, "total": len(self.scenarios)}
-
-    @property
-    def ok(self) -> bool:
-        """All scenarios pass; warnings allowed."""
-        return not any(s.failures for s in self.scenarios)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "callback_url": self.callback_url,
-            "dialect": self.dialect,
-            "account": self.account,
-            "started": self.started,
-            "duration_ms": round(self.duration_ms, 3),
-            "counts": self.counts,
-            "scenarios": [scenario.to_dict() for scenario in self.scenarios],
-        }
-
-    def summary(self, verbose: bool = False) -> str:
-        head = f"Callback conformance: {self.callback_url} (dialect {self.dialect}, account {self.account!r})"
-        lines = [head, ""]
-        for s in self.scenarios:
-            lines.append(f"{s.status}  {s.scenario_id:<3} {s.title}  [{s.spec}]")
-            lines += [f"      x {f}" for f in s.failures] + [f"      ! {w}" for w in s.warnings]
-            if verbose:
-                lines += [f"      note: {n}" for n in s.notes]
-                lines += [f"      {line}" for e in s.exchanges for line in e.lines()] + [""]
-        c = self.counts
-        callbacks = sum(len(s.exchanges) for s in self.scenarios)
-        lines += [
-            "",
-            f"{c['total']} scenarios: {c[PASS]} PASS, {c[WARN]} WARN, {c[FAIL]} FAIL "
-            f"({callbacks} callbacks in {self.duration_ms / 1000:.2f} s)",
-            f"RESULT: {'PASS' if self.ok else 'FAIL'}",
-        ]
-        return "\n".join(lines) + "\n"
-
-    def junit(self) -> bytes:
-        """JUnit XML: one testcase per scenario, the exchanges in ``system-out``."""
-        suite = ET.Element(
-            "testsuite",
-            name="scorpio-play-conformance",
-            tests=str(len(self.scenarios)),
-            failures=str(self.counts[FAIL]),
-            errors="0",
-            skipped="0",
-            time=f"{self.duration_ms / 1000:.3f}",
-            timestamp=self.started[:19],
-        )
-        for s in self.scenarios:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"conformance.{self.dialect}",
-                name=f"{s.scenario_id} {s.title}",
-                time=f"{s.duration_ms / 1000:.3f}",
-            )
-            if s.failures:
-                failure = ET.SubElement(case, "failure", message=_xml_text(s.failures[0]), type="conformance")
-                failure.text = _xml_text("\n".join(s.failures))
-            ET.SubElement(case, "system-out").text = _xml_text(s.transcript())
-        root = ET.Element("testsuites")
-        root.append(suite)
-        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
-
-
-def _xml_text(text: str) -> str:
-    """XML 1.0 cannot carry most control characters; a wallet's reply may contain any."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "?", text)
 
 
 class ConformanceRunner:
@@ -262,6 +105,8 @@ class ConformanceRunner:
         self._scenario = ScenarioResult("", "", "")
         #: Per command, the reply fields that came as numeric strings in the current scenario.
         self._strings: dict[str, list[str]] = {}
+        #: The test account's balance when the run began (the first one a reply showed).
+        self._found: Decimal | None = None
 
     def run(self) -> Report:
         started, began = self._clock.now().isoformat().replace("+00:00", "Z"), time.perf_counter()
@@ -292,6 +137,7 @@ class ConformanceRunner:
             ("R4", "zero amounts are stored (bet 0, win 0)", "6.10", self.zero_amounts),
             ("R5", "a 50-character unknown account (21)", "6.6", self.long_account),
             ("R6", "a unicode unknown account (21)", "6.6", self.unicode_account),
+            ("C1", "the test account is left as the run found it", "6.12", self.restore),
         ]
 
     @staticmethod
@@ -335,10 +181,27 @@ class ConformanceRunner:
         *,
         body: dict | None = None,
         token: str | None = None,
+        expect: Expected = (),
     ) -> Attempt:
-        attempt = self._client.send(self._agent, command, data, body=body, token=token, apply_faults=False)
+        attempt = self._client.send(
+            self._agent,
+            command,
+            data,
+            body=body,
+            token=token,
+            apply_faults=False,
+            extra=self._tag(step, expect),
+        )
         self._record(step, attempt, token is not None)
         return attempt
+
+    def _tag(self, step: str, expect: Expected) -> dict[str, Any]:
+        """What the callback log keeps of a run's callback: its run, scenario and step, and the
+        refusals the step asks for (:attr:`CallbackEntry.expected_refusal`)."""
+        tag: dict[str, Any] = {"conformance": f"run {self._base} {self._scenario.scenario_id}: {step}"}
+        if expect:
+            tag["expected_results"] = expect if isinstance(expect, str) else list(expect)
+        return tag
 
     def _record(self, step: str, attempt: Attempt, wrong_token: bool) -> None:
         entry = self._client.log.get(attempt.entry_id)
@@ -386,24 +249,33 @@ class ConformanceRunner:
             self._scenario.warnings.append(message)
 
     def _bet(
-        self, step: str, ctx: RoundContext, amount: Decimal, token: str | None = None
+        self,
+        step: str,
+        ctx: RoundContext,
+        amount: Decimal,
+        token: str | None = None,
+        expect: Expected = (),
     ) -> tuple[TransactionIds, Attempt]:
         ids = self._ids(ctx)
         data = money_data(ctx, self.dialect, ids, amount, TransType.BET, call_id=0)
-        return ids, self._send(step, "bet", data, token=token)
+        return ids, self._send(step, "bet", data, token=token, expect=expect)
 
-    def _win(self, step: str, ctx: RoundContext, amount: Decimal) -> tuple[TransactionIds, Attempt]:
+    def _win(
+        self, step: str, ctx: RoundContext, amount: Decimal, expect: Expected = ()
+    ) -> tuple[TransactionIds, Attempt]:
         ids = self._ids(ctx)
         data = money_data(ctx, self.dialect, ids, amount, TransType.WIN, call_id=0)
-        return ids, self._send(step, "win", data)
+        return ids, self._send(step, "win", data, expect=expect)
 
-    def _cancel(self, step: str, ctx: RoundContext, target: TransactionIds, amount: Decimal) -> Attempt:
+    def _cancel(
+        self, step: str, ctx: RoundContext, target: TransactionIds, amount: Decimal, expect: Expected = ()
+    ) -> Attempt:
         data = money_data(ctx, self.dialect, self._ids(ctx), amount, TransType.BET_CANCEL, None, target)
-        return self._send(step, "cancel", data)
+        return self._send(step, "cancel", data, expect=expect)
 
-    def _again(self, step: str, attempt: Attempt) -> Attempt:
+    def _again(self, step: str, attempt: Attempt, expect: Expected = ()) -> Attempt:
         """The identical body again, as a retry or a duplicate delivery sends it."""
-        return self._send(step, attempt.command, body=attempt.request)
+        return self._send(step, attempt.command, body=attempt.request, expect=expect)
 
     # -- judging ------------------------------------------------------------------------------
 
@@ -427,6 +299,8 @@ class ConformanceRunner:
         attempt = self._send(step, "balance", {"account": self._account})
         balance = self._ok(attempt, f"balance for {self._account!r}", "6.7 balance")
         assert balance is not None  # a success without data.balance is unusable
+        if self._found is None:
+            self._found = balance
         return balance
 
     def _balance_after(self, attempt: Attempt, what: str) -> Decimal:
@@ -455,7 +329,7 @@ class ConformanceRunner:
 
     def _duplicate(self, first: Attempt, kind: str, expected: Decimal) -> None:
         """A repeated bet/win (same id) fails check 41 and changes nothing (6.10)."""
-        again = self._again(f"the same {kind} again", first)
+        again = self._again(f"the same {kind} again", first, expect=(41,))
         self._usable(again, f"a repeated {kind}")
         balance = self._balance_after(again, f"a repeated {kind}")
         same = f"a repeated {kind} (same {self._id_name})"
@@ -509,7 +383,7 @@ class ConformanceRunner:
                 f"6.1 callback security: {what} answered 100: the wallet refuses the Callback-Token "
                 "sent (check --token, or the agent's callback_token)"
             )
-        self._ok(attempt, what, "6.7 authenticate")
+        self._found = self._ok(attempt, what, "6.7 authenticate")
         echoed = (attempt.reply.data or {}).get("account")
         if echoed != self._account:
             self._warn(f"6.7 authenticate: data.account is {echoed!r}, expected {self._account!r}")
@@ -538,7 +412,7 @@ class ConformanceRunner:
         before = self._balance("balance before")
         amount = Decimal(int(before)) + 1000
         ctx = self._round()
-        bet_ids, bet = self._bet(f"bet {plain(amount)} (above the balance)", ctx, amount)
+        bet_ids, bet = self._bet(f"bet {plain(amount)} (above the balance)", ctx, amount, expect=(31,))
         self._usable(bet, "a bet above the balance")
         if bet.reply.result == 0:
             self._cancel("clean-up: cancel the accepted bet", ctx, bet_ids, amount)
@@ -573,7 +447,7 @@ class ConformanceRunner:
         cancel = self._cancel("cancel the bet", ctx, bet_ids, STAKE)
         refunded = self._ok(cancel, "the cancel of a bet", "6.10 cancel")
         self._money(refunded, before, "6.10 cancel: cancelling a bet must give the stake back")
-        again = self._again("the same cancel again", cancel)
+        again = self._again("the same cancel again", cancel, expect=(41,))
         self._usable(again, "a repeated cancel")
         rule = f"6.10 cancel: a repeated cancel (same {self._id_name}) refunded the stake again"
         self._money(self._balance_after(again, "a repeated cancel"), before, rule)
@@ -592,7 +466,9 @@ class ConformanceRunner:
 
     def _cancel_again_with_new_id(self, ctx: RoundContext, target: TransactionIds, before: Decimal) -> None:
         """Cancelling an already-cancelled transaction succeeds again, with no balance change (6.10)."""
-        second = self._cancel("cancel the cancelled bet again, new trans_guid", ctx, target, STAKE)
+        second = self._cancel(
+            "cancel the cancelled bet again, new trans_guid", ctx, target, STAKE, expect=(41, 43)
+        )
         self._usable(second, "a second cancel of a cancelled bet")
         result = second.reply.result
         self._money(
@@ -614,7 +490,11 @@ class ConformanceRunner:
     def wrong_token(self) -> None:
         before = self._balance("balance before")
         auth = self._send(
-            "authenticate, wrong token", "authenticate", {"account": self._account}, token=WRONG_TOKEN
+            "authenticate, wrong token",
+            "authenticate",
+            {"account": self._account},
+            token=WRONG_TOKEN,
+            expect=(100,),
         )
         rule = "6.1 callback security: a callback with a wrong Callback-Token"
         if not auth.reply.usable:
@@ -625,7 +505,7 @@ class ConformanceRunner:
         if auth.reply.result != 100:
             raise Failure(f"{rule} answered result {_code(auth.reply.result)} instead of 100")
         ctx = self._round()
-        bet_ids, bet = self._bet(f"bet {STAKE}, wrong token", ctx, STAKE, token=WRONG_TOKEN)
+        bet_ids, bet = self._bet(f"bet {STAKE}, wrong token", ctx, STAKE, token=WRONG_TOKEN, expect=(100,))
         if bet.reply.usable and bet.reply.result == 0:
             self._cancel("clean-up: cancel the accepted bet", ctx, bet_ids, STAKE)
             raise Failure(f"{rule} was accepted: a bet of {STAKE} answered 0 instead of 100")
@@ -647,7 +527,10 @@ class ConformanceRunner:
 
         def send(index: int) -> None:
             barrier.wait(timeout=5)
-            attempts[index] = self._client.send(self._agent, "bet", body=body, apply_faults=False)
+            step = f"identical bet {index + 1} of 2, sent at once"
+            attempts[index] = self._client.send(
+                self._agent, "bet", body=body, apply_faults=False, extra=self._tag(step, (41,))
+            )
 
         threads = [threading.Thread(target=send, args=(i,)) for i in (0, 1)]
         for thread in threads:
@@ -681,7 +564,9 @@ class ConformanceRunner:
         ctx = self._round()
         never_sent = self._ids(ctx)
         expected = 43 if self.dialect == V4 else 42
-        cancel = self._cancel("cancel of a transaction never sent", ctx, never_sent, STAKE)
+        cancel = self._cancel(
+            "cancel of a transaction never sent", ctx, never_sent, STAKE, expect=(expected,)
+        )
         self._usable(cancel, "a cancel of an unknown transaction")
         balance = self._balance_after(cancel, "a cancel of an unknown transaction")
         self._money(
@@ -702,6 +587,7 @@ class ConformanceRunner:
             "status of a transaction never sent",
             "status",
             status_data(self._account, self.dialect, never_sent),
+            expect=(42,),
         )
         self._usable(status, "the status of an unknown transaction")
         if status.reply.result != 42:
@@ -722,7 +608,7 @@ class ConformanceRunner:
         bet_ids, _ = self._stake(ctx, before)
         refunded = self._ok(self._cancel("cancel the bet", ctx, bet_ids, STAKE), "the cancel", "6.10 cancel")
         self._money(refunded, before, "6.10 cancel: cancelling a bet must give the stake back")
-        _, win = self._win(f"win {WIN} for the cancelled round", ctx, WIN)
+        _, win = self._win(f"win {WIN} for the cancelled round", ctx, WIN, expect="any")
         self._usable(win, "a win after its bet was cancelled")
         if win.reply.result == 0:
             self._scenario.notes.append("the wallet applied the late win once (its checks are 21,22,41)")
@@ -734,7 +620,7 @@ class ConformanceRunner:
             self._money(
                 self._balance_after(win, "a refused late win"), before, "6.10: a refused win moved money"
             )
-            again = self._again("the same win again", win)
+            again = self._again("the same win again", win, expect="any")
             self._usable(again, "a repeated late win")
             self._money(
                 self._balance_after(again, "a repeated late win"),
@@ -772,8 +658,8 @@ class ConformanceRunner:
     def _unknown_account(self, account: str, kind: str) -> None:
         """An account the wallet does not know gets 21, not a crash (6.6)."""
         ctx = self._round(account)
-        auth = self._send("authenticate", "authenticate", {"account": account})
-        bet_ids, bet = self._bet(f"bet {STAKE}", ctx, STAKE)
+        auth = self._send("authenticate", "authenticate", {"account": account}, expect=(21,))
+        bet_ids, bet = self._bet(f"bet {STAKE}", ctx, STAKE, expect=(21,))
         for attempt, command in ((auth, "authenticate"), (bet, "bet")):
             self._usable(attempt, f"{command} for {kind} unknown account")
             if attempt.reply.result == 0 and command == "bet":
@@ -783,6 +669,37 @@ class ConformanceRunner:
                     f"6.6 check 21: {command} for {kind} unknown account {account!r} answered "
                     f"{_code(attempt.reply.result)} instead of 21"
                 )
+
+    # -- clean-up -----------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """One more round that takes back (a bet) or pays back (a win) what the run moved, so the
+        test account ends at the balance the run found: the vendor's test account is shared."""
+        found = self._found
+        if found is None:
+            raise Failure("not run: no balance of the test account was read at the start")
+        now = self._balance("balance after the scenarios")
+        if now == found:
+            self._scenario.notes.append(f"the scenarios left the balance at {plain(found)}")
+            return
+        ctx = self._round()
+        if now > found:
+            gained = now - found
+            _, bet = self._bet(f"bet {plain(gained)} (takes back what the run paid)", ctx, gained)
+            self._ok(bet, f"a clean-up bet of {plain(gained)}", "6.7 bet")
+            _, win = self._win("win 0 (closes the clean-up round)", ctx, ZERO)
+        else:
+            lost = found - now
+            _, bet = self._bet("bet 0 (opens the clean-up round)", ctx, ZERO)
+            self._ok(bet, "a clean-up bet of 0", "6.7 bet")
+            _, win = self._win(f"win {plain(lost)} (pays back what the run took)", ctx, lost)
+        self._ok(win, "the clean-up win", "6.7 win")
+        self._money(
+            self._balance("balance after the clean-up"),
+            found,
+            "clean-up: the test account must end at the balance the run found",
+        )
+        self._scenario.notes.append(f"the test account is back at {plain(found)} (it was {plain(now)})")
 
 
 def transient_agent(callback_url: str, token: str, dialect: str = V4) -> Agent:

@@ -31,7 +31,23 @@ class CallbackEntry:
     reply: str = ""
     error: str = ""
     duration_ms: float = 0.0
+    #: Anything else worth showing: ``note`` (a duplicate sent by a fault rule), or for a
+    #: conformance run ``conformance`` (run, scenario and step) and ``expected_results``.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def conformance(self) -> str:
+        """The conformance run, scenario and step that sent this callback; "" for real traffic."""
+        return str(self.extra.get("conformance") or "")
+
+    @property
+    def expected_refusal(self) -> bool:
+        """A refusal a conformance run asked for on purpose (a repeated bet's 41, a wrong token's
+        100...): the wallet did right, so the logs list it apart from real failures."""
+        if self.outcome != "refused" or not self.conformance:
+            return False
+        expected = self.extra.get("expected_results")
+        return expected == "any" or (isinstance(expected, list) and self.result in expected)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +64,7 @@ class CallbackEntry:
             "error": self.error,
             "duration_ms": round(self.duration_ms, 3),
             **self.extra,
+            "expected_refusal": self.expected_refusal,
         }
 
 

@@ -447,7 +447,7 @@ def test_the_callback_tester_runs_and_shows_a_results_table(client, app):
     assert run.finished.wait(30)
     page = html(client.get(response.headers["Location"]))
     assert 'data-state="finished"' in page
-    assert page.count('data-status="FAIL"') == 14
+    assert page.count('data-status="FAIL"') == 15
     assert "not run: the callback URL gave no HTTP answer" in page
     assert "#1" in html(client.get("/backoffice/agents/demo_seamless/conformance"))
 

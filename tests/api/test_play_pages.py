@@ -206,7 +206,10 @@ def test_a_stake_above_the_balance_is_409_and_records_nothing(sim, client, v4):
     status, body = spin(client, secret, int(before) + 100)
     assert status == 409
     assert body["error"] == "BALANCE_NOT_ENOUGH"
-    assert "balance is too low" in body["message"]
+    assert body["message"] == (
+        f"Your balance of {int(before):,} KRW is too low for a stake of {int(before) + 100:,} KRW. "
+        "Choose a smaller stake."
+    )
     assert len(history(sim)) == count
     assert balance(sim) == before
     assert sim.world.store.rounds[demo(sim).agent_id] == {}
@@ -218,7 +221,9 @@ def test_a_stake_below_min_bet_is_400(sim, client, v4):
     status, body = spin(client, secret, 99)
     assert status == 400
     assert body["error"] == "PARAMETERS_INVALID"
-    assert body["message"] == "The stake must be between 100 KRW and 100,000 KRW."
+    assert body["message"] == (
+        "A stake of 99 KRW is not possible here. The stake must be between 100 KRW and 100,000 KRW."
+    )
     assert len(history(sim)) == count
 
 
@@ -332,9 +337,12 @@ def test_the_spin_form_plays_and_shows_the_round(sim, client, v4):
 def test_a_refused_form_spin_is_explained_in_words(client, v4):
     secret = open_game(client, v4)
     response = client.post(f"/play/session/{secret}/spin", data={"bet": "50"})
-    assert response.headers["Location"].endswith("?error=PARAMETERS_INVALID")
-    html = page(client, secret, "?error=PARAMETERS_INVALID")
-    assert "The stake must be between 100 KRW and 100,000 KRW." in html
+    assert response.headers["Location"].endswith("?error=PARAMETERS_INVALID&bet=50")
+    html = page(client, secret, "?error=PARAMETERS_INVALID&bet=50")
+    assert (
+        "A stake of 50 KRW is not possible here. The stake must be between 100 KRW and 100,000 KRW." in html
+    )
+    assert 'value="50">' in html  # the player's choice stays in the input
 
 
 def test_an_unknown_error_name_in_the_query_shows_no_message(client, v4):
@@ -343,15 +351,49 @@ def test_an_unknown_error_name_in_the_query_shows_no_message(client, v4):
 
 
 # -- other categories ------------------------------------------------------------------
-def test_a_live_game_shows_the_table_result(client, v4):
+def test_a_live_roulette_shows_the_winning_number_in_the_players_bet(client, v4):
     secret = open_game(client, v4, game_symbol="sim_live_roulette")
     force(client, 2)
     status, body = spin(client, secret, 100)
-    assert (status, body["view"]["kind"], body["view"]["result"]) == (200, "live", "even")
+    view = body["view"]
+    assert (status, view["kind"], view["bet"]["pays"]) == (200, "roulette", "2")
+    assert view["number"] in view["bet"]["numbers"] and len(view["bet"]["numbers"]) == 18
     html = page(client, secret)
-    assert "Live Roulette" in html
-    assert "Even-money bet won (pays 2×)" in html
-    assert 'class="ball ' in html and f">{body['view']['number']}</div>" in html
+    assert f'<div class="ball {view["colour"]}" id="number" data-number="{view["number"]}">' in html
+    assert f'<strong id="bet-on" data-bet="{view["bet"]["on"]}">{view["bet"]["label"]}</strong>' in html
+    assert '<button id="spin" type="submit" class="spin">Spin</button>' in html
+
+
+def test_a_baccarat_table_deals_both_hands_and_shows_the_side_bet_on(client, v4):
+    secret = open_game(client, v4, game_symbol="sim_live_baccarat")
+    force(client, 9)
+    _, body = spin(client, secret, 100)
+    view = body["view"]
+    assert (view["kind"], view["bet"]["on"], view["winner"]) == ("baccarat", "tie", "tie")
+    assert body["win"] == 900
+    html = page(client, secret)
+    assert 'data-hand="player"' in html and 'data-hand="banker"' in html
+    assert f'<p class="verdict" id="winner" data-winner="tie">Tie at {view["player_total"]}</p>' in html
+    assert '<button id="spin" type="submit" class="spin">Deal</button>' in html
+
+
+def test_the_state_api_names_the_games_kind_and_action(client, v4):
+    secret = open_game(client, v4, provider_id=20, game_symbol="bg25plinko")
+    state = client.get(f"/play/api/session/{secret}/state").get_json()
+    assert (state["category"], state["kind"], state["action"]) == ("Mini", "plinko", "Drop")
+
+
+def test_a_round_drawn_before_kinds_existed_still_shows(client, v4, sim):
+    secret = open_game(client, v4, game_symbol="sim_live_roulette")
+    _, body = spin(client, secret, 100)
+    snapshot = client.get("/control/snapshot").get_json()
+    for round_ in snapshot["store"]["rounds"]:
+        if round_["round_id"] == body["round_id"]:
+            round_["view"] = {"kind": "live", "table": "sim_live_roulette", "result": "lose", "number": 17}
+    assert client.post("/control/restore", json=snapshot).status_code == 200
+    html = page(client, secret)
+    assert '<div class="ball black">17</div>' in html
+    assert "No win this time" in html
 
 
 def test_a_crash_game_shows_the_crash_point_and_the_cash_out(client, v4):

@@ -192,7 +192,7 @@ def test_the_callback_tester_shows_every_scenario_of_a_good_wallet(
     page.click("#run-conformance")
     page.wait_for_selector("#run[data-state='finished']", timeout=30_000)
     assert page.inner_text("#run-state") == "PASS"
-    assert page.locator("#scenarios tbody tr[data-status='PASS']").count() == 14
+    assert page.locator("#scenarios tbody tr[data-status='PASS']").count() == 15
     page.screenshot(path=str(results_dir / "bo-conformance.png"), full_page=True)
 
     page.goto(f"{guarded.base_url}/backoffice/agents/demo_seamless/callbacks")

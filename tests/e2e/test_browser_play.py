@@ -64,19 +64,42 @@ def test_a_player_spins_and_finds_the_round_page(live: LiveSimulator, tab: Tab, 
     assert tab.foreign_requests == []
 
 
-def test_a_refused_stake_is_explained_on_the_page(live: LiveSimulator, tab: Tab) -> None:
+def test_a_refused_stake_is_explained_and_kept_on_the_page(
+    live: LiveSimulator, tab: Tab, results_dir
+) -> None:
     page = tab.page
     page.goto(game_url(live))
     before = shown_balance(page)
     page.fill("#stake", "50")
     page.click("#spin")
-    expect(page.locator("#message")).to_have_text("The stake must be between 100 KRW and 100,000 KRW.")
+    expect(page.locator("#message")).to_have_text(
+        "A stake of 50 KRW is not possible here. The stake must be between 100 KRW and 100,000 KRW."
+    )
+    assert page.input_value("#stake") == "50"
     assert shown_balance(page) == before
-    page.fill("#stake", str(before + 100))
+    too_much = before + 100
+    page.fill("#stake", str(too_much))
     page.click("#spin")
-    expect(page.locator("#message")).to_contain_text("Your balance is too low for this stake.")
+    expect(page.locator("#message")).to_have_text(
+        f"Your balance of {before:,.0f} KRW is too low for a stake of {too_much:,.0f} KRW. "
+        "Choose a smaller stake."
+    )
+    assert page.input_value("#stake") == str(too_much)
     assert shown_balance(page) == before
+    page.screenshot(path=str(results_dir / "play-refused-stake.png"), full_page=True)
     assert tab.foreign_requests == []
+
+
+def test_stakes_above_the_balance_cannot_be_chosen(live: LiveSimulator, tab: Tab) -> None:
+    user_code = live.v4("user/create", {"name": "low_balance"})["user_code"]
+    live.v4("wallet/deposit", {"user_code": user_code, "amount": 1000})
+    page = tab.page
+    page.goto(game_url(live, user_code=user_code))
+    assert page.is_enabled('.chip[data-stake="500"]')
+    assert page.is_disabled('.chip[data-stake="2000"]')
+    page.click('.chip[data-stake="2000"]', force=True)  # a click on a disabled chip changes nothing
+    assert page.input_value("#stake") == "100"
+    assert page.get_attribute('.chip[data-stake="2000"]', "title") == "More than your balance of 1,000 KRW"
 
 
 def test_the_launch_url_does_not_open_twice_but_the_game_page_reloads(live: LiveSimulator, tab: Tab) -> None:

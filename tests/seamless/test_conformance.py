@@ -21,7 +21,7 @@ from tests.conftest import CALLBACK_TOKEN
 from tests.seamless import broken_wallets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "R1", "R2", "R3", "R4", "R5", "R6"]
+SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "R1", "R2", "R3", "R4", "R5", "R6", "C1"]
 
 
 @contextmanager
@@ -66,7 +66,7 @@ def test_reference_wallet_passes_every_scenario(reference_url: str, dialect: str
     report = run_conformance(reference_url, CALLBACK_TOKEN, dialect=dialect)
     assert statuses(report) == dict.fromkeys(SCENARIOS, "PASS")
     assert report.ok
-    assert report.counts == {"PASS": 14, "WARN": 0, "FAIL": 0, "total": 14}
+    assert report.counts == {"PASS": 15, "WARN": 0, "FAIL": 0, "total": 15}
 
 
 def test_a_second_run_against_the_same_wallet_does_not_collide(reference_url: str) -> None:
@@ -133,7 +133,7 @@ def test_an_empty_array_reply_is_an_unusable_reply() -> None:
         "6.8 usable reply: authenticate for 'test1234' got no usable reply: "
         "reply is a JSON list, not an object"
     ]
-    assert report.counts["FAIL"] == 14
+    assert report.counts["FAIL"] == 15
 
 
 def test_a_wallet_accepting_any_token_fails_only_the_token_scenario() -> None:
@@ -141,7 +141,7 @@ def test_a_wallet_accepting_any_token_fails_only_the_token_scenario() -> None:
     assert failures(report, "S8") == [
         "6.1 callback security: a callback with a wrong Callback-Token answered result 0 instead of 100"
     ]
-    assert report.counts == {"PASS": 13, "WARN": 0, "FAIL": 1, "total": 14}
+    assert report.counts == {"PASS": 14, "WARN": 0, "FAIL": 1, "total": 15}
 
 
 def test_numeric_strings_are_warnings_not_failures() -> None:
@@ -157,7 +157,7 @@ def test_numeric_strings_are_warnings_not_failures() -> None:
 
 def test_an_unreachable_url_fails_every_scenario_after_two_attempts() -> None:
     report = run_conformance("http://127.0.0.1:9/callback", CALLBACK_TOKEN)
-    assert report.counts["FAIL"] == 14
+    assert report.counts["FAIL"] == 15
     assert sum(len(s.exchanges) for s in report.scenarios) == 2
     assert failures(report, "R6") == ["not run: the callback URL gave no HTTP answer in S1 and S2"]
 
@@ -168,7 +168,7 @@ def test_junit_report_is_valid_xml_with_one_testcase_per_scenario(tmp_path: Path
         completed = cli("--callback-url", url, "--token", CALLBACK_TOKEN, "--junit", str(target))
     assert completed.returncode == 1
     suite = ET.parse(target).getroot().find("testsuite")
-    assert suite.get("tests") == "14"
+    assert suite.get("tests") == "15"
     assert suite.get("failures") == str(len(suite.findall("testcase/failure")))
     cases = {case.get("name").split()[0]: case for case in suite.findall("testcase")}
     assert list(cases) == SCENARIOS
@@ -182,7 +182,7 @@ def test_junit_report_is_valid_xml_with_one_testcase_per_scenario(tmp_path: Path
 def test_cli_exits_0_against_the_reference_wallet(reference_url: str) -> None:
     completed = cli("--callback-url", reference_url, "--token", CALLBACK_TOKEN, "--dialect", "legacy")
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "14 scenarios: 14 PASS, 0 WARN, 0 FAIL" in completed.stdout
+    assert "15 scenarios: 15 PASS, 0 WARN, 0 FAIL" in completed.stdout
     assert completed.stdout.endswith("RESULT: PASS\n")
 
 
@@ -216,7 +216,7 @@ def test_admin_conformance_runs_against_the_agents_wallet(client, sim, reference
     report = answer.get_json()
     assert report["ok"] is True
     assert report["account"] == "test1234"
-    assert report["counts"] == {"PASS": 14, "WARN": 0, "FAIL": 0, "total": 14}
+    assert report["counts"] == {"PASS": 15, "WARN": 0, "FAIL": 0, "total": 15}
     assert agent.points == points
     assert len(sim.world.store.transactions_of(agent.agent_id)) == 0
     logged = client.get("/admin/api/agents/demo_seamless/callbacks?limit=500").get_json()

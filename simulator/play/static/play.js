@@ -59,7 +59,10 @@
       });
       var body = await response.json().catch(function () { return {}; });
       var params = new URLSearchParams();
-      if (!response.ok) params.set("error", body.error || "INTERNAL_SERVER_ERROR");
+      if (!response.ok) {
+        params.set("error", body.error || "INTERNAL_SERVER_ERROR");
+        params.set("bet", stake); // a refused stake stays in the input, and the message names it
+      }
       if (body.round_id) params.set("round", body.round_id);
       query = "?" + params.toString();
     } catch (err) {
