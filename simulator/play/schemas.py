@@ -36,6 +36,21 @@ class TableState(Schema):
     category = fields.String(
         required=True, metadata={"description": "Slots, Live or Mini", "example": "Slots"}
     )
+    kind = fields.String(
+        required=True,
+        metadata={
+            "description": "what the round is drawn as: slot, baccarat, blackjack, roulette, red_black, "
+            "dice, dragon_tiger, plinko or crash",
+            "example": "slot",
+        },
+    )
+    action = fields.String(
+        required=True,
+        metadata={
+            "description": "the game's action button: Spin, Deal, Roll, Drop or Bet",
+            "example": "Spin",
+        },
+    )
     balance = Amount(required=True, metadata={"example": 10000})
     currency = fields.String(required=True, metadata={"example": "KRW"})
     decimals = fields.Integer(required=True, metadata={"example": 0})
@@ -61,8 +76,9 @@ class SpinResult(Schema):
     view = fields.Dict(
         required=True,
         metadata={
-            "description": "what the page draws for this outcome: `kind` (e.g. `slot`, `live`, `crash`) "
-            "and that kind's fields; it always agrees with `win`",
+            "description": "what the page draws for this outcome: `kind` (as in the state's `kind`) and "
+            "that kind's fields - reels, hands, the winning number, dice, the ball's slot or the crash "
+            "point; it always agrees with `win`",
             "example": {
                 "kind": "slot",
                 "grid": [
