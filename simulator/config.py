@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -92,6 +93,20 @@ def _store_url_problem(url: SplitResult) -> str:
     )
 
 
+def _refuse_trust_proxy(env: Any) -> None:
+    """``SCORPIO_SIM_TRUST_PROXY=on`` believed ``X-Forwarded-For`` from any peer, so any client
+    could claim an allowed address (issue 15).  It is not mapped to a guess: the start stops and
+    says what replaced it.  ``off`` (what it always meant by default) is still accepted."""
+    raw = env.get("SCORPIO_SIM_TRUST_PROXY")
+    if raw is None or raw.strip().lower() in _FALSE:
+        return
+    raise ValueError(
+        "SCORPIO_SIM_TRUST_PROXY is no longer supported: it trusted X-Forwarded-For from any client. "
+        "Name your reverse proxies instead, e.g. SCORPIO_SIM_TRUSTED_PROXIES=10.0.0.5 or 10.0.0.0/8, "
+        "and unset SCORPIO_SIM_TRUST_PROXY"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     bind: str = "127.0.0.1:8080"
@@ -99,7 +114,8 @@ class Settings:
     public_url: str = ""
     fixtures: str = ""
     seed: int = 20260101
-    trust_proxy: bool = False
+    #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` is believed (issue 15).
+    trusted_proxies: str = ""
     #: Requests of one agent (or one IP, see ``inflight_scope``) in flight at once (OP-6).
     inflight_limit: int = 50
     inflight_scope: str = "agent"
@@ -180,6 +196,7 @@ class Settings:
             else:
                 values[f.name] = raw
         values.update(overrides)
+        _refuse_trust_proxy(env)
         settings = cls(**values)
         if settings.retry_profile not in ("default", "extended"):
             raise ValueError("SCORPIO_SIM_RETRY_PROFILE must be 'default' or 'extended'")
@@ -191,6 +208,12 @@ class Settings:
                 "SCORPIO_SIM_STORE_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : / -, "
                 f"got {settings.store_prefix!r}"
             )
+        from .api.guards import proxy_networks
+
+        try:
+            proxy_networks(settings.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"SCORPIO_SIM_TRUSTED_PROXIES: {exc}") from None
         from .reporting import timezone_named
 
         try:
