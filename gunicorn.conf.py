@@ -28,6 +28,18 @@ errorlog = "-"
 control_socket_disable = True
 
 
+def post_fork(server, worker):
+    """Tell the app where this worker really listens, before it is loaded (simulator.listeners).
+
+    Whether /admin, /control and /backoffice need the admin token follows these sockets -
+    SCORPIO_SIM_BIND, --bind or GUNICORN_CMD_ARGS, whichever gunicorn used - not the
+    environment variable alone.
+    """
+    from simulator.listeners import announce, of_gunicorn_worker
+
+    announce(of_gunicorn_worker(worker))
+
+
 def post_worker_init(worker):
     """SIGTERM stops accepting at once: new connections are refused, not left hanging.
 

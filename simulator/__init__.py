@@ -44,7 +44,7 @@ def create_app(settings: Any = None) -> Flask:
     load_state_file(sim)
     app.extensions["scorpio"] = sim
     admin_token = settings.admin_token
-    if not admin_token and not settings.binds_loopback:
+    if not admin_token and not settings.loopback_only:
         admin_token = secrets.token_urlsafe(24)
         if sim.backend is not None:  # one token for all workers, printed by each banner
             from .store.redis_shared import first_drawn

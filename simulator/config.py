@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
+#: Settings the serving code gives, never the environment.
+_NOT_FROM_ENV = {"listen"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 #: Default currency map, ``code -> (ISO alpha code, decimals)``.  Simulator-defined,
@@ -151,6 +153,10 @@ class Settings:
     #: Prefix of every Redis key of this simulator, so several can share one Redis database.
     store_prefix: str = "scorpio:"
     currencies: dict[int, tuple[str, int]] = field(default_factory=lambda: dict(DEFAULT_CURRENCIES))
+    #: The addresses the server really listens on (:mod:`simulator.listeners`), set by the code that
+    #: serves the app (gunicorn's hook through :mod:`simulator.wsgi`, the pytest plugin), never read
+    #: from the environment; empty: the ``bind`` address.
+    listen: tuple[str, ...] = ()
 
     @property
     def fixtures_dir(self) -> Path:
@@ -161,18 +167,28 @@ class Settings:
         return Path(self.state_file) if self.state_file else None
 
     @property
+    def listening(self) -> tuple[str, ...]:
+        """Where the server listens: the announced listeners, else the ``bind`` setting."""
+        return self.listen or (self.bind,)
+
+    @property
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
-        host, _, port = self.bind.rpartition(":")
+        tcp = [address for address in self.listening if ":" in address and not address.startswith("unix:")]
+        address = tcp[0] if tcp else self.bind
+        host, _, port = address.rpartition(":")
         if host in ("0.0.0.0", "", "::", "[::]"):
             host = "127.0.0.1"
         return f"http://{host}:{port}"
 
     @property
-    def binds_loopback(self) -> bool:
-        host = self.bind.rpartition(":")[0].strip("[]")
-        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+    def loopback_only(self) -> bool:
+        """Every listener is reachable from this machine only (issue 15): else the admin token
+        is required, and generated when none is set."""
+        from .listeners import all_local
+
+        return all_local(self.listening)
 
     def with_overrides(self, **overrides: object) -> Settings:
         return replace(self, **overrides)
@@ -183,7 +199,7 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = env.get(f"SCORPIO_SIM_{f.name.upper()}")
-            if raw is None:
+            if raw is None or f.name in _NOT_FROM_ENV:
                 continue
             if f.name == "currencies":
                 values[f.name] = _parse_currencies(raw)

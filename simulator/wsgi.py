@@ -1,17 +1,20 @@
 """The WSGI entry gunicorn loads (``gunicorn.conf.py``: ``wsgi_app``).
 
-Settings come from the environment; the start-up banner is printed once the
-application exists, since the tokens it shows come from the fixtures.
+Settings come from the environment, and the addresses the server listens on from
+gunicorn's ``post_fork`` hook (:mod:`simulator.listeners`; unknown when loaded some
+other way, which protects ``/admin`` and ``/control`` as if exposed).  The start-up
+banner is printed once the application exists, since the tokens it shows come from the
+fixtures.
 """
 
 from __future__ import annotations
 
-from . import create_app
+from . import create_app, listeners
 from .banner import print_banner
 from .config import Settings
 from .logsetup import configure_logging
 
-settings = Settings.from_env()
+settings = Settings.from_env(listen=listeners.announced() or (listeners.UNKNOWN,))
 configure_logging(settings.log_level)
 application = create_app(settings)
 application.extensions["scorpio"].start_housekeeping()

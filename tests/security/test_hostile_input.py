@@ -397,6 +397,7 @@ def rest(
 
 
 NOT_JSON = "the body is not valid JSON"
+NOT_JSON_TYPE = "the body must be sent as Content-Type: application/json"
 ONLY_HTTP = "callback_url: must be empty (transfer mode) or an http:// or https:// URL"
 NAME_RULE = "[name] must be 2-50 characters of A-Z, a-z, 0-9 and _"
 NEW_AGENT = {"name": "hostile_agent", "kind": "agent", "parent": "demo_operator"}
@@ -407,19 +408,37 @@ PATCH_PLAYER = f"/admin/api/agents/demo/users/{DEMO_USER}"
 REST_CATALOGUE = [
     # -- malformed, truncated, wrong content type ---------------------------------------------
     rest("truncated", "POST", "/admin/api/agents", b'{"name": "x"', 400, NOT_JSON),
+    # A page of another site can send these without a CORS pre-flight: 415 (issue 15; was 400).
     rest(
         "truncated as text/plain",
         "POST",
         "/admin/api/agents",
         b'{"name": "x"',
-        400,
-        NOT_JSON,
+        415,
+        NOT_JSON_TYPE,
         content_type="text/plain",
     ),
     rest(
-        "form-urlencoded", "POST", "/admin/api/agents", b"name=x&kind=agent", 400, NOT_JSON, content_type=FORM
+        "form-urlencoded",
+        "POST",
+        "/admin/api/agents",
+        b"name=x&kind=agent",
+        415,
+        NOT_JSON_TYPE,
+        content_type=FORM,
     ),
-    rest("multipart", "POST", "/admin/api/agents", MULTIPART_BODY, 400, NOT_JSON, content_type=MULTIPART),
+    rest(
+        "multipart", "POST", "/admin/api/agents", MULTIPART_BODY, 415, NOT_JSON_TYPE, content_type=MULTIPART
+    ),
+    rest(
+        "no content type",
+        "POST",
+        "/control/faults",
+        b'{"target": "api"}',
+        415,
+        NOT_JSON_TYPE,
+        content_type="",
+    ),
     rest("not UTF-8", "POST", "/admin/api/agents", b'{"name": "\xff"}', 400, NOT_JSON),
     rest("top-level list", "POST", "/admin/api/agents", b"[]", 400, "the body must be a JSON object"),
     rest("top-level string", "POST", "/control/clock", b'"advance"', 400, "the body must be a JSON object"),
