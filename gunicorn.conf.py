@@ -15,6 +15,10 @@ wsgi_app = "simulator.wsgi:application"
 bind = [os.environ.get("SCORPIO_SIM_BIND", "127.0.0.1:8080")]
 workers = int(os.environ.get("SCORPIO_SIM_WORKERS", "1"))
 worker_class = os.environ.get("SCORPIO_SIM_WORKER_CLASS", "gthread")
+if worker_class == "gthread":
+    # gthread with a deadline for reading each request (SCORPIO_SIM_REQUEST_TIMEOUT, 10 s):
+    # clients sending a byte at a time cannot hold every thread (simulator/serving.py).
+    worker_class = "simulator.serving.DeadlineThreadWorker"
 threads = int(os.environ.get("SCORPIO_SIM_THREADS", "256"))
 worker_connections = 1000
 # Seamless callbacks and latency faults may keep a request busy for many seconds.

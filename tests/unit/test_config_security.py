@@ -114,3 +114,43 @@ def test_the_gunicorn_post_fork_hook_announces_the_workers_sockets(monkeypatch):
             f"0.0.0.0:{exposed.getsockname()[1]}",
             f"[::1]:{local.getsockname()[1]}",
         )
+
+
+def test_the_request_timeout_defaults_to_10_seconds():
+    from simulator.serving import request_timeout
+
+    assert request_timeout({}) == 10.0
+    assert request_timeout({"SCORPIO_SIM_REQUEST_TIMEOUT": "2.5"}) == 2.5
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1"])
+def test_a_request_timeout_that_is_no_positive_number_stops_the_start(value):
+    from simulator.serving import request_timeout
+
+    with pytest.raises(ValueError, match="SCORPIO_SIM_REQUEST_TIMEOUT"):
+        request_timeout({"SCORPIO_SIM_REQUEST_TIMEOUT": value})
+
+
+def test_a_read_past_the_deadline_ends_like_a_closed_connection():
+    from simulator.serving import DeadlineSocket
+
+    left, right = socket.socketpair()
+    with left, right:
+        wrapped = DeadlineSocket(left)
+        right.sendall(b"GET")
+        wrapped.deadline = 0.0  # long past
+        assert (wrapped.recv(10), wrapped.expired) == (b"", True)
+
+
+def test_a_read_within_the_deadline_gets_the_bytes_and_leaves_the_socket_blocking():
+    import time
+
+    from simulator.serving import DeadlineSocket
+
+    left, right = socket.socketpair()
+    with left, right:
+        wrapped = DeadlineSocket(left)
+        right.sendall(b"GET")
+        wrapped.deadline = time.monotonic() + 30
+        assert (wrapped.recv(10), wrapped.expired) == (b"GET", False)
+        assert left.gettimeout() is None
