@@ -10,6 +10,7 @@ once - otherwise the 1018 limit could never be observed.  SCORPIO_SIM_WORKER_CLA
 import contextlib
 import os
 import signal
+import threading
 
 wsgi_app = "simulator.wsgi:application"
 bind = [os.environ.get("SCORPIO_SIM_BIND", "127.0.0.1:8080")]
@@ -45,7 +46,7 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """SIGTERM stops accepting at once: new connections are refused, not left hanging.
+    """SIGTERM stops accepting at once, saves the state, and leaves time for a last save.
 
     gthread's worker notices SIGTERM only at the next tick of its event loop (up to
     1 s), then stops accepting but keeps its listening socket open while in-flight
@@ -55,7 +56,15 @@ def post_worker_init(worker):
     accepting, the worker closes its copy of the listening socket (the master closed
     its own when it began the stop), so a new connection is refused.  A reload
     (SIGHUP) is unaffected: the master keeps its socket open for the new workers.
+
+    With SCORPIO_SIM_STATE_FILE set, the stop also saves the state at once, and the
+    worker waits for its requests for only part of graceful_timeout, so worker_exit's
+    last save happens before the master would kill it (simulator.state.autosave).
     """
+    from simulator.state.autosave import drain_seconds
+
+    # This worker's own copy of the configuration: the master still kills at graceful_timeout.
+    worker.cfg.set("graceful_timeout", drain_seconds(worker.cfg.graceful_timeout))
     wake = getattr(worker, "method_queue", None)
     stop_accepting = getattr(worker, "set_accept_enabled", None)
     if wake is None or stop_accepting is None:  # not the gthread worker
@@ -64,7 +73,7 @@ def post_worker_init(worker):
 
     def on_sigterm(sig, frame):
         handle_exit(sig, frame)
-        wake.defer(lambda: None)  # SimpleQueue.put and a pipe write: safe in a signal handler
+        wake.defer(_save_when_the_stop_begins, worker)  # SimpleQueue.put and a pipe write: signal-safe
 
     def set_accept_enabled(enabled):
         stop_accepting(enabled)
@@ -78,14 +87,40 @@ def post_worker_init(worker):
     signal.siginterrupt(signal.SIGTERM, False)
 
 
-def worker_exit(server, worker):
-    """Write SCORPIO_SIM_STATE_FILE when the worker stops (after SIGTERM's graceful drain)."""
+def _simulator_of(worker):
     app = getattr(worker, "wsgi", None)
-    sim = getattr(app, "extensions", {}).get("scorpio") if app is not None else None
+    return (getattr(app, "extensions", {}), app) if app is not None else ({}, None)
+
+
+def _save_when_the_stop_begins(worker):
+    """In a thread of its own: the event loop goes on draining the requests meanwhile."""
+    extensions, _ = _simulator_of(worker)
+    sim = extensions.get("scorpio")
+    if sim is None or sim.settings.state_path is None:
+        return
+    from simulator.state.autosave import save_quietly
+
+    threading.Thread(target=save_quietly, args=(sim, "stop began"), name="scorpio-stop-save").start()
+
+
+def worker_exit(server, worker):
+    """Write SCORPIO_SIM_STATE_FILE when the worker stops (after SIGTERM's drain, or at its end).
+
+    Responses finished from here on are held back (the gate), so whatever a client was told
+    happened is in the file.
+    """
+    extensions, _ = _simulator_of(worker)
+    sim = extensions.get("scorpio")
     if sim is not None:
         from simulator.state.statefile import save_at_exit
 
         sim.stop_housekeeping()
+        saver = extensions.get("scorpio_autosave")
+        if saver is not None:
+            saver.stop()
+        gate = extensions.get("scorpio_gate")
+        if gate is not None:
+            gate.close()
         save_at_exit(sim)
         sim.close()
 

@@ -148,6 +148,8 @@ class Settings:
     log_level: str = "info"
     #: A snapshot file: loaded at start, written at shutdown and on demand (empty = none).
     state_file: str = ""
+    #: Seconds between background saves of the state file while serving (0 = only at shutdown).
+    save_interval: float = 5.0
     #: Where the state lives: ``memory`` (one process) or a Redis URL shared by workers and hosts (issue 9).
     store: str = "memory"
     #: Prefix of every Redis key of this simulator, so several can share one Redis database.
@@ -216,6 +218,8 @@ class Settings:
         settings = cls(**values)
         if settings.retry_profile not in ("default", "extended"):
             raise ValueError("SCORPIO_SIM_RETRY_PROFILE must be 'default' or 'extended'")
+        if settings.save_interval < 0:
+            raise ValueError("SCORPIO_SIM_SAVE_INTERVAL must be 0 (off) or a number of seconds")
         if settings.inflight_scope not in ("agent", "ip"):
             raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
         _check_store(settings.store)
