@@ -83,6 +83,9 @@ def ca_bundle() -> str | bool:
 def _read_bounded(response: requests.Response) -> tuple[bytes, bool]:
     """``(body, too_big)``: at most :data:`MAX_REPLY_BYTES` read; a longer reply's connection is
     closed rather than drained, and a complete one goes back to the pool."""
+    if response.raw is None:  # an adapter that answers with the body already read (tests, mocks)
+        content = response.content
+        return content[:MAX_REPLY_BYTES], len(content) > MAX_REPLY_BYTES
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
         response.raw.close()
