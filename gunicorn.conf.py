@@ -93,7 +93,12 @@ def _simulator_of(worker):
 
 
 def _save_when_the_stop_begins(worker):
-    """In a thread of its own: the event loop goes on draining the requests meanwhile."""
+    """In a thread of its own: the event loop goes on draining the requests meanwhile.  Once:
+    the worker gets SIGTERM twice when its whole process group is signalled (and the master
+    passes it on)."""
+    if getattr(worker, "scorpio_stop_saved", False):
+        return
+    worker.scorpio_stop_saved = True
     extensions, _ = _simulator_of(worker)
     sim = extensions.get("scorpio")
     if sim is None or sim.settings.state_path is None:
