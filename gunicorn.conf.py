@@ -12,11 +12,16 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import threading
 
 wsgi_app = "simulator.wsgi:application"
 bind = [os.environ.get("SCORPIO_SIM_BIND", "127.0.0.1:8080")]
 workers = int(os.environ.get("SCORPIO_SIM_WORKERS", "1"))
 worker_class = os.environ.get("SCORPIO_SIM_WORKER_CLASS", "gthread")
+if worker_class == "gthread":
+    # gthread with a deadline for reading each request (SCORPIO_SIM_REQUEST_TIMEOUT, 10 s):
+    # clients sending a byte at a time cannot hold every thread (simulator/serving.py).
+    worker_class = "simulator.serving.DeadlineThreadWorker"
 threads = int(os.environ.get("SCORPIO_SIM_THREADS", "256"))
 worker_connections = 1000
 # Seamless callbacks and latency faults may keep a request busy for many seconds.
@@ -50,8 +55,20 @@ def print_banner_once(worker):
         print_banner(app)
 
 
+def post_fork(server, worker):
+    """Tell the app where this worker really listens, before it is loaded (simulator.listeners).
+
+    Whether /admin, /control and /backoffice need the admin token follows these sockets -
+    SCORPIO_SIM_BIND, --bind or GUNICORN_CMD_ARGS, whichever gunicorn used - not the
+    environment variable alone.
+    """
+    from simulator.listeners import announce, of_gunicorn_worker
+
+    announce(of_gunicorn_worker(worker))
+
+
 def post_worker_init(worker):
-    """SIGTERM stops accepting at once: new connections are refused, not left hanging.
+    """SIGTERM stops accepting at once, saves the state, and leaves time for a last save.
 
     gthread's worker notices SIGTERM only at the next tick of its event loop (up to
     1 s), then stops accepting but keeps its listening socket open while in-flight
@@ -64,9 +81,17 @@ def post_worker_init(worker):
 
     Before that, the start-up banner (:func:`print_banner_once`), and a log line saying the
     worker is ready: with several workers, the moment the last one can answer.
+
+    With SCORPIO_SIM_STATE_FILE set, the stop also saves the state at once, and the
+    worker waits for its requests for only part of graceful_timeout, so worker_exit's
+    last save happens before the master would kill it (simulator.state.autosave).
     """
+    from simulator.state.autosave import drain_seconds
+
     print_banner_once(worker)
     worker.log.info("Worker ready (pid: %s)", worker.pid)
+    # This worker's own copy of the configuration: the master still kills at graceful_timeout.
+    worker.cfg.set("graceful_timeout", drain_seconds(worker.cfg.graceful_timeout))
     wake = getattr(worker, "method_queue", None)
     stop_accepting = getattr(worker, "set_accept_enabled", None)
     if wake is None or stop_accepting is None:  # not the gthread worker
@@ -75,7 +100,7 @@ def post_worker_init(worker):
 
     def on_sigterm(sig, frame):
         handle_exit(sig, frame)
-        wake.defer(lambda: None)  # SimpleQueue.put and a pipe write: safe in a signal handler
+        wake.defer(_save_when_the_stop_begins, worker)  # SimpleQueue.put and a pipe write: signal-safe
 
     def set_accept_enabled(enabled):
         stop_accepting(enabled)
@@ -89,14 +114,45 @@ def post_worker_init(worker):
     signal.siginterrupt(signal.SIGTERM, False)
 
 
-def worker_exit(server, worker):
-    """Write SCORPIO_SIM_STATE_FILE when the worker stops (after SIGTERM's graceful drain)."""
+def _simulator_of(worker):
     app = getattr(worker, "wsgi", None)
-    sim = getattr(app, "extensions", {}).get("scorpio") if app is not None else None
+    return (getattr(app, "extensions", {}), app) if app is not None else ({}, None)
+
+
+def _save_when_the_stop_begins(worker):
+    """In a thread of its own: the event loop goes on draining the requests meanwhile.  Once:
+    the worker gets SIGTERM twice when its whole process group is signalled (and the master
+    passes it on)."""
+    if getattr(worker, "scorpio_stop_saved", False):
+        return
+    worker.scorpio_stop_saved = True
+    extensions, _ = _simulator_of(worker)
+    sim = extensions.get("scorpio")
+    if sim is None or sim.settings.state_path is None:
+        return
+    from simulator.state.autosave import save_quietly
+
+    threading.Thread(target=save_quietly, args=(sim, "stop began"), name="scorpio-stop-save").start()
+
+
+def worker_exit(server, worker):
+    """Write SCORPIO_SIM_STATE_FILE when the worker stops (after SIGTERM's drain, or at its end).
+
+    Responses finished from here on are held back (the gate), so whatever a client was told
+    happened is in the file.
+    """
+    extensions, _ = _simulator_of(worker)
+    sim = extensions.get("scorpio")
     if sim is not None:
         from simulator.state.statefile import save_at_exit
 
         sim.stop_housekeeping()
+        saver = extensions.get("scorpio_autosave")
+        if saver is not None:
+            saver.stop()
+        gate = extensions.get("scorpio_gate")
+        if gate is not None:
+            gate.close()
         save_at_exit(sim)
         sim.close()
 

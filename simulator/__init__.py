@@ -35,7 +35,7 @@ def create_app(settings: Any = None) -> Flask:
     )
     from .control.api import blueprint as control
     from .docs import blueprint as docs
-    from .http import json_error, json_response
+    from .http import is_under, json_error, json_response
     from .media import blueprint as media
     from .play import register as register_play
     from .runtime import Simulator
@@ -47,7 +47,7 @@ def create_app(settings: Any = None) -> Flask:
     load_state_file(sim)
     app.extensions["scorpio"] = sim
     admin_token = settings.admin_token
-    if not admin_token and not settings.binds_loopback:
+    if not admin_token and not settings.loopback_only:
         admin_token = secrets.token_urlsafe(24)
         if sim.backend is not None:  # one token for all workers, printed by each banner
             from .store.redis_shared import first_drawn
@@ -82,7 +82,7 @@ def create_app(settings: Any = None) -> Flask:
 
     @app.errorhandler(405)
     def wrong_method(_: Exception) -> Response:
-        if request.path == "/v4" or request.path.startswith("/v4/"):
+        if is_under(request.path.lower(), "/v4"):
             # Methods the /v4 view does not list (TRACE, QUERY, ...) still answer in the envelope (OP-11).
             detail = f"{request.path} accepts POST only, not {request.method}"
             return envelope(ResultCode.SERVICE_EXCEPTION, status=405, detail=detail)

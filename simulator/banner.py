@@ -14,9 +14,12 @@ from flask import Flask
 def banner_text(app: Flask) -> str:
     sim = app.extensions["scorpio"]
     base = sim.settings.base_url
+    settings = sim.settings
+    exposure = "loopback only" if settings.loopback_only else "reachable from other hosts: token required"
     lines = [
         "",
         "scorpio-sim: Scorpio Play v4 API simulator",
+        f"  listening on  {', '.join(settings.listening)}  ({exposure})",
         f"  main API      {base}/v4/...  (POST, Authorization: Bearer <API token>)",
         f"  back office   {base}/backoffice  (JSON API: {base}/admin/api/agents)",
     ]

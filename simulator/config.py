@@ -11,9 +11,12 @@ import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
+#: Settings the serving code gives, never the environment.
+_NOT_FROM_ENV = {"listen"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 #: Default currency map, ``code -> (ISO alpha code, decimals)``.  Simulator-defined,
@@ -99,6 +102,20 @@ def _store_url_problem(url: SplitResult) -> str:
     )
 
 
+def _refuse_trust_proxy(env: Any) -> None:
+    """``SCORPIO_SIM_TRUST_PROXY=on`` believed ``X-Forwarded-For`` from any peer, so any client
+    could claim an allowed address (issue 15).  It is not mapped to a guess: the start stops and
+    says what replaced it.  ``off`` (what it always meant by default) is still accepted."""
+    raw = env.get("SCORPIO_SIM_TRUST_PROXY")
+    if raw is None or raw.strip().lower() in _FALSE:
+        return
+    raise ValueError(
+        "SCORPIO_SIM_TRUST_PROXY is no longer supported: it trusted X-Forwarded-For from any client. "
+        "Name your reverse proxies instead, e.g. SCORPIO_SIM_TRUSTED_PROXIES=10.0.0.5 or 10.0.0.0/8, "
+        "and unset SCORPIO_SIM_TRUST_PROXY"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     bind: str = "127.0.0.1:8080"
@@ -106,7 +123,8 @@ class Settings:
     public_url: str = ""
     fixtures: str = ""
     seed: int = 20260101
-    trust_proxy: bool = False
+    #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` is believed (issue 15).
+    trusted_proxies: str = ""
     #: Requests of one agent (or one IP, see ``inflight_scope``) in flight at once (OP-6).
     inflight_limit: int = 50
     inflight_scope: str = "agent"
@@ -137,11 +155,17 @@ class Settings:
     log_level: str = "info"
     #: A snapshot file: loaded at start, written at shutdown and on demand (empty = none).
     state_file: str = ""
+    #: Seconds between background saves of the state file while serving (0 = only at shutdown).
+    save_interval: float = 5.0
     #: Where the state lives: ``memory`` (one process) or a Redis URL shared by workers and hosts (issue 9).
     store: str = "memory"
     #: Prefix of every Redis key of this simulator, so several can share one Redis database.
     store_prefix: str = "scorpio:"
     currencies: dict[int, tuple[str, int]] = field(default_factory=lambda: dict(DEFAULT_CURRENCIES))
+    #: The addresses the server really listens on (:mod:`simulator.listeners`), set by the code that
+    #: serves the app (gunicorn's hook through :mod:`simulator.wsgi`, the pytest plugin), never read
+    #: from the environment; empty: the ``bind`` address.
+    listen: tuple[str, ...] = ()
 
     @property
     def fixtures_dir(self) -> Path:
@@ -152,6 +176,11 @@ class Settings:
         return Path(self.state_file) if self.state_file else None
 
     @property
+    def listening(self) -> tuple[str, ...]:
+        """Where the server listens: the announced listeners, else the ``bind`` setting."""
+        return self.listen or (self.bind,)
+
+    @property
     def base_url(self) -> str:
         """Base of the URLs handed out: ``public_url``, else :attr:`bind_url`."""
         if self.public_url:
@@ -160,16 +189,22 @@ class Settings:
 
     @property
     def bind_url(self) -> str:
-        """The bind address as a URL; a wildcard bind (``0.0.0.0``, ``::``) is reached on ``127.0.0.1``."""
-        host, _, port = self.bind.rpartition(":")
+        """Where the server listens as a URL (the first TCP listener, else the bind setting); a
+        wildcard address (``0.0.0.0``, ``::``) is reached on ``127.0.0.1``."""
+        tcp = [address for address in self.listening if ":" in address and not address.startswith("unix:")]
+        address = tcp[0] if tcp else self.bind
+        host, _, port = address.rpartition(":")
         if host in ("0.0.0.0", "", "::", "[::]"):
             host = "127.0.0.1"
         return f"http://{host}:{port}"
 
     @property
-    def binds_loopback(self) -> bool:
-        host = self.bind.rpartition(":")[0].strip("[]")
-        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+    def loopback_only(self) -> bool:
+        """Every listener is reachable from this machine only (issue 15): else the admin token
+        is required, and generated when none is set."""
+        from .listeners import all_local
+
+        return all_local(self.listening)
 
     def with_overrides(self, **overrides: object) -> Settings:
         return replace(self, **overrides)
@@ -180,7 +215,7 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = env.get(f"SCORPIO_SIM_{f.name.upper()}")
-            if raw is None:
+            if raw is None or f.name in _NOT_FROM_ENV:
                 continue
             if f.name == "currencies":
                 values[f.name] = _parse_currencies(raw)
@@ -193,9 +228,12 @@ class Settings:
             else:
                 values[f.name] = raw
         values.update(overrides)
+        _refuse_trust_proxy(env)
         settings = cls(**values)
         if settings.retry_profile not in ("default", "extended"):
             raise ValueError("SCORPIO_SIM_RETRY_PROFILE must be 'default' or 'extended'")
+        if settings.save_interval < 0:
+            raise ValueError("SCORPIO_SIM_SAVE_INTERVAL must be 0 (off) or a number of seconds")
         if settings.inflight_scope not in ("agent", "ip"):
             raise ValueError("SCORPIO_SIM_INFLIGHT_SCOPE must be 'agent' or 'ip'")
         _check_store(settings.store)
@@ -204,6 +242,12 @@ class Settings:
                 "SCORPIO_SIM_STORE_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : / -, "
                 f"got {settings.store_prefix!r}"
             )
+        from .api.guards import proxy_networks
+
+        try:
+            proxy_networks(settings.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"SCORPIO_SIM_TRUSTED_PROXIES: {exc}") from None
         from .reporting import timezone_named
 
         try:

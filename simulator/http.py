@@ -10,6 +10,7 @@ import hmac
 import json
 from decimal import Decimal
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 from werkzeug.routing import RequestRedirect
@@ -166,3 +167,54 @@ def admin_token_ok() -> bool:
         return True
     given = request.headers.get("X-Admin-Token", "")
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+#: Methods that change state: their bodies must be JSON on ``/admin/api`` and ``/control``.
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: ``Sec-Fetch-Site`` of a request a browser made for a page of this server, or typed by a person.
+_SAME_SITE = frozenset({"same-origin", "none"})
+
+
+def cross_site_refusal() -> Response | None:
+    """403 for a request a browser made on behalf of a page of another site (issue 15).
+
+    The admin APIs keep no cookie, but on loopback without a token they are open, and a page
+    of any site could otherwise post to them from a developer's browser.  Browsers say where a
+    request comes from in ``Sec-Fetch-Site`` and ``Origin``; command-line tools (curl, the CLI,
+    the pytest plugin's client) send neither, so they are not affected.  ``same-site`` is
+    refused too: another port of the same host is another application.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.strip().lower() not in _SAME_SITE:
+        return json_error("refused: the request came from a page of another site (Sec-Fetch-Site)", 403)
+    origin = request.headers.get("Origin")
+    if origin is not None and not _same_origin(origin):
+        return json_error("refused: the request came from a page of another origin (Origin)", 403)
+    return None
+
+
+def _same_origin(origin: str) -> bool:
+    """``Origin`` names this server: same host and port as the ``Host`` the request was sent to."""
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
+
+
+def body_type_refusal() -> Response | None:
+    """415 for a state-changing request whose body is not sent as JSON (issue 15).
+
+    An HTML form or a ``fetch`` without CORS pre-flight can only send ``text/plain``, form and
+    multipart bodies; requiring ``application/json`` closes that door.  A request without a
+    body (``curl -X POST .../control/reset``) needs no type.
+    """
+    if request.method not in STATE_CHANGING:
+        return None
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not chunked and not request.content_length:
+        return None
+    if request.mimetype == "application/json":
+        return None
+    shown = request.mimetype or "none"
+    return json_error(f"the body must be sent as Content-Type: application/json, not {shown!r}", 415)

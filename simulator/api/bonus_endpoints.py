@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, pre_load
 
 from ..domain.freerounds import MAX_ROUNDS, FreeRoundRequest
-from ..money import ZERO
+from ..money import MAX_AMOUNT, ZERO
 from .endpoints import Call, Endpoint
 from .fields import INT32_MAX, Amount, SpecInt, Text
 from .schemas import Empty, RequestSchema
@@ -20,7 +20,9 @@ LATEST_EXPIRATION_MS = 253_402_300_799_999
 # -- requests -------------------------------------------------------------------------
 class CallStartRequest(RequestSchema):
     gplay_id = SpecInt(required=True, low=0)
-    set_point = Amount(required=True)
+    #: Only its form here: whether it is above 0 is checked after the session, as the live
+    #: service does (1010 before 1002, spec 5.16; issue 15).
+    set_point = Amount(required=True, minimum=-MAX_AMOUNT, exclusive=False)
     #: Accepted, stored and ignored (OP-16).
     type = SpecInt(load_default=None, allow_none=True, low=-INT32_MAX - 1, high=INT32_MAX)
     #: Capped at 200 characters by the domain (spec 5.16).

@@ -67,7 +67,7 @@ def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
     started = time.perf_counter()
     outcome = _Outcome()
     ip = guards.client_ip(
-        environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), sim.settings.trust_proxy
+        environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), sim.settings.trusted_proxies
     )
     try:
         answer = _route(sim, environ, path.strip("/"), ip, outcome)

@@ -53,15 +53,58 @@ def allow_list(allowed_ips: str) -> list[str]:
     return [item for item in allowed_ips.replace(",", " ").split() if item]
 
 
-def client_ip(remote_addr: str | None, forwarded_for: str | None, trust_proxy: bool) -> str:
-    """The TCP peer, or the left-most ``X-Forwarded-For`` address when the proxy is trusted."""
-    if trust_proxy and forwarded_for:
-        for candidate in forwarded_for.split(","):
-            address = normalise_ip(candidate)
-            if address:
-                return address
+ProxyNetworks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def proxy_networks(text: str) -> ProxyNetworks:
+    """``SCORPIO_SIM_TRUSTED_PROXIES``: addresses or networks (``10.0.0.0/8``), separated by
+    spaces or commas; ValueError names the first entry that is neither."""
+    networks = []
+    for entry in allow_list(text):
+        try:
+            network = ipaddress.ip_network(entry.strip("[]"), strict=False)
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {entry!r}") from None
+        if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped:
+            # ::ffff:10.0.0.1 is how a dual-stack socket shows 10.0.0.1; addresses are compared as IPv4.
+            mapped = network.network_address.ipv4_mapped
+            network = ipaddress.ip_network(f"{mapped}/{max(network.prefixlen - 96, 0)}", strict=False)
+        networks.append(network)
+    return tuple(networks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_proxy(address: str, networks: ProxyNetworks) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == network.version and ip in network for network in networks)
+
+
+def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted_proxies: str = "") -> str:
+    """The client's address: the TCP peer, unless the peer is a trusted proxy (issue 15).
+
+    From a trusted proxy, ``X-Forwarded-For`` is read from the right - each proxy appends the
+    address it saw - and the client is the right-most address that is not a trusted proxy, as
+    Werkzeug's ``ProxyFix`` does: whatever a client writes to the left of that is its own claim
+    and is ignored.  An entry that is not an address stops the walk at the last trusted hop.
+    From any other peer the header is ignored.
+    """
     peer = remote_addr or ""
-    return normalise_ip(peer) or peer
+    peer = normalise_ip(peer) or peer
+    if not trusted_proxies or not forwarded_for:
+        return peer
+    networks = proxy_networks(trusted_proxies)
+    if not networks or normalise_ip(peer) is None or not _is_proxy(peer, networks):
+        return peer
+    client = peer
+    for candidate in reversed(forwarded_for.split(",")):
+        address = normalise_ip(candidate)
+        if address is None:
+            return client
+        client = address
+        if not _is_proxy(address, networks):
+            return address
+    return client  # every hop is a trusted proxy: the left-most one asked
 
 
 def check_ip(agent: Agent, ip: str) -> None:

@@ -29,10 +29,11 @@ def _routing_failure() -> Response | None:
     """A ``/v4`` URL the router itself refuses still answers in the envelope (OP-11).
 
     Werkzeug would otherwise answer ``/v4/`` and ``/v4//user/info`` with an HTML
-    308 redirect (merged slashes, default values) before the view runs.
+    308 redirect (merged slashes, default values) before the view runs.  ``/V4/...``
+    is no route (paths are case-sensitive) but is plainly meant for this API: the envelope too.
     """
     failure = request.routing_exception
-    if failure is None or not is_under(request.path, "/v4"):
+    if failure is None or not is_under(request.path.lower(), "/v4"):
         return None
     status = 405 if isinstance(failure, MethodNotAllowed) else 404
     detail = f"no endpoint {request.path}" if status == 404 else f"{request.path} accepts POST only"

@@ -34,6 +34,21 @@ BARE = object()
 #: ``X-Sim-Error-Detail`` is cut to this many characters.
 MAX_DETAIL = 500
 _NEWLINE = re.compile(r"[\r\n]")
+#: Control characters (C0 and DEL): a header value carries none of them raw (issue 15), since
+#: servers refuse such a header and the client would get a 500 instead of the envelope.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def header_safe(text: str) -> str:
+    """``text`` as printable ASCII: non-ASCII and control characters as ``\\xNN``-style escapes.
+
+    The detail header often quotes the request (``no endpoint /v4/a<LF>b``); raw request
+    bytes never reach a response header.
+    """
+    shown = text.encode("ascii", "backslashreplace").decode()
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", shown)
+
+
 _JSON_HEADERS = list(JSON_HEADERS.items())
 
 
@@ -112,8 +127,7 @@ def envelope_answer(code: ResultCode, data: Any = None, status: int = 200, detai
     headers = [*_JSON_HEADERS, ("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
     answer = Answer(_STATUS.get(status) or status_line(status), headers, payload)
     if detail and code != ResultCode.OK:
-        shown = detail.encode("ascii", "backslashreplace").decode()[:MAX_DETAIL]
-        answer.add_header("X-Sim-Error-Detail", shown)
+        answer.add_header("X-Sim-Error-Detail", header_safe(detail)[:MAX_DETAIL])
     return answer
 
 

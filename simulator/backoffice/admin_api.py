@@ -16,6 +16,8 @@ from ..http import (
     ApiError,
     admin_token_ok,
     ascii_int,
+    body_type_refusal,
+    cross_site_refusal,
     handle_errors,
     is_under,
     json_body,
@@ -40,9 +42,12 @@ def _protect() -> Response | None:
     an app-wide hook, because a blueprint's own hook never runs for a path it lacks."""
     if not is_under(request.path, "/admin"):
         return None
+    refused = cross_site_refusal()
+    if refused is not None:
+        return refused
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
-    return routing_redirect()
+    return body_type_refusal() or routing_redirect()
 
 
 def _sim() -> Simulator:

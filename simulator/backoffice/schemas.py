@@ -45,6 +45,9 @@ class AgentSettingsSchema(Schema):
     def _url(self, value: str, **kwargs: Any) -> None:
         if not value:
             return
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+            # urlparse drops CR, LF and TAB silently; the URL would still carry them (issue 15).
+            raise ValidationError("must not contain control characters (CR, LF, TAB, ...)")
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValidationError("must be empty (transfer mode) or an http:// or https:// URL")

@@ -17,6 +17,8 @@ from .. import __version__
 from ..http import (
     ApiError,
     admin_token_ok,
+    body_type_refusal,
+    cross_site_refusal,
     handle_errors,
     is_under,
     json_body,
@@ -45,9 +47,12 @@ def _protect() -> Response | None:
         return None
     if request.path == "/control/health" and request.method in ("GET", "HEAD"):
         return None
+    refused = cross_site_refusal()
+    if refused is not None:
+        return refused
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
-    return routing_redirect()
+    return body_type_refusal() or routing_redirect()
 
 
 def _sim() -> Simulator:

@@ -85,7 +85,7 @@ class BonusCalls:
         call_type: int | None = None,
         memo: str | None = None,
     ) -> BonusCall:
-        """Checks in the order of spec 5.16 (1010, 2011, 1012, 2005), then hold the points."""
+        """Checks in the order of spec 5.16 (1010, 1002 set_point, 2011, 1012, 2005), then hold points."""
         if not agent.settings.bonus_call_enabled:
             raise SimError(ResultCode.PERMISSION_ERROR, f"bonus calls are disabled for agent {agent.name}")
         self.expire_idle(agent)
@@ -100,6 +100,8 @@ class BonusCalls:
             raise SimError(
                 ResultCode.PERMISSION_ERROR, f"game session {gplay_id} does not accept bonus calls"
             )
+        if set_point <= 0:  # after the session, as the live service answers (issue 15)
+            raise SimError.validation("set_point", "[set_point] must be greater than 0")
         with store.locked(agent.agent_id):
             running = self._open_call(session)
             if running is not None:

@@ -18,6 +18,8 @@ def round_token(secret: bytes, agent_id: int, round_id: str) -> str:
 
 def parse_round_token(secret: bytes, token: str) -> tuple[int, str] | None:
     """``(agent_id, round_id)`` for a genuine token, else None."""
+    if not token.isascii():  # compare_digest refuses non-ASCII text; and "²".isdigit() is True
+        return None
     parts = token.split("-")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None

@@ -240,6 +240,23 @@ def test_patch_with_a_callback_url_that_is_not_http_is_400(client, url):
     assert _agent(client, "demo")["mode"] == "transfer"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8090/cb\r\nX-Injected: 1",
+        "http://127.0.0.1:8090/cb\n",
+        "http://127.0.0.1:8090/c\tb",
+        "http://127.0.0.1:8090/cb\x00",
+        "http://127.0.0.1:8090/cb\x7f",
+    ],
+)
+def test_patch_with_a_control_character_in_the_callback_url_is_400(client, url):
+    """Issue 15: ``urlparse`` drops CR, LF and TAB, so such a URL passed as http and was kept."""
+    error = _error(client.patch("/admin/api/agents/demo", json={"callback_url": url}), 400)
+    assert error == "callback_url: must not contain control characters (CR, LF, TAB, ...)"
+    assert _agent(client, "demo")["callback_url"] == ""
+
+
 def test_setting_a_callback_url_switches_the_mode_to_seamless(client):
     body = client.patch(
         "/admin/api/agents/demo", json={"callback_url": "https://wallet.example/cb"}

@@ -113,7 +113,6 @@ def test_call_start_is_2005_when_points_are_short(v4, demo, session):
     [
         ({"set_point": 2500}, "gplay_id"),
         ({"gplay_id": 1}, "set_point"),
-        ({"gplay_id": 1, "set_point": 0}, "set_point"),
         ({"gplay_id": 1, "set_point": 2500, "type": "x"}, "type"),
         ({"gplay_id": 1, "set_point": 2500, "memo": 5}, "memo"),
     ],
@@ -122,6 +121,21 @@ def test_call_start_validation_errors_name_the_field(v4, body, field):
     answer = v4("game/call_start", body)
     assert answer.code == 1002
     assert [item["field"] for item in answer.data] == [field]
+
+
+@pytest.mark.parametrize("set_point", [0, -5])
+def test_call_start_with_an_unknown_session_is_1010_before_the_amount_is_checked(v4, set_point):
+    """As the live service answers (issue 15): the session first, then whether set_point is above 0."""
+    answer = v4("game/call_start", {"gplay_id": 0, "set_point": set_point, "type": 0, "memo": "x"})
+    assert answer.body == {"code": 1010, "message": "PERMISSION_ERROR"}
+
+
+@pytest.mark.parametrize("set_point", [0, -5])
+def test_call_start_with_a_set_point_of_at_most_0_on_a_live_session_is_1002(v4, demo, session, set_point):
+    answer = v4("game/call_start", {"gplay_id": session.gplay_id, "set_point": set_point})
+    assert answer.code == 1002
+    assert answer.data == [{"field": "set_point", "message": "[set_point] must be greater than 0"}]
+    assert demo.points == 1_000_000
 
 
 def test_a_new_call_can_start_after_the_previous_one_ended(sim, v4, session):

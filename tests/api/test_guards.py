@@ -190,13 +190,13 @@ def test_unknown_client_ip_with_an_allow_list_is_1020(v4, sim):
     assert v4("agent/info", remote_addr="").code == 1020
 
 
-def test_x_forwarded_for_is_ignored_without_trust_proxy(v4, sim):
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(v4, sim):
     _allow(sim, "203.0.113.7")
     answer = v4("agent/info", headers={"X-Forwarded-For": "203.0.113.7"}, remote_addr="10.9.9.9")
     assert answer.code == 1020
 
 
-def test_client_ip_is_the_tcp_peer_without_trust_proxy(v4):
+def test_client_ip_is_the_tcp_peer_without_trusted_proxies(v4):
     answer = v4("agent/info", headers={"X-Forwarded-For": "203.0.113.7"}, remote_addr="10.9.9.9")
     assert answer.data["client_ip"] == "10.9.9.9"
 
@@ -207,31 +207,75 @@ def test_ip_blocked_agent_in_maintenance_gets_1020_not_1(v4, sim, client):
     assert v4("agent/info", remote_addr="10.0.0.2").code == 1020
 
 
-class TestTrustedProxy:
+class TestTrustedProxies:
+    """``SCORPIO_SIM_TRUSTED_PROXIES`` (issue 15): the right-most address no trusted proxy wrote."""
+
     @pytest.fixture
     def settings(self):
-        return make_settings(trust_proxy=True)
+        return make_settings(trusted_proxies="10.0.0.0/24, 2001:db8::5")
 
-    def test_left_most_forwarded_address_is_the_client(self, v4):
-        answer = v4(
-            "agent/info",
-            headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.5, 10.0.0.6"},
-            remote_addr="10.0.0.6",
-        )
-        assert answer.data["client_ip"] == "203.0.113.7"
+    def test_the_address_the_proxy_saw_is_the_client(self, v4):
+        headers = {"X-Forwarded-For": "203.0.113.7"}
+        assert v4("agent/info", headers=headers, remote_addr="10.0.0.6").data["client_ip"] == "203.0.113.7"
 
-    def test_forwarded_address_is_checked_against_the_allow_list(self, v4, sim):
+    def test_an_address_a_client_wrote_before_the_proxys_is_ignored(self, v4):
+        headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+        assert v4("agent/info", headers=headers, remote_addr="10.0.0.6").data["client_ip"] == "203.0.113.7"
+
+    def test_a_chain_of_trusted_proxies_is_walked_from_the_right(self, v4):
+        headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7, 10.0.0.5"}
+        assert v4("agent/info", headers=headers, remote_addr="10.0.0.6").data["client_ip"] == "203.0.113.7"
+
+    def test_a_claimed_allowed_address_does_not_pass_the_allow_list(self, v4, sim):
+        """Was: the left-most address was believed, so any client could claim an allowed one."""
+        _allow(sim, "203.0.113.7")
+        headers = {"X-Forwarded-For": "203.0.113.7, 198.51.100.9"}
+        answer = v4("agent/info", headers=headers, remote_addr="10.0.0.6")
+        assert answer.code == 1020
+
+    def test_the_forwarded_client_is_checked_against_the_allow_list(self, v4, sim):
         _allow(sim, "203.0.113.7")
         headers = {"X-Forwarded-For": "203.0.113.7, 10.0.0.5"}
-        assert v4("agent/info", headers=headers, remote_addr="10.0.0.5").code == 0
+        assert v4("agent/info", headers=headers, remote_addr="10.0.0.6").code == 0
 
-    def test_forwarded_address_outside_the_allow_list_is_1020(self, v4, sim):
-        _allow(sim, "10.0.0.5")
-        headers = {"X-Forwarded-For": "203.0.113.7, 10.0.0.5"}
-        assert v4("agent/info", headers=headers, remote_addr="10.0.0.5").code == 1020
+    def test_the_header_from_a_peer_that_is_no_trusted_proxy_is_ignored(self, v4, sim):
+        _allow(sim, "203.0.113.7")
+        answer = v4("agent/info", headers={"X-Forwarded-For": "203.0.113.7"}, remote_addr="10.0.1.6")
+        assert answer.code == 1020
+
+    def test_when_every_hop_is_a_trusted_proxy_the_left_most_is_the_client(self, v4):
+        headers = {"X-Forwarded-For": "10.0.0.1, 10.0.0.5"}
+        assert v4("agent/info", headers=headers, remote_addr="10.0.0.6").data["client_ip"] == "10.0.0.1"
+
+    def test_an_entry_that_is_no_address_stops_at_the_last_trusted_hop(self, v4):
+        headers = {"X-Forwarded-For": "203.0.113.7, <script>, 10.0.0.5"}
+        assert v4("agent/info", headers=headers, remote_addr="10.0.0.6").data["client_ip"] == "10.0.0.5"
+
+    def test_a_trusted_ipv6_proxy_forwards_its_client(self, v4):
+        headers = {"X-Forwarded-For": "2001:db8::77"}
+        answer = v4("agent/info", headers=headers, remote_addr="2001:db8::5")
+        assert answer.data["client_ip"] == "2001:db8::77"
+
+    def test_a_trusted_proxy_seen_as_an_ipv4_mapped_address_is_trusted(self, v4):
+        headers = {"X-Forwarded-For": "203.0.113.7"}
+        answer = v4("agent/info", headers=headers, remote_addr="::ffff:10.0.0.6")
+        assert answer.data["client_ip"] == "203.0.113.7"
 
     def test_without_forwarded_header_the_peer_is_the_client(self, v4):
         assert v4("agent/info", remote_addr="10.0.0.8").data["client_ip"] == "10.0.0.8"
+
+
+class TestPerIpScopeBehindAProxy:
+    @pytest.fixture
+    def settings(self):
+        return make_settings(trusted_proxies="10.0.0.6", inflight_scope="ip", inflight_limit=0)
+
+    def test_a_claimed_address_does_not_move_a_client_to_another_ip_slot(self, v4):
+        """The per-IP 1018 scope counts the address the proxy saw, whatever the client claims."""
+        headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+        answer = v4("agent/info", headers=headers, remote_addr="10.0.0.6")
+        assert answer.code == 1018
+        assert v4("agent/info", remote_addr="10.0.0.6").code == 1018
 
 
 # -- 1018 in-flight limit -----------------------------------------------------------------

@@ -457,6 +457,16 @@ def test_a_forged_round_token_is_404(sim, client, v4):
         assert "Round not found" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "token", ["3-336097135001-%C3%A9", "3-336097135001-abc\u00e9", "\u00b2-1-ab", "3-\u0663-ab"]
+)
+def test_a_round_token_with_non_ascii_characters_is_404(client, token):
+    """Issue 15: ``hmac.compare_digest`` raised on non-ASCII text (500); ``"²".isdigit()`` is True."""
+    response = client.get(f"/round/{token}")
+    assert response.status_code == 404
+    assert "Round not found" in response.get_data(as_text=True)
+
+
 def test_the_round_page_of_an_unknown_round_is_404(sim, client):
     assert round_page(client, sim, "999").status_code == 404
 

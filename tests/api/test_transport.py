@@ -107,6 +107,31 @@ def test_method_other_than_post_is_http_405_service_exception(v4, method):
     assert answer.body == {"code": 1003, "message": "SERVICE_EXCEPTION"}
 
 
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("agent/info%00", "agent/info\\x00"),
+        ("agent/info%01", "agent/info\\x01"),
+        ("agent/info%7f", "agent/info\\x7f"),
+        ("a%0ab", "a\\x0ab"),
+        ("a%0d%0aSet-Cookie:%20x=1", "a\\x0d\\x0aSet-Cookie: x=1"),
+        ("agent/info%C3%A9", "agent/info\\xe9"),
+    ],
+)
+def test_a_control_character_in_the_path_is_404_with_the_character_escaped_in_the_detail(client, path, shown):
+    """Issue 15: the detail header quoted the raw character, and a server refused the header (500)."""
+    response = client.post(f"/v4/{path}", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}, data="{}")
+    assert response.status_code == 404
+    assert response.get_json() == {"code": 1003, "message": "SERVICE_EXCEPTION"}
+    assert response.headers["X-Sim-Error-Detail"] == f"no endpoint /v4/{shown}"
+
+
+def test_an_upper_case_v4_path_is_http_404_in_the_envelope(client):
+    response = client.post("/V4/agent/info", headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
+    assert response.status_code == 404
+    assert response.get_json() == {"code": 1003, "message": "SERVICE_EXCEPTION"}
+
+
 def test_trailing_slash_reaches_the_endpoint(v4):
     answer = v4("agent/info/")
     assert answer.code == 0

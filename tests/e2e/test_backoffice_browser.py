@@ -1,6 +1,6 @@
 """The back office in headless Chromium: sign in, create and fund a sub-agent, change its settings.
 
-The simulator runs with an admin token and ``trust_proxy`` on, so the test can
+The simulator runs with an admin token and trusts loopback as a proxy, so the test can
 send a ``/v4`` call "from another address" with ``X-Forwarded-For`` and see the
 allowed-IP setting made on the page take effect.
 """
@@ -47,7 +47,9 @@ def _serve(app: Any) -> tuple[Any, threading.Thread, int]:
 def guarded() -> Iterator[LiveSimulator]:
     """A simulator with an admin token, behind a (pretend) trusted proxy."""
     port = free_port()
-    app = create_app(make_settings(bind=f"127.0.0.1:{port}", trust_proxy=True, admin_token=ADMIN_TOKEN))
+    app = create_app(
+        make_settings(bind=f"127.0.0.1:{port}", trusted_proxies="127.0.0.1", admin_token=ADMIN_TOKEN)
+    )
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -129,7 +129,11 @@ def test_sigterm_saves_the_state_and_the_next_start_restores_it(tmp_path, wallet
         stop_group(server.proc)  # SIGTERM: the worker drains, then saves
     assert state.is_file(), server.log()[-2000:]
     saved = json.loads(state.read_text())
-    assert [(job["command"], job["state"]) for job in saved["retries"]] == [("win", "pending")]
+    # The retry is due 2-4 s after the failed win; the stop may outlast that (kept-alive
+    # connections linger 2 s), and then the win was delivered before the last save.
+    delivered_while_stopping = len(wallet.wins) == 2
+    pending = [(job["command"], job["state"]) for job in saved["retries"]]
+    assert pending == ([] if delivered_while_stopping else [("win", "pending")]), wallet.wins
 
     again = start_with_state(tmp_path, state, "second")
     try:

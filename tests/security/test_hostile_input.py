@@ -397,6 +397,7 @@ def rest(
 
 
 NOT_JSON = "the body is not valid JSON"
+NOT_JSON_TYPE = "the body must be sent as Content-Type: application/json"
 ONLY_HTTP = "callback_url: must be empty (transfer mode) or an http:// or https:// URL"
 NAME_RULE = "[name] must be 2-50 characters of A-Z, a-z, 0-9 and _"
 NEW_AGENT = {"name": "hostile_agent", "kind": "agent", "parent": "demo_operator"}
@@ -407,19 +408,37 @@ PATCH_PLAYER = f"/admin/api/agents/demo/users/{DEMO_USER}"
 REST_CATALOGUE = [
     # -- malformed, truncated, wrong content type ---------------------------------------------
     rest("truncated", "POST", "/admin/api/agents", b'{"name": "x"', 400, NOT_JSON),
+    # A page of another site can send these without a CORS pre-flight: 415 (issue 15; was 400).
     rest(
         "truncated as text/plain",
         "POST",
         "/admin/api/agents",
         b'{"name": "x"',
-        400,
-        NOT_JSON,
+        415,
+        NOT_JSON_TYPE,
         content_type="text/plain",
     ),
     rest(
-        "form-urlencoded", "POST", "/admin/api/agents", b"name=x&kind=agent", 400, NOT_JSON, content_type=FORM
+        "form-urlencoded",
+        "POST",
+        "/admin/api/agents",
+        b"name=x&kind=agent",
+        415,
+        NOT_JSON_TYPE,
+        content_type=FORM,
     ),
-    rest("multipart", "POST", "/admin/api/agents", MULTIPART_BODY, 400, NOT_JSON, content_type=MULTIPART),
+    rest(
+        "multipart", "POST", "/admin/api/agents", MULTIPART_BODY, 415, NOT_JSON_TYPE, content_type=MULTIPART
+    ),
+    rest(
+        "no content type",
+        "POST",
+        "/control/faults",
+        b'{"target": "api"}',
+        415,
+        NOT_JSON_TYPE,
+        content_type="",
+    ),
     rest("not UTF-8", "POST", "/admin/api/agents", b'{"name": "\xff"}', 400, NOT_JSON),
     rest("top-level list", "POST", "/admin/api/agents", b"[]", 400, "the body must be a JSON object"),
     rest("top-level string", "POST", "/control/clock", b'"advance"', 400, "the body must be a JSON object"),
@@ -1404,3 +1423,196 @@ def test_money_places_counts_every_decimal():
 def test_the_sweeps_leave_the_ledger_conserved(shared_sim):
     """Runs after the sweeps of this module (same simulator): money is where it was."""
     assert shared_sim.world.ledger.audit().conserved
+
+
+# -- a generated run against the real server (issue 15) --------------------------------------------
+#: Pieces of hostile paths, percent-encoded so they reach the application: control characters,
+#: non-ASCII, invalid UTF-8, traversal, doubled slashes, odd case.
+PATH_PIECES = [
+    *(f"%{code:02x}" for code in [*range(0x00, 0x20), 0x7F]),
+    "%C3%A9",
+    "%E2%80%AE",
+    "%F0%9F%98%80",
+    "%FF",
+    "%C0%AF",
+    "\u00e9".encode().decode("latin-1"),  # raw UTF-8 bytes in the request line
+    "..",
+    ".",
+    "",
+    "%2e%2e",
+    "%2F",
+    "<script>",
+    "'",
+    "a" * 300,
+    "0",
+    "-1",
+    "99999999999999999999999",
+]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE", "PROPFIND", "QUERY", "post"]
+ADMIN_PATHS = [
+    "/admin/api/agents",
+    "/admin/api/agents/{x}",
+    "/admin/api/agents/demo",
+    "/admin/api/agents/demo/users/{x}",
+    "/admin/api/agents/{x}/users",
+    "/admin/api/agents/demo/transactions",
+    "/admin/api/agents/demo/callbacks",
+    "/admin/api/agents/{x}/point-transactions",
+    "/admin/api/points/transfer",
+    "/admin/api/{x}",
+    "/admin/{x}",
+    "/Admin/api/agents",
+]
+CONTROL_PATHS = [
+    "/control/clock",
+    "/control/maintenance",
+    "/control/faults",
+    "/control/faults/{x}",
+    "/control/journal",
+    "/control/outcomes",
+    "/control/play",
+    "/control/callbacks/{x}/replay",
+    "/control/callbacks/status",
+    "/control/snapshot/{x}",
+    "/control/restore",
+    "/control/traffic/{x}",
+    "/control/{x}",
+    "/CONTROL/faults",
+]
+#: Values of the wrong type or form for any field.
+WRONG_VALUES = [
+    "x",
+    "",
+    "\u0000",
+    "\r\n",
+    "\u202e",
+    "\ud83d\ude00",
+    "名前",
+    -1,
+    0,
+    1.5,
+    10**30,
+    True,
+    None,
+    [],
+    [1, "a"],
+    {},
+    {"$gt": ""},
+]
+FIELD_NAMES = [
+    "user_code", "amount", "name", "agent", "target", "effect", "advance", "set", "scope", "on",
+    "from", "to", "points", "callback_url", "allowed_ips", "rtp", "kind", "parent", "bet", "rounds",
+    "next", "account", "times", "probability", "last_id", "limit", "start_time", "lang",
+]  # fmt: skip
+HOSTILE_RUN = 3000
+
+
+def _hostile_requests(seed: int = 15) -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """``HOSTILE_RUN`` requests: (method, target, body, headers), the same for a seed."""
+    import random
+
+    rng = random.Random(seed)
+    v4_paths = [f"/v4/{path}" for path in sorted(ENDPOINTS)] + ["/v4/{x}", "/v4/{x}/{x}", "/V4/agent/info"]
+    families = [(v4_paths, 0.4), (ADMIN_PATHS, 0.3), (CONTROL_PATHS, 0.3)]
+    built = []
+    for number in range(HOSTILE_RUN):
+        paths = next(p for p, share in _cumulative(families) if number / HOSTILE_RUN < share)
+        path = rng.choice(paths)
+        while "{x}" in path:
+            path = path.replace("{x}", "".join(rng.choices(PATH_PIECES, k=rng.randint(1, 3))), 1)
+        if rng.random() < 0.3:
+            path += rng.choice(PATH_PIECES) if rng.random() < 0.5 else f"?limit={rng.choice(PATH_PIECES)}"
+        method = "POST" if path.startswith("/v4/") and rng.random() < 0.6 else rng.choice(METHODS)
+        fields = {rng.choice(FIELD_NAMES): rng.choice(WRONG_VALUES) for _ in range(rng.randint(0, 4))}
+        shape = rng.random()
+        if shape < 0.7:
+            body = json.dumps(fields).encode()
+        elif shape < 0.8:
+            body = json.dumps(list(fields.items())).encode()
+        elif shape < 0.9:
+            body = rng.choice(list(HOSTILE_BODIES.values()))
+        else:
+            body = b""
+        headers = {"Authorization": rng.choice([f"Bearer {DEMO_TOKEN}", "Bearer \u00e9", "Basic x", ""])}
+        headers["Content-Type"] = rng.choice(
+            [JSON, JSON, "text/plain", FORM, "application/json; charset=\u00e9"]
+        )
+        if rng.random() < 0.2:
+            headers["X-Sim-Result"] = rng.choice(["1018", "0", "abc", "99999", "-1", "1002"])
+        if rng.random() < 0.1:
+            headers["Origin"] = rng.choice(["null", "http://evil.example", "http://127.0.0.1"])
+        built.append((method, path, body, headers))
+    return built
+
+
+def _cumulative(families: list[tuple[list[str], float]]) -> list[tuple[list[str], float]]:
+    total, out = 0.0, []
+    for paths, share in families:
+        total += share
+        out.append((paths, total))
+    out[-1] = (out[-1][0], 1.01)
+    return out
+
+
+def _raw_request(port: int, method: str, target: str, body: bytes, headers: dict[str, str]) -> int:
+    """Send the request bytes as they are (no client library tidies them); the status, 0 if none."""
+    import socket
+
+    head = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    head += [f"{name}: {value}" for name, value in headers.items() if value]
+    head.append(f"Content-Length: {len(body)}")
+    raw = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8", "surrogatepass") + body
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while b"\r\n" not in answer:
+            piece = sock.recv(4096)
+            if not piece:
+                break
+            answer += piece
+    status_line = answer.split(b"\r\n", 1)[0].split()
+    return int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
+
+
+def test_the_hostile_requests_are_generated_alike_for_a_seed():
+    first = _hostile_requests()
+    assert len(first) >= 3000
+    assert first == _hostile_requests()
+    paths = [path for _, path, _, _ in first]
+    assert {path.split("/")[1] for path in paths} >= {"v4", "admin", "control", "V4"}
+
+
+@pytest.mark.live
+def test_3000_generated_hostile_requests_get_no_5xx_and_log_no_traceback(tmp_path):
+    """Control characters, non-ASCII, odd paths and methods, wrong types, against ``make run``:
+    every answer is below 500 (gunicorn's own 400 for a request line it refuses included) and the
+    server logs no traceback.  Was: ``/v4/a%0ab`` answered 500 with a traceback, and
+    ``/round/...-%C3%A9`` too (issue 15)."""
+    from collections import Counter
+
+    from tests.live.conftest import start_server, stop_group
+
+    server = start_server(tmp_path / "server.log")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    statuses: Counter[int] = Counter()
+    server_errors = []
+    try:
+        for method, path, body, headers in _hostile_requests():
+            status = _raw_request(port, method, path, body, headers)
+            statuses[status] += 1
+            if status >= 500 or status == 0:
+                server_errors.append((status, method, path, body[:100]))
+        for target in ("/v4/agent/info%00", "/v4/a%0ab", "/V4/agent/info", "/round/3-336097135001-%C3%A9"):
+            status = _raw_request(
+                port, "POST" if target.startswith(("/v", "/V")) else "GET", target, b"{}", AUTH
+            )
+            statuses[status] += 1
+            if status >= 500 or status == 0:
+                server_errors.append((status, "", target, b""))
+        assert _raw_request(port, "GET", "/control/health", b"", {}) == 200
+    finally:
+        stop_group(server.proc)
+    log = server.log()
+    assert server_errors == [], (server_errors[:20], dict(statuses))
+    assert "Traceback" not in log, log[log.find("Traceback") - 500 :][:3000]
+    assert sum(statuses.values()) >= 3000

@@ -145,22 +145,30 @@ def _allow_only(sim: Any, ips: str) -> None:
     sim.world.hierarchy.apply_settings(sim.world.hierarchy.get("demo"), {"allowed_ips": ips})
 
 
-def test_x_forwarded_for_cannot_pass_the_allow_list_without_trust_proxy(v4, sim):
+def test_x_forwarded_for_cannot_pass_the_allow_list_without_trusted_proxies(v4, sim):
     _allow_only(sim, "203.0.113.7")
     answer = v4("agent/info", headers={"X-Forwarded-For": "203.0.113.7"})
     assert answer.code == 1020
 
 
-def test_x_forwarded_for_is_the_client_ip_when_the_proxy_is_trusted():
-    app = create_app(make_settings(trust_proxy=True))
+def test_x_forwarded_for_is_the_client_ip_when_the_peer_is_a_trusted_proxy():
+    app = create_app(make_settings(trusted_proxies="127.0.0.1"))
     _allow_only(app.extensions["scorpio"], "203.0.113.7")
-    answer = V4(app.test_client())("agent/info", headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
+    answer = V4(app.test_client())("agent/info", headers={"X-Forwarded-For": "203.0.113.7"})
     assert answer.code == 0
     assert answer.data["client_ip"] == "203.0.113.7"
 
 
+def test_an_allowed_address_claimed_through_a_trusted_proxy_is_not_believed():
+    """Issue 15: with ``TRUST_PROXY=on`` the left-most address passed the allow-list."""
+    app = create_app(make_settings(trusted_proxies="127.0.0.1"))
+    _allow_only(app.extensions["scorpio"], "203.0.113.7")
+    answer = V4(app.test_client())("agent/info", headers={"X-Forwarded-For": "203.0.113.7, 198.51.100.9"})
+    assert answer.code == 1020
+
+
 def test_a_trusted_x_forwarded_for_of_garbage_falls_back_to_the_peer():
-    app = create_app(make_settings(trust_proxy=True))
+    app = create_app(make_settings(trusted_proxies="127.0.0.1"))
     answer = V4(app.test_client())("agent/info", headers={"X-Forwarded-For": "<script>, ' OR 1=1"})
     assert answer.data["client_ip"] == "127.0.0.1"
 
