@@ -30,7 +30,7 @@ def banner_text(app: Flask) -> str:
     if admin_token:
         lines.append(f"  admin token   X-Admin-Token: {admin_token}")
     lines.append("  agents:")
-    for agent in sorted(sim.world.store.agents.values(), key=lambda a: a.agent_id):
+    for agent in sim.world.store.all_agents():
         if agent.kind != "agent":
             continue
         mode = agent.mode

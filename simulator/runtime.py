@@ -48,11 +48,12 @@ from .state import snapshot
 from .store import MemoryStore
 from .store import redis_shared as shared
 from .store.factory import make_limiter
+from .store.interface import Store
 
 
 @dataclass
 class World:
-    store: MemoryStore
+    store: Store
     catalogue: Catalogue
     ledger: Ledger
     hierarchy: Hierarchy
@@ -240,7 +241,7 @@ class Simulator:
             epoch = lambda: store.epoch  # noqa: E731 - the world's epoch once it is published
             forced = shared.SharedForcedOutcomes(self.backend, epoch)
             catalogue.shared = shared.SharedMaintenance(self.backend, catalogue, epoch)
-        bonus = BonusCalls(store, self.clock, catalogue, ledger)
+        bonus = BonusCalls(store, self.clock, catalogue)
         free_rounds = FreeRounds(store, self.clock, catalogue, users)
         engine = RtpEngine(seed)
         transfer = TransferWallet(ledger)

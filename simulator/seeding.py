@@ -409,7 +409,7 @@ def check_and_write(base: Path, agents_json: bytes, out: Path, seed: int) -> dic
             if not world.ledger.audit().conserved:
                 raise SeedError("the new set does not load: points and balances do not add up")
             counts = {
-                agent.name: len(world.store.users_of(agent.agent_id)) for agent in world.store.agents.values()
+                agent.name: len(world.store.users_of(agent.agent_id)) for agent in world.store.all_agents()
             }
         finally:
             sim.retries.stop()

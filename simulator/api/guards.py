@@ -12,7 +12,7 @@ import ipaddress
 
 from ..codes import ResultCode, SimError
 from ..domain.models import Agent
-from ..store import MemoryStore
+from ..store.interface import Store
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -23,7 +23,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def agent_for_token(store: MemoryStore, token: str) -> Agent:
+def agent_for_token(store: Store, token: str) -> Agent:
     """1009 for an unknown token (exact, case-sensitive), 2001 for a disabled agent."""
     agent = store.agent_by_token(token)
     if agent is None:

@@ -208,11 +208,11 @@ def statistics_user(call: Call) -> Any:
     check_statistics_window(start, end)
     offset, limit = call.params["offset"], call.params["limit"]
     page = history_of(call).user_totals(call.agent.agent_id, start, end, offset, limit)
-    users = call.world.store.users
+    store = call.world.store
     items = [
         {
             "user_code": totals.user_code,
-            "user_name": users[totals.user_code].name,
+            "user_name": store.user(totals.user_code).name,
             "slot_bet": totals.slot_bet,
             "slot_win": totals.slot_win,
             "live_bet": totals.live_bet,

@@ -95,7 +95,7 @@ def online_games(call: Call) -> Any:
     rows = []
     for session in world.sessions.online(call.agent):
         bonus = world.bonus.summary(session)
-        user = world.store.users[session.user_code]
+        user = world.store.user(session.user_code)
         provider = catalogue.provider(session.provider_id)
         game = catalogue.game(session.provider_id, session.game_code)
         category = game.category if game else "Slots"

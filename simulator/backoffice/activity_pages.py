@@ -92,11 +92,11 @@ def sessions_page(name: str) -> Response:
         "bo_sessions.html",
         sessions=sessions,
         calls=calls,
-        latest={gid: world.store.bonus_calls.get(c.call_id) for gid, c in calls.items() if c.call_id},
+        latest={gid: world.store.bonus_call(c.call_id) for gid, c in calls.items() if c.call_id},
         call_enable={s.gplay_id: _call_enable(world, agent, s) for s in sessions},
         call_min=world.bonus.call_min(agent),
         call_statuses=CALL_STATUSES,
-        users=world.store.users,
+        users={u.user_code: u for u in world.store.users_of(agent.agent_id)},
         catalogue=world.catalogue,
         **agent_context(agent, "backoffice.sessions_page"),
     )
@@ -185,9 +185,8 @@ def round_page(name: str, round_id: str) -> Response:
     world = simulator.world
     agent = world.hierarchy.get(name)
     store = world.store
-    with store.locked(agent.agent_id):
-        round_ = store.rounds[agent.agent_id].get(round_id)
-        rows = [t for t in store.transactions_of(agent.agent_id) if t.round_id == round_id]
+    round_ = store.round(agent.agent_id, round_id)
+    rows = [t for t in store.transactions_of(agent.agent_id) if t.round_id == round_id]
     if round_ is None:
         message = f"Agent {agent.name} has no round {round_id} (rounds are kept 30 days)."
         return page("bo_error.html", 404, title="Round not found", message=message)
@@ -202,7 +201,7 @@ def round_page(name: str, round_id: str) -> Response:
     return page(
         "bo_round.html",
         round=round_,
-        user=store.users.get(round_.user_code),
+        user=store.user(round_.user_code),
         game_name=game.game_name if game else round_.game_code,
         provider_name=provider.provider_name if provider else str(round_.provider_id),
         transactions=rows,

@@ -194,10 +194,10 @@ def _point_row(ptx: PointTransaction, names: dict[int, str]) -> dict[str, Any]:
 def point_transactions(name: str) -> Response:
     world = _sim().world
     agent = world.hierarchy.get(name)
-    names = {a.agent_id: a.name for a in world.store.agents.values()}
+    names = {a.agent_id: a.name for a in world.store.all_agents()}
     rows = [
         _point_row(p, names)
-        for p in reversed(world.store.point_transactions)
+        for p in reversed(world.store.all_point_transactions())
         if agent.agent_id in (p.from_agent_id, p.to_agent_id)
     ]
     return json_response(rows)

@@ -174,10 +174,10 @@ def _agent_page(
     agent: Agent, status: int = 200, form: dict | None = None, errors: dict | None = None
 ) -> Response:
     world = sim().world
-    names = {a.agent_id: a.name for a in world.store.agents.values()}
+    names = {a.agent_id: a.name for a in world.store.all_agents()}
     point_rows = [
         _point_row(p, names)
-        for p in reversed(world.store.point_transactions)
+        for p in reversed(world.store.all_point_transactions())
         if agent.agent_id in (p.from_agent_id, p.to_agent_id)
     ]
     children = world.store.children_of(agent.agent_id)

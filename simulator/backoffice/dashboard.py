@@ -1,9 +1,9 @@
 """The figures behind the dashboard: play over time, RTP per agent and per game, points over time.
 
-Play over time comes from the round statistics (``store.round_stats``, kept 90
+Play over time comes from the round statistics (``Store.round_stats_of``, kept 90
 days): every stake and win, promotions included, refunded rounds left out as in
 ``statistics/user`` (spec 5.23).  GGR is the platform's gross gaming revenue:
-stakes minus wins.  Realised RTP comes from the rounds (``store.rounds``, kept
+stakes minus wins.  Realised RTP comes from the rounds (``Store.rounds_of``, kept
 30 days), paid rounds only, so it compares with the RTP setting.  Points over time come
 from the point transactions (grants, recalls, issuance); deposits and seamless
 play move points between those marks (spec 1.2, OP-3).
@@ -14,8 +14,8 @@ the range the realised RTP of that many rounds falls in 95 % of the time, from
 the pay tables' variance (:class:`PayTables`), so the page can say "too few
 rounds" instead of leaving a reader to suspect the engine.
 
-Store reads: ``round_stats``, ``rounds``, ``agents`` and ``point_transactions``
-(each under the agent's lock where the store asks for one); nothing else.
+Store reads: ``round_stats_of``, ``rounds_of``, ``all_agents`` and
+``all_point_transactions``; nothing else.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from fractions import Fraction
 from ..domain.models import Agent, Round, RoundStat
 from ..domain.rtp import DECK_SIZE, RtpEngine
 from ..money import ZERO
-from ..store import MemoryStore
+from ..store.interface import Store
 
 #: Bucket sizes tried in order; the first giving at most ``MAX_BUCKETS`` buckets wins.
 BUCKET_SIZES = (
@@ -182,12 +182,8 @@ class GameRtp:
     totals: RtpTotals
 
 
-def _stats(store: MemoryStore, agents: Sequence[Agent]) -> list[tuple[Agent, list[RoundStat]]]:
-    result = []
-    for agent in agents:
-        with store.locked(agent.agent_id):
-            result.append((agent, list(store.round_stats.get(agent.agent_id, ()))))
-    return result
+def _stats(store: Store, agents: Sequence[Agent]) -> list[tuple[Agent, list[RoundStat]]]:
+    return [(agent, store.round_stats_of(agent.agent_id)) for agent in agents]
 
 
 def bucket_size(first: datetime, last: datetime) -> timedelta:
@@ -201,9 +197,7 @@ def _floor(moment: datetime, size: timedelta) -> datetime:
     return EPOCH + ((moment - EPOCH) // size) * size
 
 
-def play_over_time(
-    store: MemoryStore, agents: Sequence[Agent], now: datetime
-) -> tuple[timedelta, list[Bucket]]:
+def play_over_time(store: Store, agents: Sequence[Agent], now: datetime) -> tuple[timedelta, list[Bucket]]:
     """Stakes and wins of settled rounds in equal time buckets over the activity.
 
     The axis fits the rounds, from the first to the last, not to ``now``: a burst of
@@ -230,7 +224,7 @@ def play_over_time(
     return size, buckets
 
 
-def rtp_per_agent(store: MemoryStore, agents: Sequence[Agent], spread: Spread) -> list[AgentRtp]:
+def rtp_per_agent(store: Store, agents: Sequence[Agent], spread: Spread) -> list[AgentRtp]:
     """Target (the agent's RTP setting) and realised RTP of every agent with rounds or of kind agent."""
     totals = {agent.agent_id: RtpTotals() for agent in agents}
     for agent, round_ in _rounds(store, agents):
@@ -249,16 +243,14 @@ def counts_for_rtp(round_: Round) -> bool:
     return round_.status == "settled" and not round_.free and not round_.fr_id and not round_.call_id
 
 
-def _rounds(store: MemoryStore, agents: Sequence[Agent]) -> Iterable[tuple[Agent, Round]]:
+def _rounds(store: Store, agents: Sequence[Agent]) -> Iterable[tuple[Agent, Round]]:
     for agent in agents:
-        with store.locked(agent.agent_id):
-            rounds = list(store.rounds.get(agent.agent_id, {}).values())
-        for round_ in rounds:
+        for round_ in store.rounds_of(agent.agent_id):
             yield agent, round_
 
 
 def rtp_per_game(
-    store: MemoryStore, catalogue, agents: Sequence[Agent], spread: Spread, top: int = TOP_GAMES
+    store: Store, catalogue, agents: Sequence[Agent], spread: Spread, top: int = TOP_GAMES
 ) -> list[GameRtp]:
     """Rounds that count for the RTP per game, the ``top`` games by stake.
 
@@ -292,13 +284,13 @@ def rtp_per_game(
 
 
 def points_over_time(
-    store: MemoryStore, agent: Agent, now: datetime, amount: Callable[[Decimal], str]
+    store: Store, agent: Agent, now: datetime, amount: Callable[[Decimal], str]
 ) -> list[tuple[datetime, Decimal, str]]:
     """``(instant, points after, what happened)``: none at creation, then each grant, recall or
     issue, then the points now; ``amount`` writes the moved points in the agent's currency."""
-    names = {a.agent_id: a.name for a in store.agents.values()}
+    names = {a.agent_id: a.name for a in store.all_agents()}
     marks: list[tuple[datetime, Decimal, str]] = [(agent.created_at, ZERO, "created")]
-    for ptx in list(store.point_transactions):
+    for ptx in store.all_point_transactions():
         if ptx.to_agent_id == agent.agent_id:
             source = names.get(ptx.from_agent_id, "") if ptx.from_agent_id else ""
             marks.append(

@@ -64,14 +64,14 @@ def _refusal(error: SimError) -> str:
 
 def _page(agent: Agent, status: int = 200, form: dict | None = None, error: str = "") -> Response:
     world = sim().world
-    grants = [g for g in world.store.free_rounds.values() if g.agent_id == agent.agent_id]
+    grants = world.store.grants_of(agent.agent_id)
     grants.sort(key=lambda g: g.created_at, reverse=True)
     return page(
         "bo_free_rounds.html",
         status,
         grants=grants,
         status_of=status_of,
-        users=world.store.users,
+        users={u.user_code: u for u in world.store.users_of(agent.agent_id)},
         catalogue=world.catalogue,
         form=form or {"expires_minutes": str(DEFAULT_MINUTES), "provider_id": "1", "rounds": "10"},
         error=error,

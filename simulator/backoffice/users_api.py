@@ -12,7 +12,6 @@ the same two functions, so the API and the pages never disagree.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -60,7 +59,7 @@ def user_of_agent(world: World, agent: Agent, user_code: str | int) -> User:
     """The agent's player (in either wallet mode); 404 for anything else."""
     text = str(user_code)
     code = ascii_int(text)
-    user = None if code is None else world.store.users.get(code)
+    user = None if code is None else world.store.user(code)
     if user is None or user.agent_id != agent.agent_id:
         raise SimError(ResultCode.USER_NOT_FOUND, f"agent {agent.name} has no user with user_code {text}")
     return user
@@ -68,9 +67,8 @@ def user_of_agent(world: World, agent: Agent, user_code: str | int) -> User:
 
 def set_user_active(world: World, agent: Agent, user: User, active: bool) -> User:
     """Block or unblock a player; ``Rounds`` refuses a blocked player's rounds (1010)."""
-    with world.store.locked(agent.agent_id):
-        user.active = active
-    return user
+    world.store.set_user_active(user.user_code, active)
+    return world.store.user(user.user_code) or user
 
 
 @blueprint.patch("/agents/<name>/users/<user_code>")
@@ -175,13 +173,10 @@ def select_transactions(
     ``trans_id`` order with non-decreasing times, so the time window is bisected.
     """
     History(world.store, sim.clock).purge_agent(agent.agent_id)
-    with world.store.locked(agent.agent_id):
-        rows = world.store.transactions_of(agent.agent_id)
-        first = 0 if query.start is None else bisect.bisect_left(rows, query.start, key=_regdate_of)
-        stop = (
-            len(rows) if query.end is None else bisect.bisect_left(rows, query.end, lo=first, key=_regdate_of)
-        )
-        window = list(itertools.islice(rows, first, stop))
+    rows = world.store.transactions_of(agent.agent_id)
+    first = 0 if query.start is None else bisect.bisect_left(rows, query.start, key=_regdate_of)
+    stop = len(rows) if query.end is None else bisect.bisect_left(rows, query.end, lo=first, key=_regdate_of)
+    window = rows[first:stop]
     matching = [tx for tx in window if _matches(tx, query)]
     return len(matching), matching[query.offset : query.offset + query.limit]
 

@@ -154,8 +154,8 @@ def play() -> Response:
         values = _load(_play, body)
         session = _session_for(values)
     world = _sim().world
-    agent = world.store.agents[session.agent_id]
-    user = world.store.users[session.user_code]
+    agent = world.store.agent(session.agent_id)
+    user = world.store.user(session.user_code)
     wallet_balance = world.rounds.balance_of
     bet: Decimal = values["bet"]
     results: list[dict[str, Any]] = []
@@ -200,7 +200,7 @@ def replay_callback(entry_id: int) -> Response:
     entry = sim.callback_log.get(entry_id)
     if entry is None:
         raise ApiError(f"no callback log entry {entry_id}", 404)
-    agent = sim.world.store.agents.get(entry.agent_id)
+    agent = sim.world.store.agent(entry.agent_id)
     if agent is None:
         raise ApiError(f"callback {entry_id} belongs to an agent that no longer exists", 409)
     job = next((j for j in sim.retries.failed() if j.body == entry.request), None)
@@ -240,13 +240,13 @@ def callback_status() -> Response:
     sim = _sim()
     world = sim.world
     agent = world.hierarchy.get(values["agent"])
-    round_ = world.store.rounds[agent.agent_id].get(values["round_id"])
+    round_ = world.store.round(agent.agent_id, values["round_id"])
     if round_ is None:
         raise ApiError(f"agent {agent.name} has no round {values['round_id']}", 404)
     ids = round_.callback_ids.get(values["transaction"])
     if ids is None:
         raise ApiError(f"round {round_.round_id} sent no {values['transaction']} callback", 404)
-    user = world.store.users[round_.user_code]
+    user = world.store.user(round_.user_code)
     dialect = agent.settings.callback_dialect
     attempt = sim.callbacks.send(agent, "status", status_data(user.name, dialect, ids))
     reply = attempt.reply

@@ -56,10 +56,10 @@ def restore() -> Response:
         {
             "restored": True,
             "taken_at": data.get("taken_at"),
-            "agents": len(store.agents),
-            "users": len(store.users),
-            "transactions": sum(len(rows) for rows in store.transactions.values()),
-            "rounds": sum(len(rounds) for rounds in store.rounds.values()),
+            "agents": len(store.all_agents()),
+            "users": store.user_count(),
+            "transactions": store.transaction_count(),
+            "rounds": store.round_count(),
             "pending_callbacks": len(_sim().retries.pending()),
         }
     )

@@ -34,14 +34,12 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO, plain
-from ..store import MemoryStore
+from ..store.interface import CallRunning, Seq, Shortfall, Store
 from .catalogue import Catalogue
-from .ledger import Ledger
 from .models import (
     CALL_CANCEL,
     CALL_COMPLETE,
     CALL_INIT,
-    CALL_RUNNING,
     Agent,
     BonusCall,
     GameSession,
@@ -66,11 +64,10 @@ class CallSummary:
 
 
 class BonusCalls:
-    def __init__(self, store: MemoryStore, clock: Clock, catalogue: Catalogue, ledger: Ledger) -> None:
+    def __init__(self, store: Store, clock: Clock, catalogue: Catalogue) -> None:
         self._store = store
         self._clock = clock
         self._catalogue = catalogue
-        self._ledger = ledger
 
     # -- 5.15 / 5.16 / 5.17 ----------------------------------------------------------
     @staticmethod
@@ -90,7 +87,7 @@ class BonusCalls:
             raise SimError(ResultCode.PERMISSION_ERROR, f"bonus calls are disabled for agent {agent.name}")
         self.expire_idle(agent)
         store = self._store
-        session = store.sessions.get(gplay_id)
+        session = store.session(gplay_id)
         if session is None or session.agent_id != agent.agent_id:
             raise SimError(ResultCode.PERMISSION_ERROR, f"no game session {gplay_id} of agent {agent.name}")
         if not self._online(session):
@@ -102,64 +99,59 @@ class BonusCalls:
             )
         if set_point <= 0:  # after the session, as the live service answers (issue 15)
             raise SimError.validation("set_point", "[set_point] must be greater than 0")
-        with store.locked(agent.agent_id):
-            running = self._open_call(session)
-            if running is not None:
-                raise SimError(
-                    ResultCode.BONUSCALL_DOUBLE,
-                    f"bonus call {running.call_id} is already running on game session {gplay_id}",
-                )
-            if set_point < agent.settings.call_min:
-                raise SimError(
-                    ResultCode.PARAMETERS_INVALID,
-                    f"set_point {plain(set_point)} is below call_min {plain(agent.settings.call_min)}",
-                )
-            if agent.points < set_point:
-                raise SimError(
-                    ResultCode.POINT_NOT_ENOUGH,
-                    f"agent {agent.name} has {plain(agent.points)} points, set_point is {plain(set_point)}",
-                )
-            self._ledger.hold_call_points(agent, set_point)
-            call = BonusCall(
-                call_id=store.next_call_id(),
-                agent_id=agent.agent_id,
-                gplay_id=session.gplay_id,
-                user_code=session.user_code,
-                set_point=set_point,
-                type=call_type,
-                memo=memo[:MEMO_LIMIT] if memo is not None else None,
-                created_at=self._clock.now(),
+        running = self._open_call(session)
+        if running is not None:
+            raise _double(running.call_id, gplay_id)
+        if set_point < agent.settings.call_min:
+            raise SimError(
+                ResultCode.PARAMETERS_INVALID,
+                f"set_point {plain(set_point)} is below call_min {plain(agent.settings.call_min)}",
             )
-            store.add_bonus_call(call)
-        return call
+        now = self._clock.now()
+        call = BonusCall(
+            call_id=store.next_id(Seq.CALL),
+            agent_id=agent.agent_id,
+            gplay_id=session.gplay_id,
+            user_code=session.user_code,
+            set_point=set_point,
+            type=call_type,
+            memo=memo[:MEMO_LIMIT] if memo is not None else None,
+            created_at=now,
+        )
+        try:
+            return store.open_bonus_call(call, now)
+        except CallRunning as running_now:  # opened by a concurrent request meanwhile
+            raise _double(running_now.call_id, gplay_id) from None
+        except Shortfall as short:
+            raise SimError(
+                ResultCode.POINT_NOT_ENOUGH,
+                f"agent {agent.name} has {plain(short.have)} points, set_point is {plain(set_point)}",
+            ) from None
 
     def cancel(self, agent: Agent, call_id: int) -> BonusCall:
         """1005 unknown, 1010 another agent's, 2012 already Complete or Cancel (spec 5.17)."""
-        call = self._store.bonus_calls.get(call_id)
+        call = self._store.bonus_call(call_id)
         if call is None:
             raise SimError(ResultCode.RESOURCE_NOT_FOUND, f"no bonus call {call_id}")
         if call.agent_id != agent.agent_id:
             raise SimError(ResultCode.PERMISSION_ERROR, f"bonus call {call_id} belongs to another agent")
         self.expire_idle(agent)
-        with self._store.locked(agent.agent_id):
-            if not call.open:
-                state = "completed" if call.status == CALL_COMPLETE else "cancelled"
-                raise SimError(ResultCode.BONUSCALL_ALEADY_ENDED, f"bonus call {call_id} was already {state}")
-            self._end(agent, call, CALL_CANCEL)
-        return call
+        if not self._store.end_bonus_call(call_id, CALL_CANCEL, self._clock.now()):
+            ended = self._store.bonus_call(call_id) or call
+            state = "completed" if ended.status == CALL_COMPLETE else "cancelled"
+            raise SimError(ResultCode.BONUSCALL_ALEADY_ENDED, f"bonus call {call_id} was already {state}")
+        return self._store.bonus_call(call_id) or call
 
     # -- reads ---------------------------------------------------------------------------
     def expire_idle(self, agent: Agent) -> int:
         """Cancel (status 3) the agent's open calls whose session is no longer online; how many."""
         store = self._store
         cancelled = 0
-        with store.locked(agent.agent_id):
-            for call in list(store.bonus_calls.values()):
-                if call.agent_id == agent.agent_id and call.open:
-                    session = store.sessions.get(call.gplay_id)
-                    if session is None or not self._online(session):
-                        self._end(agent, call, CALL_CANCEL)
-                        cancelled += 1
+        for call in store.bonus_calls_of(agent.agent_id):
+            if call.open:
+                session = store.session(call.gplay_id)
+                if (session is None or not self._online(session)) and self._end(call, CALL_CANCEL):
+                    cancelled += 1
         return cancelled
 
     def summary(self, session: GameSession) -> CallSummary:
@@ -182,42 +174,25 @@ class BonusCalls:
         Called before the spin updates the session's activity, so a call left
         idle for more than 30 minutes is cancelled here instead of resuming.
         """
-        agent = self._store.agents[session.agent_id]
-        with self._store.locked(agent.agent_id):
-            call = self._open_call(session)
-            if call is None:
-                return 0
-            if not self._online(session):
-                self._end(agent, call, CALL_CANCEL)
-                return 0
-            return call.call_id
+        call = self._open_call(session)
+        if call is None:
+            return 0
+        if not self._online(session):
+            self._end(call, CALL_CANCEL)
+            return 0
+        return call.call_id
 
     def pay(self, agent: Agent, round_: Round) -> Decimal | None:
         """Reserve this spin's payout (see the module's steering rule); None if the call has ended."""
-        with self._store.locked(agent.agent_id):
-            call = self._store.bonus_calls.get(round_.call_id)
-            if call is None or not call.open:
-                return None
-            payout = min(call.set_point - call.paid, round_.bet * STEER_MULTIPLE)
-            if agent.settings.max_win > 0:
-                payout = min(payout, agent.settings.max_win)
-            call.paid += payout
-            call.status = CALL_RUNNING
-            return payout
+        return self._store.pay_bonus_call(round_.call_id, round_.bet * STEER_MULTIPLE, agent.settings.max_win)
 
     def settled(self, agent: Agent, round_: Round) -> None:
         """After the payout was settled: a fully paid call is Complete and its points go back."""
-        with self._store.locked(agent.agent_id):
-            call = self._store.bonus_calls.get(round_.call_id)
-            if call is not None and call.status == CALL_RUNNING and call.paid >= call.set_point:
-                self._end(agent, call, CALL_COMPLETE)
+        self._store.complete_bonus_call(round_.call_id, self._clock.now())
 
     def unpay(self, agent: Agent, round_: Round, payout: Decimal) -> None:
         """The spin failed before its payout was settled: the reservation is dropped."""
-        with self._store.locked(agent.agent_id):
-            call = self._store.bonus_calls.get(round_.call_id)
-            if call is not None:
-                call.paid -= payout
+        self._store.unpay_bonus_call(round_.call_id, payout)
 
     # -- helpers -------------------------------------------------------------------------
     def _online(self, session: GameSession) -> bool:
@@ -227,8 +202,12 @@ class BonusCalls:
     def _open_call(self, session: GameSession) -> BonusCall | None:
         return next((c for c in self._store.bonus_calls_of_session(session.gplay_id) if c.open), None)
 
-    def _end(self, agent: Agent, call: BonusCall, status: int) -> None:
-        """Complete or Cancel; the whole ``set_point`` returns to the points. Under the agent's lock."""
-        call.status = status
-        call.ended_at = self._clock.now()
-        self._ledger.return_call_points(agent, call.set_point)
+    def _end(self, call: BonusCall, status: int) -> bool:
+        """Complete or Cancel; the whole ``set_point`` returns to the points.  False if it had ended."""
+        return self._store.end_bonus_call(call.call_id, status, self._clock.now())
+
+
+def _double(call_id: int, gplay_id: int) -> SimError:
+    return SimError(
+        ResultCode.BONUSCALL_DOUBLE, f"bonus call {call_id} is already running on game session {gplay_id}"
+    )

@@ -22,7 +22,7 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store import MemoryStore
+from ..store.interface import Seq, Store
 from .catalogue import Catalogue
 from .models import Agent, FreeRoundGrant, GameSession
 from .users import Users
@@ -47,7 +47,7 @@ class FreeRoundRequest:
 
 
 class FreeRounds:
-    def __init__(self, store: MemoryStore, clock: Clock, catalogue: Catalogue, users: Users) -> None:
+    def __init__(self, store: Store, clock: Clock, catalogue: Catalogue, users: Users) -> None:
         self._store = store
         self._clock = clock
         self._catalogue = catalogue
@@ -80,35 +80,32 @@ class FreeRounds:
                 ResultCode.PERMISSION_ERROR, f"provider {request.provider_id} does not support free rounds"
             )
         store = self._store
-        with store.locked(agent.agent_id):
-            grant = FreeRoundGrant(
-                fr_id=f"FR-{user.user_code}-{store.next_fr_seq():06d}",
-                agent_id=agent.agent_id,
-                user_code=user.user_code,
-                provider_id=request.provider_id,
-                game_code=request.game_code,
-                bet=request.bet,
-                rounds=request.rounds,
-                expires_at=expires_at,
-                win_cap=request.win,
-                created_at=now,
-            )
-            store.add_free_round_grant(grant)
+        grant = FreeRoundGrant(
+            fr_id=f"FR-{user.user_code}-{store.next_id(Seq.FREE_ROUND):06d}",
+            agent_id=agent.agent_id,
+            user_code=user.user_code,
+            provider_id=request.provider_id,
+            game_code=request.game_code,
+            bet=request.bet,
+            rounds=request.rounds,
+            expires_at=expires_at,
+            win_cap=request.win,
+            created_at=now,
+        )
+        store.add_grant(grant)
         return grant
 
     def cancel(self, agent: Agent, fr_id: str) -> FreeRoundGrant:
         """2020 for an unknown (or another agent's), used-up, expired or cancelled grant."""
-        grant = self._store.free_rounds.get(fr_id)
+        grant = self._store.grant(fr_id)
         if grant is None or grant.agent_id != agent.agent_id:
             raise SimError(ResultCode.FREEROUND_NO_EXIST, f"no free-round grant {fr_id!r}")
-        with self._store.locked(agent.agent_id):
-            if not self.active(grant):
-                raise SimError(
-                    ResultCode.FREEROUND_NO_EXIST,
-                    f"free-round grant {fr_id} is used up, expired or cancelled",
-                )
-            grant.cancelled = True
-        return grant
+        if not self._store.cancel_grant(fr_id, self._clock.now()):
+            raise SimError(
+                ResultCode.FREEROUND_NO_EXIST,
+                f"free-round grant {fr_id} is used up, expired or cancelled",
+            )
+        return self._store.grant(fr_id) or grant
 
     def active(self, grant: FreeRoundGrant) -> bool:
         return not grant.cancelled and grant.played < grant.rounds and self._clock.now() < grant.expires_at
@@ -116,31 +113,19 @@ class FreeRounds:
     # -- play, used by Rounds ------------------------------------------------------------
     def claim(self, session: GameSession) -> FreeRoundGrant | None:
         """Take one round of the oldest active grant for this session's user and game."""
-        with self._store.locked(session.agent_id):
-            for grant in self._store.free_rounds_of(session.user_code):
-                if (
-                    grant.provider_id == session.provider_id
-                    and grant.game_code == session.game_code
-                    and self.active(grant)
-                ):
-                    grant.played += 1
-                    return grant
-        return None
+        fr_id = self._store.claim_grant(
+            session.user_code, session.provider_id, session.game_code, self._clock.now()
+        )
+        return None if fr_id is None else self._store.grant(fr_id)
 
     def release(self, grant: FreeRoundGrant) -> None:
         """The spin was refused or refunded: its round is not used."""
-        with self._store.locked(grant.agent_id):
-            grant.played -= 1
+        self._store.release_grant(grant.fr_id)
 
     def cap(self, grant: FreeRoundGrant, win: Decimal) -> Decimal:
         """Cut a spin's winnings to what the grant's cap still allows, and count them."""
-        with self._store.locked(grant.agent_id):
-            if grant.win_cap > 0:
-                win = min(win, max(grant.win_cap - grant.won, ZERO))
-            grant.won += win
-            return win
+        return self._store.cap_grant_win(grant.fr_id, win)
 
     def uncap(self, grant: FreeRoundGrant, win: Decimal) -> None:
         """The spin failed before its winnings were settled: they do not count."""
-        with self._store.locked(grant.agent_id):
-            grant.won -= win
+        self._store.uncap_grant_win(grant.fr_id, win)

@@ -16,7 +16,7 @@ from typing import Any
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store import MemoryStore
+from ..store.interface import Seq, Store
 from .ledger import Ledger
 from .models import AGENT_KINDS, Agent, AgentSettings
 
@@ -35,7 +35,7 @@ def new_token() -> str:
 
 
 class Hierarchy:
-    def __init__(self, store: MemoryStore, ledger: Ledger, clock: Clock) -> None:
+    def __init__(self, store: Store, ledger: Ledger, clock: Clock) -> None:
         self._store = store
         self._ledger = ledger
         self._clock = clock
@@ -92,7 +92,7 @@ class Hierarchy:
         if currency is not None:
             agent_settings.currency = currency
         agent = Agent(
-            agent_id=self._store.next_agent_id(),
+            agent_id=self._store.next_id(Seq.AGENT),
             name=name,
             kind=kind,
             parent_id=parent.agent_id if parent else None,
@@ -110,15 +110,14 @@ class Hierarchy:
             return agent
         if points > ZERO:
             self._check_same_currency(parent, agent)
-        with self._store.locked(parent.agent_id):
-            if parent.points < points:
+            if parent.points < points:  # checked again by the movement; this keeps the agent uncreated
                 raise SimError(
                     ResultCode.POINT_NOT_ENOUGH,
                     f"parent {parent.name} has {parent.points} points, {points} requested",
                 )
-            self._store.add_agent(agent)
-            if points > ZERO:
-                self._ledger.move_points(parent, agent, points, "grant")
+        self._store.add_agent(agent)
+        if points > ZERO:
+            self._ledger.move_points(parent, agent, points, "grant")
         return agent
 
     def apply_settings(self, agent: Agent, changes: dict[str, Any]) -> Agent:
@@ -126,15 +125,17 @@ class Hierarchy:
         unknown = sorted(set(changes) - set(SETTING_NAMES))
         if unknown:
             raise SimError.validation(unknown[0], f"unknown setting {unknown[0]!r}")
-        with self._store.locked(agent.agent_id):
+        if self._store.agent(agent.agent_id) is None:  # an agent being created
             for key, value in changes.items():
                 setattr(agent.settings, key, value)
-        return agent
+            return agent
+        self._store.change_settings(agent.agent_id, changes)
+        return self._store.agent(agent.agent_id) or agent
 
     def reissue_token(self, agent: Agent) -> str:
         """A new API token; the old one stops working at once (spec 3.1, step 2)."""
         token = new_token()
-        self._store.replace_token(agent, token)
+        self._store.replace_token(agent.agent_id, token)
         return token
 
     def transfer_points(self, source_name: str, target_name: str, amount: Decimal):
@@ -155,7 +156,7 @@ class Hierarchy:
 
     def tree(self) -> list[dict[str, Any]]:
         def node(agent: Agent) -> dict[str, Any]:
-            parent = self._store.agents.get(agent.parent_id) if agent.parent_id else None
+            parent = self._store.agent(agent.parent_id) if agent.parent_id else None
             return {
                 "agent": agent,
                 "parent": parent.name if parent else None,
@@ -165,7 +166,7 @@ class Hierarchy:
         return [node(root) for root in self._store.children_of(None)]
 
     def parent_name(self, agent: Agent) -> str | None:
-        parent = self._store.agents.get(agent.parent_id) if agent.parent_id else None
+        parent = self._store.agent(agent.parent_id) if agent.parent_id else None
         return parent.name if parent else None
 
     @staticmethod

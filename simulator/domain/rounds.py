@@ -26,21 +26,22 @@ from collections import deque
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import MAX_PLACES, ZERO, places
-from ..store import MemoryStore
+from ..store.interface import PlayRef, Seq, Store
 from .bonus import BonusCalls
 from .catalogue import STATUS_MAINTENANCE, Catalogue
 from .freerounds import FreeRounds
-from .ledger import Ledger, PlayRef
-from .models import Agent, FreeRoundGrant, GameSession, Round, RoundStat, User
+from .ledger import Ledger
+from .models import Agent, FreeRoundGrant, GameSession, Round, User
 from .reels import round_view
 from .rtp import RtpEngine
 
 log = logging.getLogger("simulator.rounds")
+T = TypeVar("T")
 FOUR_PLACES = Decimal(1).scaleb(-MAX_PLACES)
 #: How many recent rounds a session remembers for the game page.
 RECENT_ROUNDS = 20
@@ -76,16 +77,16 @@ class TransferWallet:
 
     def bet(self, agent: Agent, user: User, round_: Round) -> None:
         tx = self._ledger.bet(agent, user, round_.bet, _ref(round_))
-        round_.trans_ids.append(tx.trans_id)
+        round_.trans_ids = [*round_.trans_ids, tx.trans_id]
 
     def win(self, agent: Agent, user: User, round_: Round) -> None:
         settle = self._ledger.bonus_call_win if round_.call_id else self._ledger.win
         tx = settle(agent, user, round_.win, _ref(round_))
-        round_.trans_ids.append(tx.trans_id)
+        round_.trans_ids = [*round_.trans_ids, tx.trans_id]
 
     def refund(self, agent: Agent, user: User, round_: Round) -> None:
         tx = self._ledger.bet_cancel(agent, user, round_.bet, _ref(round_))
-        round_.trans_ids.append(tx.trans_id)
+        round_.trans_ids = [*round_.trans_ids, tx.trans_id]
 
 
 def _ref(round_: Round) -> PlayRef:
@@ -153,7 +154,7 @@ class ForcedOutcomes:
 class Rounds:
     def __init__(
         self,
-        store: MemoryStore,
+        store: Store,
         clock: Clock,
         catalogue: Catalogue,
         engine: RtpEngine,
@@ -192,7 +193,7 @@ class Rounds:
 
     def _check_playable(self, agent: Agent, session: GameSession, user: User) -> None:
         if session.kicked or session.ended:
-            session.ended = True  # 5.14: the refused round ends the session
+            self._store.end_session(session.gplay_id)  # 5.14: the refused round ends the session
             raise SimError(ResultCode.PERMISSION_ERROR, "this game session was ended by the operator")
         catalogue = self._catalogue
         provider = catalogue.provider(session.provider_id)
@@ -218,8 +219,8 @@ class Rounds:
         the player chose; its round is given back if the spin does not settle.
         """
         store = self._store
-        agent = store.agents[session.agent_id]
-        user = store.users[session.user_code]
+        agent = _known(store.agent(session.agent_id))
+        user = _known(store.user(session.user_code))
         self._check_playable(agent, session, user)
         # A snapshot waits for the round to be recorded: never a stake taken and no round.
         with store.activity():
@@ -243,7 +244,7 @@ class Rounds:
         game = self._catalogue.game(session.provider_id, session.game_code)
         now = self._clock.now()
         round_ = Round(
-            round_id=store.next_round_id(),
+            round_id=str(store.next_id(Seq.ROUND)),
             agent_id=agent.agent_id,
             user_code=user.user_code,
             gplay_id=session.gplay_id,
@@ -352,29 +353,12 @@ class Rounds:
 
     def _record(self, agent: Agent, session: GameSession, round_: Round) -> None:
         """Round record (30 days), statistics row (90 days) and the session's figures."""
-        store = self._store
-        refunded = round_.status == "refunded"
-        with store.locked(agent.agent_id):
-            store.add_round(round_)
-            store.add_round_stat(
-                agent.agent_id,
-                RoundStat(
-                    round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded
-                ),
-            )
-            session.last_update = self._clock.now()
-            session.last_round_bet = round_.bet
-            if not refunded:
-                session.spend += round_.bet
-                if not round_.call_id:  # bonus-call wins show as call_win instead (5.13)
-                    session.win += round_.win
-            session.round_ids.append(round_.round_id)
-            del session.round_ids[:-RECENT_ROUNDS]
+        self._store.record_round(round_, self._clock.now(), RECENT_ROUNDS)
 
     def refresh_balance(self, session: GameSession) -> Decimal | None:
         """The game asks its wallet for the balance (on session open, 6.5)."""
-        agent = self._store.agents[session.agent_id]
-        user = self._store.users[session.user_code]
+        agent = _known(self._store.agent(session.agent_id))
+        user = _known(self._store.user(session.user_code))
         return self._wallet_for(agent).refresh(agent, user)
 
     def balance_of(self, agent: Agent, user: User) -> Decimal:
@@ -382,5 +366,12 @@ class Rounds:
         return self._wallet_for(agent).balance(agent, user)
 
     def recent(self, session: GameSession) -> list[Round]:
-        rounds = self._store.rounds[session.agent_id]
-        return [rounds[r] for r in reversed(session.round_ids) if r in rounds]
+        found = (self._store.round(session.agent_id, r) for r in reversed(session.round_ids))
+        return [round_ for round_ in found if round_ is not None]
+
+
+def _known(record: T | None) -> T:
+    """A record a live session refers to (its agent, its user): they are never deleted."""
+    if record is None:
+        raise LookupError("a game session refers to a record the store does not hold")
+    return record

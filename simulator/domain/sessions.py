@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
-from ..store import MemoryStore
+from ..store.interface import Seq, Store
 from .catalogue import STATUS_MAINTENANCE, Catalogue, Game
 from .models import SEAMLESS, Agent, GameSession, LaunchToken, User
 from .users import Users
@@ -47,7 +47,7 @@ class LaunchError(Exception):
 class Sessions:
     def __init__(
         self,
-        store: MemoryStore,
+        store: Store,
         clock: Clock,
         catalogue: Catalogue,
         users: Users,
@@ -74,7 +74,7 @@ class Sessions:
         if agent.mode == SEAMLESS:
             if agent.points <= 0:  # OP-3
                 raise SimError(ResultCode.BALANCE_NOT_ENOUGH, f"agent {agent.name} has no points left")
-            user.last_balance = self._authenticate(agent, user.name)
+            self._store.set_last_balance(user.user_code, self._authenticate(agent, user.name))
         now = self._clock.now()
         launch = LaunchToken(
             token=secrets.token_urlsafe(24),
@@ -88,7 +88,7 @@ class Sessions:
             created_at=now,
             expires_at=now + URL_LIFETIME,
         )
-        self._store.add_launch_token(launch)
+        self._store.add_launch(launch)
         return launch
 
     def _launchable_game(self, agent: Agent, provider_id: int, game_code: str) -> Game:
@@ -120,24 +120,22 @@ class Sessions:
     def open(self, token: str) -> GameSession:
         """Consume a launch token and start a session; expired or reused tokens start nothing."""
         store = self._store
-        launch = store.launch_by_token(token)
+        now = self._clock.now()
+        launch, refused = store.use_launch(token, now)
         if launch is None:
             raise LaunchError("unknown", "This game link is not valid.")
-        agent = store.agents[launch.agent_id]
-        now = self._clock.now()
-        with store.locked(launch.agent_id):
-            if launch.used_at is not None:
-                raise LaunchError("used", "This game link was already opened. Game links work once.")
-            if now >= launch.expires_at:
-                raise LaunchError(
-                    "expired", "This game link has expired. Game links are valid for 10 minutes."
-                )
-            launch.used_at = now
-        user = store.users[launch.user_code]
+        if refused == "used":
+            raise LaunchError("used", "This game link was already opened. Game links work once.")
+        if refused:
+            raise LaunchError("expired", "This game link has expired. Game links are valid for 10 minutes.")
+        agent = store.agent(launch.agent_id)
+        user = store.user(launch.user_code)
+        if agent is None or user is None:
+            raise LaunchError("unknown", "This game link is not valid.")
         if agent.mode == SEAMLESS:
-            user.last_balance = self._authenticate(agent, user.name)
+            store.set_last_balance(user.user_code, self._authenticate(agent, user.name))
         session = GameSession(
-            gplay_id=store.next_gplay_id(),
+            gplay_id=store.next_id(Seq.GPLAY),
             secret=secrets.token_urlsafe(24),
             agent_id=launch.agent_id,
             user_code=launch.user_code,
@@ -156,24 +154,18 @@ class Sessions:
     def kick(self, agent: Agent, user_code: int) -> int:
         """Mark every live session of the user; returns how many were marked."""
         user = self._users.lookup(agent, user_code)
-        marked = 0
-        with self._store.locked(agent.agent_id):
-            for session in self._store.sessions_of(agent.agent_id):
-                if session.user_code == user.user_code and not session.ended:
-                    session.kicked = True
-                    marked += 1
-        return marked
+        return self._store.kick(agent.agent_id, user.user_code)
 
     def online(self, agent: Agent) -> list[GameSession]:
         """Sessions with activity in the last 30 minutes, oldest first."""
         since = self._clock.now() - ONLINE_WINDOW
-        return sorted(
-            (s for s in self._store.sessions_of(agent.agent_id) if not s.ended and s.last_update >= since),
-            key=lambda s: s.gplay_id,
-        )
+        return [s for s in self._store.sessions_of(agent.agent_id) if not s.ended and s.last_update >= since]
 
     def session(self, secret: str) -> GameSession | None:
         return self._store.session_by_secret(secret)
 
     def user_of(self, session: GameSession) -> User:
-        return self._store.users[session.user_code]
+        user = self._store.user(session.user_code)
+        if user is None:  # users are never deleted
+            raise LookupError(f"game session {session.gplay_id} has no user {session.user_code}")
+        return user

@@ -14,7 +14,7 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store import MemoryStore
+from ..store.interface import Seq, Store
 from .models import SEAMLESS, Agent, User
 
 #: ``authenticate(agent, account) -> balance`` reported by the integrator's wallet;
@@ -23,7 +23,7 @@ Authenticator = Callable[[Agent, str], Decimal]
 
 
 class Users:
-    def __init__(self, store: MemoryStore, clock: Clock, authenticate: Authenticator) -> None:
+    def __init__(self, store: Store, clock: Clock, authenticate: Authenticator) -> None:
         self._store = store
         self._clock = clock
         self._authenticate = authenticate
@@ -46,27 +46,29 @@ class Users:
         return self._create(agent, name, None)
 
     def _create(self, agent: Agent, name: str, reported: Decimal | None) -> tuple[User, bool]:
-        mode = agent.mode
-        with self._store.locked(agent.agent_id):
-            user = self._store.user_by_name(agent.agent_id, mode, name)
-            is_new = user is None
-            if user is None:
-                user = User(
-                    user_code=self._store.next_user_code(),
-                    agent_id=agent.agent_id,
-                    name=name,
-                    mode=mode,
-                    balance=ZERO,
-                    created_at=self._clock.now(),
-                )
-                self._store.add_user(user)
-            if reported is not None:
-                user.last_balance = reported
-        return user, is_new
+        store = self._store
+        user = store.user_by_name(agent.agent_id, agent.mode, name)
+        is_new = False
+        if user is None:
+            fresh = User(
+                user_code=store.next_id(Seq.USER),
+                agent_id=agent.agent_id,
+                name=name,
+                mode=agent.mode,
+                balance=ZERO,
+                created_at=self._clock.now(),
+                last_balance=reported if reported is not None else ZERO,
+            )
+            user, is_new = store.add_user(fresh)
+            if is_new:
+                return user, True
+        if reported is not None:
+            store.set_last_balance(user.user_code, reported)
+        return store.user(user.user_code) or user, is_new
 
     def lookup(self, agent: Agent, user_code: int) -> User:
         """The agent's user in its current mode: 2002 if unknown, 1010 if another agent's."""
-        user = self._store.users.get(user_code)
+        user = self._store.user(user_code)
         if user is None:
             raise SimError(ResultCode.USER_NOT_FOUND, f"no user with user_code {user_code}")
         if user.agent_id != agent.agent_id:

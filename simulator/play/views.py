@@ -99,7 +99,7 @@ class Table:
 
     def __init__(self, sim: Simulator, world: World, session: GameSession) -> None:
         self.sim, self.world, self.session = sim, world, session
-        self.agent: Agent = world.store.agents[session.agent_id]
+        self.agent: Agent = world.store.agent(session.agent_id)
         self.user: User = world.sessions.user_of(session)
         catalogue = world.catalogue
         self.game = catalogue.game(session.provider_id, session.game_code)
@@ -259,7 +259,7 @@ def round_page(token: str) -> Response:
     sim = _sim()
     world = sim.world
     parsed = parse_round_token(sim.link_secret, token)
-    round_ = world.store.rounds.get(parsed[0], {}).get(parsed[1]) if parsed else None
+    round_ = world.store.round(parsed[0], parsed[1]) if parsed else None
     if round_ is None or sim.clock.now() - round_.created_at > ROUND_RETENTION:
         return _page(
             "play_error.html",
@@ -268,10 +268,9 @@ def round_page(token: str) -> Response:
             message="There is no round behind this link: it is mistyped, forged, or older than 30 days.",
         )
     store = world.store
-    agent = store.agents[round_.agent_id]
-    user = store.users.get(round_.user_code)
-    with store.locked(round_.agent_id):
-        rows = [t for t in store.transactions_of(round_.agent_id) if t.round_id == round_.round_id]
+    agent = store.agent(round_.agent_id)
+    user = store.user(round_.user_code)
+    rows = [t for t in store.transactions_of(round_.agent_id) if t.round_id == round_.round_id]
     game = world.catalogue.game(round_.provider_id, round_.game_code)
     provider = world.catalogue.provider(round_.provider_id)
     currency = currency_of(sim.settings.currencies, agent.settings.currency)

@@ -26,11 +26,11 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..domain.catalogue import Catalogue
-from ..domain.ledger import Ledger, PlayRef
+from ..domain.ledger import Ledger
 from ..domain.models import SEAMLESS, Agent, Round, TransType, User
 from ..domain.rounds import Abandoned
 from ..money import ZERO
-from ..store import MemoryStore
+from ..store.interface import PlayRef, Store
 from .client import Attempt, CallbackClient
 from .protocol import (
     V4,
@@ -54,7 +54,7 @@ class ForwardCancelled(Abandoned):
 class SeamlessWallet:
     def __init__(
         self,
-        store: MemoryStore,
+        store: Store,
         clock: Clock,
         catalogue: Catalogue,
         ledger: Ledger,
@@ -88,9 +88,13 @@ class SeamlessWallet:
             category=round_.category,
         )
 
-    def _new_ids(self, ctx: RoundContext) -> TransactionIds:
+    def _new_ids(self, agent: Agent, ctx: RoundContext, dialect: str) -> TransactionIds:
+        """The ids a money callback carries.  Only ``legacy`` callbacks carry a history id, so only
+        they reserve one (see :meth:`Ledger.reserve_trans_id`); a ``v4`` row takes its id when
+        recorded, and history ids do not skip."""
         stamp = self._stamps.next(self._clock.millis())
-        return TransactionIds(self._store.next_trans_id(), trans_guid(ctx, stamp), stamp)
+        trans_id = self._ledger.reserve_trans_id(agent) if dialect != V4 else 0
+        return TransactionIds(trans_id, trans_guid(ctx, stamp), stamp)
 
     @staticmethod
     def _ref(round_: Round) -> PlayRef:
@@ -100,13 +104,17 @@ class SeamlessWallet:
         """The balance a reply reported, else the last known one."""
         balance = attempt.reply.balance
         if balance is not None:
-            user.last_balance = balance
+            self._store.set_last_balance(user.user_code, balance)
             return balance
-        return user.last_balance
+        return self._last_balance(user)
+
+    def _last_balance(self, user: User) -> Decimal:
+        current = self._store.user(user.user_code)
+        return (current or user).last_balance
 
     # -- the Wallet interface ------------------------------------------------------------
     def balance(self, agent: Agent, user: User) -> Decimal:
-        return user.last_balance
+        return self._last_balance(user)
 
     def refresh(self, agent: Agent, user: User) -> Decimal | None:
         """``balance`` callback (on session open and after each round, 6.5): 1 + 2 attempts.
@@ -120,17 +128,17 @@ class SeamlessWallet:
             if attempt.reply.usable:
                 break
         if attempt is not None and attempt.reply.ok and attempt.reply.balance is not None:
-            user.last_balance = attempt.reply.balance
+            self._store.set_last_balance(user.user_code, attempt.reply.balance)
             return attempt.reply.balance
         return None
 
     def bet(self, agent: Agent, user: User, round_: Round) -> None:
         dialect = agent.settings.callback_dialect
         ctx = self._context(user, round_)
-        ids = self._new_ids(ctx)
-        round_.callback_ids["bet"] = ids
         if self._points:
             self._ledger.take_points(agent, round_.bet, "the bet")
+        ids = self._new_ids(agent, ctx, dialect)
+        round_.callback_ids = {**round_.callback_ids, "bet": ids}
         data = money_data(ctx, dialect, ids, round_.bet, int(TransType.BET), call_id=round_.call_id)
         attempt = self._client.send(agent, "bet", data)
         reply = attempt.reply
@@ -144,9 +152,9 @@ class SeamlessWallet:
                 balance + round_.bet,
                 balance,
                 self._ref(round_),
-                ids.trans_id if dialect != V4 else None,
+                ids.trans_id or None,
             )
-            round_.trans_ids.append(tx.trans_id)
+            round_.trans_ids = [*round_.trans_ids, tx.trans_id]
             if any(e.get("cancel_after_ok") for e in attempt.effects):
                 self._forward_cancel(agent, user, round_, ctx, ids, record_bet=False)
                 raise ForwardCancelled(
@@ -155,6 +163,8 @@ class SeamlessWallet:
                 )
             return
         if reply.usable and reply.result != 41:
+            if ids.trans_id:  # refused: the reserved history id is never recorded
+                self._ledger.release_trans_id(agent, ids.trans_id)
             if self._points:
                 self._ledger.give_points(agent, round_.bet)
             self._reported(user, attempt)
@@ -172,23 +182,30 @@ class SeamlessWallet:
     def win(self, agent: Agent, user: User, round_: Round) -> None:
         dialect = agent.settings.callback_dialect
         ctx = self._context(user, round_)
-        ids = self._new_ids(ctx)
-        round_.callback_ids["win"] = ids
+        ids = self._new_ids(agent, ctx, dialect)
+        round_.callback_ids = {**round_.callback_ids, "win": ids}
         trans_type = TransType.BONUS_CALL if round_.call_id else TransType.WIN
         data = money_data(ctx, dialect, ids, round_.win, int(trans_type), call_id=round_.call_id)
         attempt = self._client.send(agent, "win", data)
         if self._win_settles(attempt):
-            self._win_accepted(agent, user, round_, attempt)
+            self._win_accepted(agent, user, round_, attempt, ids.trans_id)
             return
+        if ids.trans_id:
+            # The retries may take minutes or fail for good: a reserved id would hold back
+            # the agent's whole history meanwhile, so the row takes a new id when accepted.
+            self._ledger.release_trans_id(agent, ids.trans_id)
         round_.status = "win_pending"
         job = self._win_job(agent, user, round_, attempt.request, 1)
         job.last = attempt  # the first attempt, so a "Win Error" can be replayed by its log entry
         self._retries.submit(job)
 
-    def _win_accepted(self, agent: Agent, user: User, round_: Round, done: Attempt) -> None:
-        """Record the Win (or BonusCall) row once the wallet accepted the win (OP-19)."""
-        dialect = agent.settings.callback_dialect
-        ids = round_.callback_ids["win"]
+    def _win_accepted(
+        self, agent: Agent, user: User, round_: Round, done: Attempt, trans_id: int = 0
+    ) -> None:
+        """Record the Win (or BonusCall) row once the wallet accepted the win (OP-19).
+
+        ``trans_id`` is the id the first attempt reserved (``legacy``), else 0: a new id.
+        """
         trans_type = TransType.BONUS_CALL if round_.call_id else TransType.WIN
         balance = self._reported(user, done)
         tx = self._ledger.record_seamless(
@@ -199,20 +216,24 @@ class SeamlessWallet:
             balance - round_.win,
             balance,
             self._ref(round_),
-            ids.trans_id if dialect != V4 else None,
+            trans_id or None,
         )
         if self._points and round_.win > ZERO and trans_type == TransType.WIN:
             self._ledger.give_points(agent, round_.win)
-        round_.trans_ids.append(tx.trans_id)
+        round_.trans_ids = [*round_.trans_ids, tx.trans_id]
         round_.status = "settled"
 
     def _win_job(self, agent: Agent, user: User, round_: Round, body: dict, attempts: int) -> RetryJob:
         def accepted(done: Attempt) -> None:
             with self._store.activity():
                 self._win_accepted(agent, user, round_, done)
+                self._store.update_round(
+                    agent.agent_id, round_.round_id, status=round_.status, trans_ids=round_.trans_ids
+                )
 
         def failed(_: Attempt) -> None:
             round_.status = "win_error"
+            self._store.update_round(agent.agent_id, round_.round_id, status=round_.status)
 
         return RetryJob(
             agent=agent,
@@ -251,17 +272,23 @@ class SeamlessWallet:
         its player by the ``account`` it carries.  Raises ``KeyError``/``ValueError``
         when the round or its player is unknown.
         """
-        round_ = self._store.rounds[agent.agent_id].get(round_id)
+        round_ = self._store.round(agent.agent_id, round_id)
         if command == "win":
             if round_ is None:
                 raise KeyError(round_id)
             if "win" not in round_.callback_ids:
                 raise ValueError(f"round {round_id} sent no win callback")
-            return self._win_job(agent, self._store.users[round_.user_code], round_, body, attempts)
+            return self._win_job(agent, self._user_of(round_), round_, body, attempts)
         if command == "cancel":
-            user = self._store.users[round_.user_code] if round_ is not None else self._player_of(agent, body)
+            user = self._user_of(round_) if round_ is not None else self._player_of(agent, body)
             return self._cancel_job(agent, user, round_id, body, attempts)
         raise ValueError(f"only win and cancel are retried, not {command!r}")
+
+    def _user_of(self, round_: Round) -> User:
+        user = self._store.user(round_.user_code)
+        if user is None:
+            raise KeyError(round_.user_code)
+        return user
 
     def _player_of(self, agent: Agent, body: dict) -> User:
         data = body.get("data")
@@ -303,7 +330,7 @@ class SeamlessWallet:
         An unclear bet is shown as taken and given back, ending at the last
         balance the wallet reported; a cancelled accepted bet adds the stake back.
         """
-        ref, last = self._ref(round_), user.last_balance
+        ref, last = self._ref(round_), self._last_balance(user)
         dialect = agent.settings.callback_dialect
         if record_bet:
             bet_row = self._ledger.record_seamless(
@@ -314,18 +341,20 @@ class SeamlessWallet:
                 last,
                 last - round_.bet,
                 ref,
-                target.trans_id if dialect != V4 else None,
+                target.trans_id or None,
             )
-            round_.trans_ids.append(bet_row.trans_id)
+            round_.trans_ids = [*round_.trans_ids, bet_row.trans_id]
             last -= round_.bet
         cancel_row = self._ledger.record_seamless(
             agent, user, TransType.BET_CANCEL, round_.bet, last, last + round_.bet, ref
         )
-        round_.trans_ids.append(cancel_row.trans_id)
+        round_.trans_ids = [*round_.trans_ids, cancel_row.trans_id]
         if self._points:
             self._ledger.give_points(agent, round_.bet)
-        ids = self._new_ids(ctx)
-        round_.callback_ids["cancel"] = ids
+        # A legacy cancel carries the history id of its BetCancel row, recorded just above.
+        stamp = self._stamps.next(self._clock.millis())
+        ids = TransactionIds(cancel_row.trans_id if dialect != V4 else 0, trans_guid(ctx, stamp), stamp)
+        round_.callback_ids = {**round_.callback_ids, "cancel": ids}
         data = money_data(ctx, dialect, ids, round_.bet, int(TransType.BET_CANCEL), target=target)
         body = self._client.envelope("cancel", data, check_for("cancel", dialect))
         # Queued, not sent at once: a bet that timed out may still be landing in the

@@ -123,12 +123,12 @@ def _inspect(args: argparse.Namespace) -> int:
             "seed": data.get("seed"),
             "agents": [
                 {"name": a.name, "kind": a.kind, "mode": a.mode, "points": str(a.points)}
-                for a in sorted(store.agents.values(), key=lambda a: a.agent_id)
+                for a in store.all_agents()
             ],
-            "users": len(store.users),
-            "transactions": sum(len(rows) for rows in store.transactions.values()),
-            "rounds": sum(len(rounds) for rounds in store.rounds.values()),
-            "sessions": len(store.sessions),
+            "users": store.user_count(),
+            "transactions": store.transaction_count(),
+            "rounds": store.round_count(),
+            "sessions": store.session_count(),
             "pending_callbacks": len([j for j in data.get("retries", []) if j.get("state") == "pending"]),
             "failed_callbacks": len([j for j in data.get("retries", []) if j.get("state") == "failed"]),
             "fault_rules": len(data.get("faults", {}).get("rules", [])),

@@ -11,7 +11,7 @@ ones can still be replayed).  The catalogue is included, so a snapshot does
 not depend on the fixture directory it was made from.
 
 Taking a snapshot waits until no round is half-played (see
-``MemoryStore.quiesced``); restoring builds a complete new world first,
+``Store.quiesced``); restoring builds a complete new world first,
 checks it (records refer to agents and users that exist, id counters lie past
 every id, money is conserved) and only then swaps it in, so a bad snapshot
 changes nothing.
@@ -20,9 +20,6 @@ changes nothing.
 from __future__ import annotations
 
 import base64
-import copy
-import dataclasses
-import itertools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -52,7 +49,7 @@ from ..seamless.log import CallbackEntry
 from ..seamless.protocol import TransactionIds
 from ..seamless.replies import Reply
 from ..seamless.retry import RetryJob
-from ..store import MemoryStore
+from ..store.interface import Seq, Store, StoreState
 from .codec import ExactDecimal, dump_all, load_all, schema_for
 
 if TYPE_CHECKING:
@@ -143,44 +140,31 @@ def capture(sim: Simulator, timeout: float = QUIET_TIMEOUT) -> dict[str, Any]:
     }
 
 
-def _detached(record: Any) -> Any:
-    """A copy that later changes to ``record`` (balances, statuses, lists) do not reach."""
-    clone = copy.copy(record)
-    for item in dataclasses.fields(record):
-        value = getattr(record, item.name)
-        if isinstance(value, list | dict):
-            setattr(clone, item.name, copy.copy(value))
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            setattr(clone, item.name, _detached(value))
-    return clone
-
-
 def _amounts(values: dict[int, Decimal]) -> dict[str, str]:
     return {str(key): str(value) for key, value in values.items()}
 
 
-def _copy_store(store: MemoryStore) -> dict[str, Any]:
-    """Everything of the store, copied (mutable records) or listed (rows never change)."""
+def _copy_store(store: Store) -> dict[str, Any]:
+    """Everything of the store as records (``Store.export`` copies the mutable ones)."""
+    state = store.export()
     return {
-        "sequences": {name: sequence.peek() for name, sequence in store.sequences().items()},
-        "agents": [_detached(a) for a in sorted(store.agents.values(), key=lambda a: a.agent_id)],
-        "users": [_detached(u) for u in store.users.values()],
-        "transactions": list(itertools.chain.from_iterable(store.transactions.values())),
-        "point_transactions": list(store.point_transactions),
-        "launch_tokens": [_detached(t) for t in store.launch_tokens.values()],
-        "sessions": [_detached(s) for s in store.sessions.values()],
-        "rounds": [_detached(r) for rounds in store.rounds.values() for r in rounds.values()],
-        "round_stats": {agent_id: list(stats) for agent_id, stats in store.round_stats.items() if stats},
-        "house_net": _amounts(store.house_net),
-        "purged_movement": _amounts(store.purged_movement),
-        "held_points": _amounts(store.held_points),
+        "sequences": dict(state.sequences),
+        "agents": state.agents,
+        "users": state.users,
+        "transactions": state.transactions,
+        "point_transactions": state.point_transactions,
+        "launch_tokens": state.launch_tokens,
+        "sessions": state.sessions,
+        "rounds": state.rounds,
+        "round_stats": {agent_id: list(stats) for agent_id, stats in state.round_stats.items() if stats},
+        "house_net": _amounts(state.house_net),
+        "purged_movement": _amounts(state.purged_movement),
+        "held_points": _amounts(state.held_points),
         "poll_marks": [
-            {"agent_id": agent_id, "key": key, "at": at}
-            for agent_id, marks in store.poll_marks.items()
-            for key, at in marks.items()
+            {"agent_id": agent_id, "key": key, "at": at} for agent_id, key, at in state.poll_marks
         ],
-        "bonus_calls": [_detached(c) for c in store.bonus_calls.values()],
-        "free_rounds": [_detached(g) for g in store.free_rounds.values()],
+        "bonus_calls": state.bonus_calls,
+        "free_rounds": state.free_rounds,
     }
 
 
@@ -314,35 +298,48 @@ def _decimal_map(data: dict[str, Any], key: str) -> dict[int, Decimal]:
     return result
 
 
-def _load_store(data: dict[str, Any], catalogue: Catalogue, store: MemoryStore) -> MemoryStore:
-    """Fill ``store`` (new and empty: the backend's kind) from a snapshot's ``store`` part."""
-    agents = load_all(Agent, _section(data, "agents", list, "store."), "store.agents")
-    for agent in sorted(agents, key=lambda a: a.agent_id):
-        if (
-            agent.agent_id in store.agents
-            or store.agent_by_name(agent.name)
-            or store.agent_by_token(agent.api_token)
-        ):
+def _load_store(data: dict[str, Any], catalogue: Catalogue, store: Store) -> Store:
+    """Fill ``store`` (new and empty: the backend's kind) from a snapshot's ``store`` part.
+
+    Every record is checked against the ones read before it, then the whole
+    state goes in with one :meth:`Store.load`.
+    """
+    state = StoreState()
+    agents: dict[int, Agent] = {}
+    agent_names: set[str] = set()
+    agent_tokens: set[str] = set()
+    for agent in sorted(
+        load_all(Agent, _section(data, "agents", list, "store."), "store.agents"), key=lambda a: a.agent_id
+    ):
+        if agent.agent_id in agents or agent.name.lower() in agent_names or agent.api_token in agent_tokens:
             raise SnapshotError(
                 f"store.agents: agent {agent.agent_id} ({agent.name}) repeats an id, name or token"
             )
-        if agent.parent_id is not None and agent.parent_id not in store.agents:
+        if agent.parent_id is not None and agent.parent_id not in agents:
             raise SnapshotError(f"store.agents: agent {agent.name} has unknown parent {agent.parent_id}")
-        store.add_agent(agent)
+        agents[agent.agent_id] = agent
+        agent_names.add(agent.name.lower())
+        agent_tokens.add(agent.api_token)
+    state.agents = list(agents.values())
 
     def agent_of(record: Any, where: str) -> None:
-        if record.agent_id not in store.agents:
+        if record.agent_id not in agents:
             raise SnapshotError(f"{where}: refers to unknown agent {record.agent_id}")
 
+    users: dict[int, User] = {}
+    user_names: set[tuple[int, str, str]] = set()
     for user in load_all(User, _section(data, "users", list, "store."), "store.users"):
         agent_of(user, f"store.users ({user.user_code})")
-        if user.user_code in store.users or store.user_by_name(user.agent_id, user.mode, user.name):
+        name_key = (user.agent_id, user.mode, user.name.lower())
+        if user.user_code in users or name_key in user_names:
             raise SnapshotError(f"store.users: user {user.user_code} ({user.name}) repeats a code or name")
-        store.add_user(user)
+        users[user.user_code] = user
+        user_names.add(name_key)
+    state.users = list(users.values())
 
     def user_of(record: Any, where: str) -> None:
         agent_of(record, where)
-        owner = store.users.get(record.user_code)
+        owner = users.get(record.user_code)
         if owner is None or owner.agent_id != record.agent_id:
             raise SnapshotError(
                 f"{where}: refers to unknown user {record.user_code} of agent {record.agent_id}"
@@ -350,68 +347,77 @@ def _load_store(data: dict[str, Any], catalogue: Catalogue, store: MemoryStore) 
 
     for tx in load_all(Transaction, _section(data, "transactions", list, "store."), "store.transactions"):
         user_of(tx, f"store.transactions ({tx.trans_id})")
-        store.insert_transaction(tx)
+        state.transactions.append(tx)
     for ptx in load_all(
         PointTransaction, _section(data, "point_transactions", list, "store."), "store.point_transactions"
     ):
         for agent_id in (ptx.from_agent_id, ptx.to_agent_id):
-            if agent_id is not None and agent_id not in store.agents:
+            if agent_id is not None and agent_id not in agents:
                 raise SnapshotError(
                     f"store.point_transactions ({ptx.point_trans_id}): unknown agent {agent_id}"
                 )
-        store.point_transactions.append(ptx)
+        state.point_transactions.append(ptx)
     for launch in load_all(
         LaunchToken, _section(data, "launch_tokens", list, "store."), "store.launch_tokens"
     ):
         user_of(launch, "store.launch_tokens")
-        store.add_launch_token(launch)
+        state.launch_tokens.append(launch)
     for session in load_all(GameSession, _section(data, "sessions", list, "store."), "store.sessions"):
         user_of(session, f"store.sessions ({session.gplay_id})")
-        store.add_session(session)
+        state.sessions.append(session)
     for round_ in load_all(Round, _section(data, "rounds", list, "store."), "store.rounds", _ROUND):
         user_of(round_, f"store.rounds ({round_.round_id})")
-        store.add_round(round_)
+        state.rounds.append(round_)
     for raw_id, stats in _section(data, "round_stats", dict, "store.").items():
         agent_id = int(raw_id) if str(raw_id).isdigit() else -1
-        if agent_id not in store.agents:
+        if agent_id not in agents:
             raise SnapshotError(f"store.round_stats: unknown agent {raw_id!r}")
-        for stat in load_all(RoundStat, stats, f"store.round_stats.{raw_id}"):
-            store.add_round_stat(agent_id, stat)
-    for key in ("house_net", "purged_movement", "held_points"):
-        getattr(store, key).update(_decimal_map(data, key))
+        state.round_stats.setdefault(agent_id, []).extend(
+            load_all(RoundStat, stats, f"store.round_stats.{raw_id}")
+        )
+    state.house_net = _decimal_map(data, "house_net")
+    state.purged_movement = _decimal_map(data, "purged_movement")
+    state.held_points = _decimal_map(data, "held_points")
     for number, mark in enumerate(_section(data, "poll_marks", list, "store.")):
         try:
-            store.poll_marks.setdefault(int(mark["agent_id"]), {})[mark["key"]] = float(mark["at"])
+            key = mark["key"]
+            hash(key)  # a poll key indexes a dict
+            state.poll_marks.append((int(mark["agent_id"]), key, float(mark["at"])))
         except (KeyError, TypeError, ValueError):
             raise SnapshotError(f"store.poll_marks[{number}]: must be {{agent_id, key, at}}") from None
     for call in load_all(BonusCall, _section(data, "bonus_calls", list, "store."), "store.bonus_calls"):
         user_of(call, f"store.bonus_calls ({call.call_id})")
-        store.add_bonus_call(call)
+        state.bonus_calls.append(call)
     for grant in load_all(FreeRoundGrant, _section(data, "free_rounds", list, "store."), "store.free_rounds"):
         user_of(grant, f"store.free_rounds ({grant.fr_id})")
-        store.add_free_round_grant(grant)
-    _load_sequences(_section(data, "sequences", dict, "store."), store)
+        state.free_rounds.append(grant)
+    state.sequences = _load_sequences(_section(data, "sequences", dict, "store."), state)
+    store.load(state)
     return store
 
 
-def _load_sequences(data: dict[str, Any], store: MemoryStore) -> None:
-    used = {
-        "agent_ids": list(store.agents),
-        "user_codes": list(store.users),
-        "trans_ids": [tx.trans_id for rows in store.transactions.values() for tx in rows],
-        "point_trans_ids": [p.point_trans_id for p in store.point_transactions],
-        "gplay_ids": list(store.sessions),
-        "round_ids": [int(r) for rounds in store.rounds.values() for r in rounds if r.isdigit()],
-        "call_ids": list(store.bonus_calls),
+def _load_sequences(data: dict[str, Any], state: StoreState) -> dict[str, int]:
+    """The id counters of a snapshot, each past every id of its kind in ``state``."""
+    used: dict[str, list[int]] = {
+        Seq.AGENT: [a.agent_id for a in state.agents],
+        Seq.USER: [u.user_code for u in state.users],
+        Seq.TRANS: [tx.trans_id for tx in state.transactions],
+        Seq.POINT_TRANS: [p.point_trans_id for p in state.point_transactions],
+        Seq.GPLAY: [s.gplay_id for s in state.sessions],
+        Seq.ROUND: [int(r.round_id) for r in state.rounds if r.round_id.isdigit()],
+        Seq.CALL: [c.call_id for c in state.bonus_calls],
     }
-    for name, sequence in store.sequences().items():
+    sequences: dict[str, int] = {}
+    for seq in Seq:
+        name = seq.value
         value = data.get(name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise SnapshotError(f"store.sequences.{name}: must be an integer")
         highest = max(used.get(name, []), default=0)
         if value <= highest:
             raise SnapshotError(f"store.sequences.{name}: {value} would hand out id {highest} again")
-        sequence.set(value)
+        sequences[name] = value
+    return sequences
 
 
 def _resume(world: World, number: int, job: Any) -> RetryJob:

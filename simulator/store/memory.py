@@ -1,28 +1,37 @@
-"""The in-memory store: every piece of simulator state, plus its locks.
+"""The in-memory store: every piece of simulator state in one process, plus its locks.
 
-The store holds records and indexes and hands out identifiers; it applies no
-business rule.  Locks are per agent: an operation on an agent and its users
-takes that agent's lock, and an operation on two agents (a points transfer)
-takes both in id order, so there is no deadlock.  Nobody holds a lock while
-waiting on the network.
+It implements :class:`~simulator.store.interface.Store` with plain dicts and
+deques.  Each operation takes the lock of the agent it concerns (two agents'
+locks, in id order, for a points transfer), so every operation is atomic and
+there is no deadlock; nobody holds a lock while waiting on the network.
+Records are handed out as they are held - no copy on the read path - and the
+domain changes them only through the operations.
 
-A snapshot (``/control/snapshot``, the state file) must never see a round
-half-played - the stake taken but the round not yet recorded - so multi-step
-operations run inside :meth:`MemoryStore.activity` and a snapshot waits in
+A snapshot must never see a round half-played - the stake taken but the round
+not yet recorded - so multi-step operations run inside
+:meth:`MemoryStore.activity` and a snapshot waits in
 :meth:`MemoryStore.quiesced` until none is running (and lets no new one start).
 """
 
 from __future__ import annotations
 
+import bisect
+import copy
+import dataclasses
 import hashlib
+import itertools
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ..domain.models import (
+    TRANSFER,
     Agent,
+    AgentSettings,
     BonusCall,
     FreeRoundGrant,
     GameSession,
@@ -31,12 +40,29 @@ from ..domain.models import (
     Round,
     RoundStat,
     Transaction,
+    TransType,
     User,
 )
+from .interface import (
+    CallRunning,
+    MoneyTotals,
+    Page,
+    PlayRef,
+    Purged,
+    Retention,
+    Seq,
+    Shortfall,
+    StoreState,
+    regdate_instant,
+)
 
+ZERO = Decimal(0)
 FIRST_USER_CODE = 400000001
 FIRST_GPLAY_ID = 8_949_101
 FIRST_ROUND_ID = 336_097_135_001
+#: Bonus-call statuses of a call that has not ended (spec 8).
+_OPEN_CALL = (0, 1)
+_CALL_RUNNING = 1
 
 
 def secret_key(secret: str) -> bytes:
@@ -128,6 +154,8 @@ class ActivityGate:
 
 
 class MemoryStore:
+    """The state of one process (see the module docstring)."""
+
     def __init__(self) -> None:
         self._meta = threading.RLock()
         self._agent_locks: dict[int, threading.RLock] = {}
@@ -159,7 +187,7 @@ class MemoryStore:
         #: Per user, the sum of (balance - prebalance) over history rows purged by retention (spec 10).
         self.purged_movement: dict[int, Decimal] = {}
         #: Per agent, when each history poll was last admitted: key -> clock timestamp (OP-7).
-        self.poll_marks: dict[int, dict[object, float]] = {}
+        self.poll_marks: dict[int, dict[Any, float]] = {}
         #: Bonus calls by call_id (spec 8), and per agent the points they hold.
         self.bonus_calls: dict[int, BonusCall] = {}
         self.call_ids = Sequence(1)
@@ -168,6 +196,8 @@ class MemoryStore:
         self.free_rounds: dict[str, FreeRoundGrant] = {}
         self._free_rounds_by_user: dict[int, list[FreeRoundGrant]] = {}
         self.fr_seq = Sequence(1)
+        #: Per agent, trans_ids handed out before their rows exist -> when (see ``reserve_trans_id``).
+        self._reserved: dict[int, dict[int, datetime]] = {}
 
         self._gate = ActivityGate()
 
@@ -181,66 +211,35 @@ class MemoryStore:
 
     @contextmanager
     def locked(self, *agent_ids: int) -> Iterator[None]:
-        """Hold the locks of these agents, taken in id order."""
+        """Hold the locks of these agents, taken in id order (the store's own operations only)."""
         with ExitStack() as stack:
             for agent_id in sorted(set(agent_ids)):
                 stack.enter_context(self._lock_of(agent_id))
             yield
 
     def activity(self) -> AbstractContextManager[None]:
-        """Hold while a multi-step operation runs (a round): snapshots wait for it to end."""
         return self._gate.activity()
 
     @contextmanager
     def quiesced(self, timeout: float | None = None) -> Iterator[None]:
-        """No activity running or starting, and every lock held: the state is consistent.
-
-        ``TimeoutError`` when rounds are still running after ``timeout`` seconds
-        (a seamless round waits on the integrator's wallet).
-        """
+        """No activity running or starting, and every lock held: the state is consistent."""
         with self._gate.quiet(timeout), self.locked(*list(self.agents)), self._meta:
             yield
 
-    def sequences(self) -> dict[str, Sequence]:
-        """Every id counter by name, for snapshots."""
-        return {
-            "agent_ids": self.agent_ids,
-            "user_codes": self.user_codes,
-            "trans_ids": self.trans_ids,
-            "point_trans_ids": self.point_trans_ids,
-            "gplay_ids": self.gplay_ids,
-            "round_ids": self.round_ids,
-            "call_ids": self.call_ids,
-            "fr_seq": self.fr_seq,
-        }
+    def _sequences(self) -> dict[str, Sequence]:
+        """Every id counter by its :class:`Seq` value."""
+        return {seq.value: getattr(self, seq.value) for seq in Seq}
 
-    # -- identifiers -----------------------------------------------------
-    def next_agent_id(self) -> int:
-        return self.agent_ids.next()
+    # -- ids -------------------------------------------------------------
+    def next_id(self, seq: Seq) -> int:
+        sequence: Sequence = getattr(self, seq.value)
+        return sequence.next()
 
-    def next_user_code(self) -> int:
-        return self.user_codes.next()
-
-    def next_trans_id(self) -> int:
-        return self.trans_ids.next()
-
-    def next_point_trans_id(self) -> int:
-        return self.point_trans_ids.next()
-
-    def next_gplay_id(self) -> int:
-        return self.gplay_ids.next()
-
-    def next_round_id(self) -> str:
-        return str(self.round_ids.next())
-
-    def next_call_id(self) -> int:
-        return self.call_ids.next()
-
-    def next_fr_seq(self) -> int:
-        return self.fr_seq.next()
+    def sequences(self) -> dict[str, int]:
+        return {name: sequence.peek() for name, sequence in self._sequences().items()}
 
     # -- agents ----------------------------------------------------------
-    def add_agent(self, agent: Agent) -> None:
+    def _insert_agent(self, agent: Agent) -> None:
         with self._meta:
             self.agents[agent.agent_id] = agent
             self._agents_by_name[agent.name.lower()] = agent.agent_id
@@ -248,8 +247,16 @@ class MemoryStore:
             self.transactions[agent.agent_id] = deque()
             self.rounds[agent.agent_id] = {}
             self.round_stats[agent.agent_id] = deque()
-            self.house_net[agent.agent_id] = Decimal(0)
-            self.held_points[agent.agent_id] = Decimal(0)
+            self.poll_marks[agent.agent_id] = {}
+            self.house_net.setdefault(agent.agent_id, ZERO)
+            self.held_points.setdefault(agent.agent_id, ZERO)
+
+    def add_agent(self, agent: Agent) -> None:
+        with self.locked(agent.agent_id):
+            self._insert_agent(agent)
+
+    def agent(self, agent_id: int) -> Agent | None:
+        return self.agents.get(agent_id)
 
     def agent_by_name(self, name: str) -> Agent | None:
         agent_id = self._agents_by_name.get(name.lower())
@@ -259,20 +266,44 @@ class MemoryStore:
         agent_id = self._agents_by_token.get(secret_key(token))
         return None if agent_id is None else self.agents.get(agent_id)
 
-    def replace_token(self, agent: Agent, new_token: str) -> None:
-        with self._meta:
-            self._agents_by_token.pop(secret_key(agent.api_token), None)
-            agent.api_token = new_token
-            self._agents_by_token[secret_key(new_token)] = agent.agent_id
+    def all_agents(self) -> list[Agent]:
+        return sorted(self.agents.values(), key=lambda a: a.agent_id)
 
-    def children_of(self, agent_id: int | None) -> list[Agent]:
-        return [a for a in self.agents.values() if a.parent_id == agent_id]
+    def children_of(self, parent_id: int | None) -> list[Agent]:
+        return [a for a in self.all_agents() if a.parent_id == parent_id]
+
+    def change_settings(self, agent_id: int, changes: dict[str, Any]) -> AgentSettings:
+        with self.locked(agent_id):
+            agent = self.agents[agent_id]
+            settings = copy.copy(agent.settings)
+            for name, value in changes.items():
+                setattr(settings, name, value)
+            agent.settings = settings
+            return settings
+
+    def replace_token(self, agent_id: int, token: str) -> None:
+        with self.locked(agent_id), self._meta:
+            agent = self.agents[agent_id]
+            self._agents_by_token.pop(secret_key(agent.api_token), None)
+            agent.api_token = token
+            self._agents_by_token[secret_key(token)] = agent_id
 
     # -- users -----------------------------------------------------------
-    def add_user(self, user: User) -> None:
+    def _insert_user(self, user: User) -> None:
         with self._meta:
             self.users[user.user_code] = user
             self._users_by_name[(user.agent_id, user.mode, user.name.lower())] = user.user_code
+
+    def add_user(self, user: User) -> tuple[User, bool]:
+        with self.locked(user.agent_id):
+            existing = self.user_by_name(user.agent_id, user.mode, user.name)
+            if existing is not None:
+                return existing, False
+            self._insert_user(user)
+            return user, True
+
+    def user(self, user_code: int) -> User | None:
+        return self.users.get(user_code)
 
     def user_by_name(self, agent_id: int, mode: str, name: str) -> User | None:
         code = self._users_by_name.get((agent_id, mode, name.lower()))
@@ -281,13 +312,168 @@ class MemoryStore:
     def users_of(self, agent_id: int) -> list[User]:
         return [u for u in self.users.values() if u.agent_id == agent_id]
 
-    # -- history ---------------------------------------------------------
-    def append_transaction(self, tx: Transaction) -> None:
-        """Append under the agent's lock, so each agent's rows stay in trans_id order."""
-        self.transactions[tx.agent_id].append(tx)
+    def user_count(self) -> int:
+        return len(self.users)
 
-    def insert_transaction(self, tx: Transaction) -> None:
-        """Append, or insert in trans_id order when the id was handed out earlier (legacy callbacks)."""
+    def set_user_active(self, user_code: int, active: bool) -> None:
+        user = self.users[user_code]
+        with self.locked(user.agent_id):
+            user.active = active
+
+    def set_last_balance(self, user_code: int, balance: Decimal) -> None:
+        user = self.users[user_code]
+        with self.locked(user.agent_id):
+            user.last_balance = balance
+
+    # -- money: points ---------------------------------------------------
+    def _point_row(
+        self, kind: str, source: Agent | None, target: Agent, amount: Decimal, at: datetime
+    ) -> PointTransaction:
+        ptx = PointTransaction(
+            point_trans_id=self.point_trans_ids.next(),
+            kind=kind,
+            from_agent_id=source.agent_id if source else None,
+            to_agent_id=target.agent_id,
+            amount=amount,
+            from_points=source.points if source else None,
+            to_points=target.points,
+            created_at=at,
+        )
+        self._insert_point_row(ptx)
+        return ptx
+
+    def _insert_point_row(self, ptx: PointTransaction) -> None:
+        with self._meta:
+            self.point_transactions.append(ptx)
+
+    def issue_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
+        with self.locked(agent_id):
+            agent = self.agents[agent_id]
+            agent.points += amount
+            return self._point_row("issue", None, agent, amount, at)
+
+    def move_points(
+        self, kind: str, source_id: int, target_id: int, amount: Decimal, at: datetime
+    ) -> PointTransaction:
+        with self.locked(source_id, target_id):
+            source, target = self.agents[source_id], self.agents[target_id]
+            if source.points < amount:
+                raise Shortfall("points", source.points)
+            source.points -= amount
+            target.points += amount
+            return self._point_row(kind, source, target, amount, at)
+
+    def hold_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
+        with self.locked(agent_id):
+            agent = self.agents[agent_id]
+            if agent.points < amount:
+                raise Shortfall("points", agent.points)
+            agent.points -= amount
+            self.held_points[agent_id] += amount
+            return self._point_row("call_hold", agent, agent, amount, at)
+
+    def return_held(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
+        with self.locked(agent_id):
+            agent = self.agents[agent_id]
+            self.held_points[agent_id] -= amount
+            agent.points += amount
+            return self._point_row("call_return", agent, agent, amount, at)
+
+    def move_house(self, agent_id: int, points: Decimal) -> None:
+        with self.locked(agent_id):
+            agent = self.agents[agent_id]
+            if points < 0 and agent.points < -points:
+                raise Shortfall("points", agent.points)
+            agent.points += points
+            self.house_net[agent_id] -= points
+
+    # -- money: balances and history rows -----------------------------------
+    def move_balance(
+        self,
+        user_code: int,
+        trans_type: int,
+        change: Decimal,
+        at: datetime,
+        *,
+        points: Decimal = ZERO,
+        house: Decimal = ZERO,
+        ref: PlayRef | None = None,
+    ) -> Transaction:
+        user = self.users[user_code]
+        with self.locked(user.agent_id):
+            agent = self.agents[user.agent_id]
+            if change < 0 and user.balance < -change:
+                raise Shortfall("balance", user.balance)
+            if points < 0 and agent.points < -points:
+                raise Shortfall("points", agent.points)
+            agent.points += points
+            self.house_net[agent.agent_id] += house
+            return self._balance_row(user, trans_type, change, at, ref)
+
+    def withdraw_all(self, user_code: int, at: datetime) -> Transaction | None:
+        user = self.users[user_code]
+        with self.locked(user.agent_id):
+            amount = user.balance
+            if amount <= ZERO:
+                return None
+            self.agents[user.agent_id].points += amount
+            return self._balance_row(user, TransType.WITHDRAW, -amount, at, None)
+
+    def _balance_row(
+        self, user: User, trans_type: int, change: Decimal, at: datetime, ref: PlayRef | None
+    ) -> Transaction:
+        prebalance = user.balance
+        user.balance = prebalance + change
+        tx = Transaction(
+            trans_id=self.trans_ids.next(),
+            agent_id=user.agent_id,
+            user_code=user.user_code,
+            trans_type=int(trans_type),
+            trans_amount=abs(change),
+            prebalance=prebalance,
+            balance=user.balance,
+            created_at=self._row_time(user.agent_id, at),
+        )
+        if ref is not None:
+            tx.round_id, tx.provider_id, tx.game_code = ref.round_id, ref.provider_id, ref.game_code
+        self._insert_row(tx)
+        return tx
+
+    def _row_time(self, agent_id: int, at: datetime) -> datetime:
+        """Never before the agent's latest row: ``regdate`` does not decrease along ``trans_id``
+        (a clock set back through the control API would otherwise break the window search)."""
+        rows = self.transactions[agent_id]
+        reserved = self._reserved.get(agent_id)
+        latest = [rows[-1].created_at] if rows else []
+        if reserved:
+            latest.append(max(reserved.values()))
+        return max(at, *latest) if latest else at
+
+    def reserve_trans_id(self, agent_id: int, at: datetime) -> int:
+        with self.locked(agent_id):
+            trans_id = self.trans_ids.next()
+            self._reserved.setdefault(agent_id, {})[trans_id] = self._row_time(agent_id, at)
+            return trans_id
+
+    def release_trans_id(self, agent_id: int, trans_id: int) -> None:
+        with self.locked(agent_id):
+            self._reserved.get(agent_id, {}).pop(trans_id, None)
+
+    def record_row(self, row: Transaction, last_balance: Decimal | None = None) -> Transaction:
+        with self.locked(row.agent_id):
+            reserved = self._reserved.get(row.agent_id, {})
+            if row.trans_id:
+                row.created_at = reserved.pop(row.trans_id, row.created_at)
+            else:
+                row.trans_id = self.trans_ids.next()
+                row.created_at = self._row_time(row.agent_id, row.created_at)
+            self._insert_row(row)
+            if last_balance is not None:
+                self.users[row.user_code].last_balance = last_balance
+            return row
+
+    def _insert_row(self, tx: Transaction) -> None:
+        """Append, or insert in trans_id order when the id was handed out earlier (a reservation)."""
         rows = self.transactions[tx.agent_id]
         if not rows or rows[-1].trans_id < tx.trans_id:
             rows.append(tx)
@@ -297,54 +483,394 @@ class MemoryStore:
             position -= 1
         rows.insert(position, tx)
 
-    def transactions_of(self, agent_id: int) -> deque[Transaction]:
-        return self.transactions[agent_id]
+    def money_totals(self) -> MoneyTotals:
+        with self.locked(*self.agents), self._meta:
+            movements: dict[int, Decimal] = dict(self.purged_movement)
+            for rows in self.transactions.values():
+                for tx in rows:
+                    movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (tx.balance - tx.prebalance)
+            return MoneyTotals(
+                issued=sum((p.amount for p in self.point_transactions if p.kind == "issue"), ZERO),
+                points=sum((a.points for a in self.agents.values()), ZERO),
+                held=sum(self.held_points.values(), ZERO),
+                house=sum(self.house_net.values(), ZERO),
+                balances={u.user_code: u.balance for u in self.users.values() if u.mode == TRANSFER},
+                movements=movements,
+            )
 
-    def append_point_transaction(self, ptx: PointTransaction) -> None:
+    # -- history -----------------------------------------------------------
+    def _visible(self, agent_id: int) -> tuple[deque[Transaction], int]:
+        """The agent's rows and how many of them are visible: those below its oldest reservation."""
+        rows = self.transactions[agent_id]
+        reserved = self._reserved.get(agent_id)
+        if not reserved:
+            return rows, len(rows)
+        return rows, bisect.bisect_left(rows, min(reserved), key=_trans_id_of)
+
+    def window(self, agent_id: int, start: datetime, end: datetime, offset: int, limit: int) -> Page:
+        with self.locked(agent_id):
+            rows, visible = self._visible(agent_id)
+            first = bisect.bisect_left(rows, start, hi=visible, key=_regdate_of)
+            stop = bisect.bisect_left(rows, end, lo=first, hi=visible, key=_regdate_of)
+            begin = min(first + offset, stop)
+            return Page(stop - first, list(itertools.islice(rows, begin, min(begin + limit, stop))))
+
+    def after(self, agent_id: int, last_id: int, limit: int) -> list[Transaction]:
+        with self.locked(agent_id):
+            rows, visible = self._visible(agent_id)
+            first = bisect.bisect_right(rows, last_id, hi=visible, key=_trans_id_of)
+            return list(itertools.islice(rows, first, min(first + limit, visible)))
+
+    def transactions_of(self, agent_id: int) -> list[Transaction]:
+        with self.locked(agent_id):
+            return list(self.transactions.get(agent_id, ()))
+
+    def transaction_count(self) -> int:
+        return sum(len(rows) for rows in self.transactions.values())
+
+    def all_point_transactions(self) -> list[PointTransaction]:
         with self._meta:
-            self.point_transactions.append(ptx)
+            return list(self.point_transactions)
 
-    # -- play --------------------------------------------------------------
-    def add_launch_token(self, launch: LaunchToken) -> None:
+    def round_stats_of(self, agent_id: int) -> list[RoundStat]:
+        with self.locked(agent_id):
+            return list(self.round_stats.get(agent_id, ()))
+
+    def purge(self, agent_id: int, retention: Retention) -> Purged:
+        with self.locked(agent_id):
+            rows = self.transactions[agent_id]
+            purged_rows = 0
+            while rows and rows[0].created_at < retention.transactions_before:
+                tx = rows.popleft()
+                self.purged_movement[tx.user_code] = self.purged_movement.get(tx.user_code, ZERO) + (
+                    tx.balance - tx.prebalance
+                )
+                purged_rows += 1
+            rounds = self.rounds[agent_id]
+            cutoff = retention.rounds_before
+            # One pass from the oldest: popping the front of a dict one key at a time is quadratic.
+            aged = list(itertools.takewhile(lambda rid: rounds[rid].created_at < cutoff, iter(rounds)))
+            victims = [rid for rid in aged if rounds[rid].status not in retention.keep_round_statuses]
+            for round_id in victims:
+                del rounds[round_id]
+            stats = self.round_stats[agent_id]
+            purged_stats = 0
+            while stats and stats[0].created_at < retention.round_stats_before:
+                stats.popleft()
+                purged_stats += 1
+            return Purged(purged_rows, len(victims), purged_stats)
+
+    def admit_poll(self, agent_id: int, key: Hashable, now: float, interval: float) -> float | None:
+        with self.locked(agent_id):
+            marks = self.poll_marks.setdefault(agent_id, {})
+            last = marks.get(key)
+            # A clock set backwards (control API) does not lock the caller out.
+            if last is not None and 0 <= now - last < interval:
+                return interval - (now - last)
+            for stale in [k for k, at in marks.items() if not 0 <= now - at < interval]:
+                del marks[stale]
+            marks[key] = now
+            return None
+
+    # -- launches and sessions ---------------------------------------------
+    def _insert_launch(self, launch: LaunchToken) -> None:
         with self._meta:
             self.launch_tokens[secret_key(launch.token)] = launch
 
-    def launch_by_token(self, token: str) -> LaunchToken | None:
-        return self.launch_tokens.get(secret_key(token))
+    def add_launch(self, launch: LaunchToken) -> None:
+        with self.locked(launch.agent_id):
+            self._insert_launch(launch)
 
-    def add_session(self, session: GameSession) -> None:
+    def use_launch(self, token: str, now: datetime) -> tuple[LaunchToken | None, str]:
+        launch = self.launch_tokens.get(secret_key(token))
+        if launch is None:
+            return None, "unknown"
+        with self.locked(launch.agent_id):
+            if launch.used_at is not None:
+                return launch, "used"
+            if now >= launch.expires_at:
+                return launch, "expired"
+            launch.used_at = now
+            return launch, ""
+
+    def _insert_session(self, session: GameSession) -> None:
         with self._meta:
             self.sessions[session.gplay_id] = session
             self._sessions_by_secret[secret_key(session.secret)] = session.gplay_id
+
+    def add_session(self, session: GameSession) -> None:
+        with self.locked(session.agent_id):
+            self._insert_session(session)
+
+    def session(self, gplay_id: int) -> GameSession | None:
+        return self.sessions.get(gplay_id)
 
     def session_by_secret(self, secret: str) -> GameSession | None:
         gplay_id = self._sessions_by_secret.get(secret_key(secret))
         return None if gplay_id is None else self.sessions.get(gplay_id)
 
     def sessions_of(self, agent_id: int) -> list[GameSession]:
-        return [s for s in self.sessions.values() if s.agent_id == agent_id]
+        return sorted((s for s in self.sessions.values() if s.agent_id == agent_id), key=lambda s: s.gplay_id)
 
-    def add_round(self, round_: Round) -> None:
-        """Under the agent's lock."""
+    def session_count(self) -> int:
+        return len(self.sessions)
+
+    def kick(self, agent_id: int, user_code: int) -> int:
+        marked = 0
+        with self.locked(agent_id):
+            for session in self.sessions_of(agent_id):
+                if session.user_code == user_code and not session.ended:
+                    session.kicked = True
+                    marked += 1
+        return marked
+
+    def end_session(self, gplay_id: int) -> None:
+        session = self.sessions[gplay_id]
+        with self.locked(session.agent_id):
+            session.ended = True
+
+    # -- rounds ------------------------------------------------------------
+    def _insert_round(self, round_: Round) -> None:
         self.rounds[round_.agent_id][round_.round_id] = round_
 
-    def add_round_stat(self, agent_id: int, stat: RoundStat) -> None:
-        """Under the agent's lock."""
+    def _insert_stat(self, agent_id: int, stat: RoundStat) -> None:
         self.round_stats[agent_id].append(stat)
 
-    # -- bonus calls and free rounds ------------------------------------------
-    def add_bonus_call(self, call: BonusCall) -> None:
-        """Under the agent's lock."""
+    def record_round(self, round_: Round, at: datetime, recent: int) -> None:
+        refunded = round_.status == "refunded"
+        session = self.sessions[round_.gplay_id]
+        with self.locked(round_.agent_id):
+            self._insert_round(round_)
+            self._insert_stat(
+                round_.agent_id,
+                RoundStat(
+                    round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded
+                ),
+            )
+            session.last_update = at
+            session.last_round_bet = round_.bet
+            if not refunded:
+                session.spend += round_.bet
+                if not round_.call_id:  # bonus-call wins show as call_win instead (5.13)
+                    session.win += round_.win
+            session.round_ids = [*session.round_ids, round_.round_id][-recent:]
+
+    def round(self, agent_id: int, round_id: str) -> Round | None:
+        return self.rounds.get(agent_id, {}).get(round_id)
+
+    def rounds_of(self, agent_id: int) -> list[Round]:
+        with self.locked(agent_id):
+            return list(self.rounds.get(agent_id, {}).values())
+
+    def round_count(self) -> int:
+        return sum(len(rounds) for rounds in self.rounds.values())
+
+    def update_round(self, agent_id: int, round_id: str, expect: str | None = None, **fields: Any) -> bool:
+        with self.locked(agent_id):
+            round_ = self.rounds[agent_id].get(round_id)
+            if round_ is None or (expect is not None and round_.status != expect):
+                return False
+            for name, value in fields.items():
+                setattr(round_, name, value)
+            return True
+
+    # -- bonus calls -------------------------------------------------------
+    def _insert_call(self, call: BonusCall) -> None:
         self.bonus_calls[call.call_id] = call
 
-    def bonus_calls_of_session(self, gplay_id: int) -> list[BonusCall]:
-        return [c for c in self.bonus_calls.values() if c.gplay_id == gplay_id]
+    def open_bonus_call(self, call: BonusCall, at: datetime) -> BonusCall:
+        with self.locked(call.agent_id):
+            running = next(
+                (c for c in self.bonus_calls_of_session(call.gplay_id) if c.status in _OPEN_CALL), None
+            )
+            if running is not None:
+                raise CallRunning(running.call_id)
+            self.hold_points(call.agent_id, call.set_point, at)
+            self._insert_call(call)
+            return call
 
-    def add_free_round_grant(self, grant: FreeRoundGrant) -> None:
-        """Under the agent's lock."""
+    def bonus_call(self, call_id: int) -> BonusCall | None:
+        return self.bonus_calls.get(call_id)
+
+    def bonus_calls_of(self, agent_id: int) -> list[BonusCall]:
+        return [c for c in list(self.bonus_calls.values()) if c.agent_id == agent_id]
+
+    def bonus_calls_of_session(self, gplay_id: int) -> list[BonusCall]:
+        return [c for c in list(self.bonus_calls.values()) if c.gplay_id == gplay_id]
+
+    def end_bonus_call(self, call_id: int, status: int, at: datetime) -> bool:
+        call = self.bonus_calls[call_id]
+        with self.locked(call.agent_id):
+            if call.status not in _OPEN_CALL:
+                return False
+            call.status = status
+            call.ended_at = at
+            self.return_held(call.agent_id, call.set_point, at)
+            return True
+
+    def pay_bonus_call(self, call_id: int, stake_cap: Decimal, max_win: Decimal) -> Decimal | None:
+        call = self.bonus_calls.get(call_id)
+        if call is None:
+            return None
+        with self.locked(call.agent_id):
+            if call.status not in _OPEN_CALL:
+                return None
+            payout = min(call.set_point - call.paid, stake_cap)
+            if max_win > 0:
+                payout = min(payout, max_win)
+            call.paid += payout
+            call.status = _CALL_RUNNING
+            return payout
+
+    def unpay_bonus_call(self, call_id: int, payout: Decimal) -> None:
+        call = self.bonus_calls.get(call_id)
+        if call is not None:
+            with self.locked(call.agent_id):
+                call.paid -= payout
+
+    def complete_bonus_call(self, call_id: int, at: datetime) -> bool:
+        call = self.bonus_calls.get(call_id)
+        if call is None:
+            return False
+        with self.locked(call.agent_id):
+            if call.status != _CALL_RUNNING or call.paid < call.set_point:
+                return False
+            return self.end_bonus_call(call_id, 2, at)
+
+    # -- free rounds -------------------------------------------------------
+    def _insert_grant(self, grant: FreeRoundGrant) -> None:
         self.free_rounds[grant.fr_id] = grant
         self._free_rounds_by_user.setdefault(grant.user_code, []).append(grant)
 
-    def free_rounds_of(self, user_code: int) -> list[FreeRoundGrant]:
-        """The user's grants, oldest first."""
-        return self._free_rounds_by_user.get(user_code, [])
+    def add_grant(self, grant: FreeRoundGrant) -> None:
+        with self.locked(grant.agent_id):
+            self._insert_grant(grant)
+
+    def grant(self, fr_id: str) -> FreeRoundGrant | None:
+        return self.free_rounds.get(fr_id)
+
+    def grants_of(self, agent_id: int) -> list[FreeRoundGrant]:
+        return [g for g in list(self.free_rounds.values()) if g.agent_id == agent_id]
+
+    def grants_of_user(self, user_code: int) -> list[FreeRoundGrant]:
+        return list(self._free_rounds_by_user.get(user_code, ()))
+
+    def claim_grant(self, user_code: int, provider_id: int, game_code: str, now: datetime) -> str | None:
+        user = self.users[user_code]
+        with self.locked(user.agent_id):
+            for grant in self._free_rounds_by_user.get(user_code, ()):
+                if grant.provider_id == provider_id and grant.game_code == game_code and _active(grant, now):
+                    grant.played += 1
+                    return grant.fr_id
+        return None
+
+    def release_grant(self, fr_id: str) -> None:
+        grant = self.free_rounds[fr_id]
+        with self.locked(grant.agent_id):
+            grant.played -= 1
+
+    def cap_grant_win(self, fr_id: str, win: Decimal) -> Decimal:
+        grant = self.free_rounds[fr_id]
+        with self.locked(grant.agent_id):
+            if grant.win_cap > 0:
+                win = min(win, max(grant.win_cap - grant.won, ZERO))
+            grant.won += win
+            return win
+
+    def uncap_grant_win(self, fr_id: str, win: Decimal) -> None:
+        grant = self.free_rounds[fr_id]
+        with self.locked(grant.agent_id):
+            grant.won -= win
+
+    def cancel_grant(self, fr_id: str, now: datetime) -> bool:
+        grant = self.free_rounds[fr_id]
+        with self.locked(grant.agent_id):
+            if not _active(grant, now):
+                return False
+            grant.cancelled = True
+            return True
+
+    # -- snapshots ----------------------------------------------------------
+    def export(self) -> StoreState:
+        """Copies of every record, so serialising them later races with nothing."""
+        with self.quiesced_locks():
+            return StoreState(
+                sequences=self.sequences(),
+                agents=[_copy(a) for a in self.all_agents()],
+                users=[_copy(u) for u in self.users.values()],
+                transactions=list(itertools.chain.from_iterable(self.transactions.values())),
+                point_transactions=list(self.point_transactions),
+                launch_tokens=[_copy(t) for t in self.launch_tokens.values()],
+                sessions=[_copy(s) for s in self.sessions.values()],
+                rounds=[_copy(r) for rounds in self.rounds.values() for r in rounds.values()],
+                round_stats={a: list(stats) for a, stats in self.round_stats.items() if stats},
+                house_net=dict(self.house_net),
+                held_points=dict(self.held_points),
+                purged_movement=dict(self.purged_movement),
+                poll_marks=[
+                    (a, key, at) for a, marks in self.poll_marks.items() for key, at in marks.items()
+                ],
+                bonus_calls=[_copy(c) for c in self.bonus_calls.values()],
+                free_rounds=[_copy(g) for g in self.free_rounds.values()],
+            )
+
+    @contextmanager
+    def quiesced_locks(self) -> Iterator[None]:
+        """Every lock (the caller has quiesced activity, or nothing runs yet)."""
+        with self.locked(*list(self.agents)), self._meta:
+            yield
+
+    def load(self, state: StoreState) -> None:
+        for agent in sorted(state.agents, key=lambda a: a.agent_id):
+            self._insert_agent(agent)
+        for user in state.users:
+            self._insert_user(user)
+        for tx in state.transactions:
+            self._insert_row(tx)
+        for ptx in state.point_transactions:
+            self._insert_point_row(ptx)
+        for launch in state.launch_tokens:
+            self._insert_launch(launch)
+        for session in state.sessions:
+            self._insert_session(session)
+        for round_ in state.rounds:
+            self._insert_round(round_)
+        for agent_id, stats in state.round_stats.items():
+            for stat in stats:
+                self._insert_stat(agent_id, stat)
+        self.house_net.update(state.house_net)
+        self.held_points.update(state.held_points)
+        self.purged_movement.update(state.purged_movement)
+        for agent_id, key, at in state.poll_marks:
+            self.poll_marks.setdefault(agent_id, {})[key] = at
+        for call in state.bonus_calls:
+            self._insert_call(call)
+        for grant in state.free_rounds:
+            self._insert_grant(grant)
+        for name, sequence in self._sequences().items():
+            if name in state.sequences:
+                sequence.set(state.sequences[name])
+
+
+def _active(grant: FreeRoundGrant, now: datetime) -> bool:
+    return not grant.cancelled and grant.played < grant.rounds and now < grant.expires_at
+
+
+def _copy(record: Any) -> Any:
+    """A copy that later changes to ``record`` (balances, statuses, lists) do not reach."""
+    clone = copy.copy(record)
+    for item in dataclasses.fields(record):
+        value = getattr(record, item.name)
+        if isinstance(value, list | dict):
+            setattr(clone, item.name, copy.copy(value))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            setattr(clone, item.name, _copy(value))
+    return clone
+
+
+def _regdate_of(tx: Transaction) -> datetime:
+    return regdate_instant(tx.created_at)
+
+
+def _trans_id_of(tx: Transaction) -> int:
+    return tx.trans_id

@@ -273,32 +273,29 @@ class RedisStore(MemoryStore):
         self.held_points = self._dict("held")
         self.purged_movement = self._dict("purged")
         self.point_transactions = TrackedList(_Sink("ptx", None, self._stray_op))
-        for name in self.sequences():
-            setattr(self, name, RedisSequence(getattr(self, name).peek()))
+        for name, sequence in self._sequences().items():
+            setattr(self, name, RedisSequence(sequence.peek()))
 
     # -- containers ------------------------------------------------------------------
     def _dict(self, kind: str, key: Any = None) -> TrackedDict:
         return TrackedDict(_Sink(kind, key, self._stray_op))
 
-    def add_agent(self, agent: Agent) -> None:
-        super().add_agent(agent)
+    def _insert_agent(self, agent: Agent) -> None:
+        super()._insert_agent(agent)
         agent_id = agent.agent_id
         self.transactions[agent_id] = TrackedDeque(_Sink("tx", agent_id, self._stray_op))
         self.rounds[agent_id] = self._dict("rounds", agent_id)
         self.round_stats[agent_id] = TrackedDeque(_Sink("stats", agent_id, self._stray_op))
         self.poll_marks[agent_id] = self._dict("poll", agent_id)
 
-    def insert_point_transaction(self, ptx: PointTransaction) -> None:
+    def _insert_point_row(self, ptx: PointTransaction) -> None:
         """In ``point_trans_id`` order, whichever worker's movement arrives first."""
-        rows = self.point_transactions
-        position = len(rows)
-        while position > 0 and rows[position - 1].point_trans_id > ptx.point_trans_id:
-            position -= 1
-        rows.insert(position, ptx)
-
-    def append_point_transaction(self, ptx: PointTransaction) -> None:
         with self._meta:
-            self.insert_point_transaction(ptx)
+            rows = self.point_transactions
+            position = len(rows)
+            while position > 0 and rows[position - 1].point_trans_id > ptx.point_trans_id:
+                position -= 1
+            rows.insert(position, ptx)
 
     # -- units of work ---------------------------------------------------------------
     def _held_here(self) -> dict[int, int]:
@@ -541,11 +538,11 @@ class RedisStore(MemoryStore):
         elif verb == "row":
             row = load_record(kind, op[3])
             if kind == "tx":
-                self.insert_transaction(row)
+                self._insert_row(row)
             elif kind == "stats":
                 self.round_stats[op[2]].append(row)
             else:
-                self.insert_point_transaction(row)
+                self._insert_point_row(row)
         elif verb == "popleft":
             self.transactions[op[2]].popleft() if kind == "tx" else self.round_stats[op[2]].popleft()
         elif verb == "clear":
@@ -570,12 +567,12 @@ class RedisStore(MemoryStore):
         if existing is None:
             self.attach(kind, key, record)
             adders = {
-                "agents": self.add_agent,
-                "users": self.add_user,
-                "launch": self.add_launch_token,
-                "sessions": self.add_session,
-                "bonus": self.add_bonus_call,
-                "fr": self.add_free_round_grant,
+                "agents": self._insert_agent,
+                "users": self._insert_user,
+                "launch": self._insert_launch,
+                "sessions": self._insert_session,
+                "bonus": self._insert_call,
+                "fr": self._insert_grant,
             }
             if kind == "rounds":
                 self.rounds[key[0]][key[1]] = record
@@ -606,7 +603,7 @@ class RedisStore(MemoryStore):
 
     def go_live(self, epoch: str, applied: int, last_id: bytes | str) -> None:
         self.attach_all()
-        for name, sequence in self.sequences().items():
+        for name, sequence in self._sequences().items():
             sequence.bind(self.redis, self.keys.seq(name))
         self.epoch = epoch
         self.applied = applied
@@ -642,7 +639,7 @@ class RedisStore(MemoryStore):
         for agent_id, marks in self.poll_marks.items():
             for key, at in marks.items():
                 commands.append(["HSET", self.keys.record("poll", agent_id), json.dumps(key), str(at)])
-        for name, sequence in self.sequences().items():
+        for name, sequence in self._sequences().items():
             commands.append(["SET", self.keys.seq(name), str(sequence.peek() - 1)])
         return commands
 
@@ -657,17 +654,17 @@ class RedisStore(MemoryStore):
             return [load_record(kind, json.loads(text)) for text in texts(kind, agent).values()]
 
         for agent in sorted(records("agents"), key=lambda a: a.agent_id):
-            self.add_agent(agent)
+            self._insert_agent(agent)
         for user in sorted(records("users"), key=lambda u: u.user_code):
-            self.add_user(user)
+            self._insert_user(user)
         for launch in records("launch"):
-            self.add_launch_token(launch)
+            self._insert_launch(launch)
         for session in sorted(records("sessions"), key=lambda s: s.gplay_id):
-            self.add_session(session)
+            self._insert_session(session)
         for call in sorted(records("bonus"), key=lambda c: c.call_id):
-            self.add_bonus_call(call)
+            self._insert_call(call)
         for grant in sorted(records("fr"), key=lambda g: (g.created_at, g.fr_id)):
-            self.add_free_round_grant(grant)
+            self._insert_grant(grant)
         for agent_id in list(self.agents):
             for round_ in sorted(records("rounds", agent_id), key=_round_order):
                 self.rounds[agent_id][round_.round_id] = round_
@@ -686,7 +683,7 @@ class RedisStore(MemoryStore):
         ):
             for field, value in texts(kind).items():
                 sums[int(field)] = Decimal(value)
-        for name, sequence in self.sequences().items():
+        for name, sequence in self._sequences().items():
             value = dump.get(keys.seq(name))
             if value is not None:
                 sequence.set(int(value) + 1)

@@ -166,7 +166,7 @@ class TrafficRun:
         if self.prepared.seamless:
             for tally in self.figures.accounts.values():
                 # as the wallet reported it when the account's last session opened, before any round
-                tally.start_balance = store.users[tally.user_code].last_balance
+                tally.start_balance = store.user(tally.user_code).last_balance
 
     def _set_up_one(self, player: VirtualPlayer) -> None:
         if self._world_gone():
@@ -317,7 +317,7 @@ class TrafficRun:
         for tally in list(self.figures.accounts.values()):
             if not tally.user_code or tally.deposited <= 0:
                 continue
-            user = self.world.store.users[tally.user_code]
+            user = self.world.store.user(tally.user_code)
             amount = user.balance if tally.created else min(user.balance, tally.deposited)
             if amount > 0:
                 self.world.ledger.withdraw(agent, user, amount)

@@ -414,7 +414,7 @@ def test_users_lists_the_agents_players_in_user_code_order(client, sim):
     rows = client.get("/admin/api/agents/demo/users").get_json()
     assert len(rows) == 25
     assert [r["user_code"] for r in rows] == list(range(400000001, 400000026))
-    first = sim.world.store.users[DEMO_USER]
+    first = sim.world.store.user(DEMO_USER)
     assert rows[0] == {
         "user_code": DEMO_USER,
         "name": "test1234",
@@ -426,7 +426,7 @@ def test_users_lists_the_agents_players_in_user_code_order(client, sim):
 
 
 def test_users_show_a_deposit_made_through_v4(client, v4, sim):
-    before = sim.world.store.users[DEMO_USER].balance
+    before = sim.world.store.user(DEMO_USER).balance
     v4("wallet/deposit", {"user_code": DEMO_USER, "amount": 250})
     rows = client.get("/admin/api/agents/demo/users").get_json()
     assert rows[0]["balance"] == int(before) + 250

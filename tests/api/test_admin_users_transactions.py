@@ -31,7 +31,7 @@ def _play(sim, user_code: int = DEMO_USER, stake: int = 100, multiplier: Fractio
     agent = sim.world.hierarchy.get("demo")
     launch = sim.world.sessions.launch(agent, LaunchRequest(user_code, *SLOT, 1))
     session = sim.world.sessions.open(launch.token)
-    sim.world.forced.push(agent.agent_id, sim.world.store.users[user_code].name, [multiplier])
+    sim.world.forced.push(agent.agent_id, sim.world.store.user(user_code).name, [multiplier])
     return sim.world.rounds.play(session, Decimal(stake))
 
 
@@ -111,7 +111,7 @@ def test_blocking_another_agents_user_is_404(client, sim):
     other = sim.world.hierarchy.get("demo_seamless")
     [code] = [u.user_code for u in sim.world.store.users_of(other.agent_id)]
     _error(client.patch(f"/admin/api/agents/demo/users/{code}", json={"active": False}), 404)
-    assert sim.world.store.users[code].active is True
+    assert sim.world.store.user(code).active is True
 
 
 def test_blocking_for_an_unknown_agent_is_404(client):
@@ -124,7 +124,7 @@ def test_blocking_for_an_unknown_agent_is_404(client):
 )
 def test_blocking_with_a_bad_body_is_400_and_changes_nothing(client, sim, body):
     _error(client.patch(f"/admin/api/agents/demo/users/{DEMO_USER}", json=body), 400)
-    assert sim.world.store.users[DEMO_USER].active is True
+    assert sim.world.store.user(DEMO_USER).active is True
 
 
 def test_blocking_with_malformed_json_is_400(client):

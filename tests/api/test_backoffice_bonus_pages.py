@@ -36,7 +36,7 @@ def test_a_bonus_call_started_on_the_page_is_init_in_online_games(client, v4, si
     assert f"Bonus call #{row['call_id']} started" in page
     assert f"#{row['call_id']} Init" in page and "spring promo" in page
     assert "Cancel bonus call" in page
-    assert sim.world.store.bonus_calls[row["call_id"]].set_point == Decimal(2500)
+    assert sim.world.store.bonus_call(row["call_id"]).set_point == Decimal(2500)
 
 
 def test_a_second_start_is_refused_in_words_with_the_code_name(client, v4, sim):
@@ -45,7 +45,9 @@ def test_a_second_start_is_refused_in_words_with_the_code_name(client, v4, sim):
     start(client, gplay_id)
     page = start(client, gplay_id)
     assert "BONUSCALL_DOUBLE: a call is already running on this session" in page
-    assert online_game(v4)["call_status"] == 0 and len(sim.world.store.bonus_calls) == 1
+    store = sim.world.store
+    calls = sum(len(store.bonus_calls_of(a.agent_id)) for a in store.all_agents())
+    assert online_game(v4)["call_status"] == 0 and calls == 1
 
 
 def test_refusals_below_call_min_and_bad_amounts_are_shown(client, v4):

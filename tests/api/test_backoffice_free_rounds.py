@@ -56,7 +56,7 @@ def test_granting_shows_the_grant_and_stores_it(client, sim, demo):
     assert f"Free rounds {FR_ID} granted" in page
     line = row(page, FR_ID)
     assert 'data-status="active"' in line and "0 / 3" in line and "vs20fruitsw" in line
-    grant = sim.world.store.free_rounds[FR_ID]
+    grant = sim.world.store.grant(FR_ID)
     assert (grant.user_code, grant.game_code, grant.bet, grant.rounds, grant.win_cap) == (
         DEMO_USER,
         "vs20fruitsw",
@@ -83,7 +83,8 @@ def test_an_invalid_grant_shows_the_error_and_grants_nothing(client, sim, demo, 
     assert response.status_code in (400, 409)
     page = html(response)
     assert 'id="grant-error"' in page and words in page
-    assert not sim.world.store.free_rounds
+    store = sim.world.store
+    assert not any(store.grants_of(a.agent_id) for a in store.all_agents())
 
 
 def test_submitted_text_is_escaped(client, sim, demo):
@@ -100,7 +101,7 @@ def test_cancel_marks_the_grant_cancelled(client, sim, demo):
     assert f"Free rounds {FR_ID} cancelled" in page
     line = row(page, FR_ID)
     assert 'data-status="cancelled"' in line and "Cancel</button>" not in line
-    assert sim.world.store.free_rounds[FR_ID].cancelled
+    assert sim.world.store.grant(FR_ID).cancelled
     again = html(post(client, f"{PAGE}/{FR_ID}/cancel", follow_redirects=True))
     assert "FREEROUND_NO_EXIST (2020)" in again
 

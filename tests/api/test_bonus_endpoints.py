@@ -75,7 +75,7 @@ def test_call_start_is_1010_for_a_session_idle_for_more_than_30_minutes(sim, v4,
 
 
 def test_call_start_is_1010_for_an_ended_session(sim, v4, session):
-    session.ended = True
+    sim.world.store.end_session(session.gplay_id)
     assert v4("game/call_start", {"gplay_id": session.gplay_id, "set_point": 2500}).code == 1010
 
 
@@ -224,7 +224,7 @@ def test_online_games_read_cancels_a_call_idle_for_more_than_30_minutes(sim, v4,
     v4("game/call_start", {"gplay_id": session.gplay_id, "set_point": 2500})
     sim.clock.advance(30 * 60 + 1)
     assert v4("game/online-games").data == []
-    assert (sim.world.store.bonus_calls[1].status, demo.points) == (3, 1_000_000)
+    assert (sim.world.store.bonus_call(1).status, demo.points) == (3, 1_000_000)
 
 
 def test_online_games_call_enable_is_false_when_the_feature_is_off(sim, v4, demo, session):
@@ -284,12 +284,12 @@ def test_freeround_create_is_the_same_handler(sim, v4, demo):
 def test_freeround_start_accepts_game_symbol_for_game_code(sim, v4, demo):
     body = free_round_body(sim, game_code=None, game_symbol="vs20fruitsw")
     assert v4("game/freeround/start", body).code == 0
-    assert sim.world.store.free_rounds["FR-400000001-000001"].game_code == "vs20fruitsw"
+    assert sim.world.store.grant("FR-400000001-000001").game_code == "vs20fruitsw"
 
 
 def test_freeround_start_stores_the_win_cap(sim, v4, demo):
     v4("game/freeround/start", free_round_body(sim, win=1500))
-    assert sim.world.store.free_rounds["FR-400000001-000001"].win_cap == 1500
+    assert sim.world.store.grant("FR-400000001-000001").win_cap == 1500
 
 
 def test_freeround_start_rejects_an_expiration_under_30_minutes(sim, v4, demo):

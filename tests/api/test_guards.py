@@ -478,19 +478,18 @@ def test_x_sim_result_answers_that_code(v4):
 
 
 def test_x_sim_result_deposit_leaves_balances_unchanged(v4, sim):
-    user = sim.world.store.users[DEMO_USER]
-    points, balance = _demo(sim).points, user.balance
+    points, balance = _demo(sim).points, sim.world.store.user(DEMO_USER).balance
     count = len(sim.world.store.transactions_of(_demo(sim).agent_id))
     answer = v4("wallet/deposit", {"user_code": DEMO_USER, "amount": 100}, headers={"X-Sim-Result": "2005"})
     assert answer.body == {"code": 2005, "message": "POINT_NOT_ENOUGH"}
-    assert (_demo(sim).points, user.balance) == (points, balance)
+    assert (_demo(sim).points, sim.world.store.user(DEMO_USER).balance) == (points, balance)
     assert len(sim.world.store.transactions_of(_demo(sim).agent_id)) == count
 
 
 def test_x_sim_result_user_create_creates_nobody(v4, sim):
-    users = len(sim.world.store.users)
+    users = sim.world.store.user_count()
     assert v4("user/create", {"name": "forced"}, headers={"X-Sim-Result": "1015"}).code == 1015
-    assert len(sim.world.store.users) == users
+    assert sim.world.store.user_count() == users
 
 
 def test_x_sim_result_runs_after_the_token_guard(v4):

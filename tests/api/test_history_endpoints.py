@@ -60,7 +60,7 @@ class Desk:
         game: tuple = SLOT,
         user_code: int = DEMO_USER,
     ):
-        name = self.sim.world.store.users[user_code].name
+        name = self.sim.world.store.user(user_code).name
         self.sim.world.forced.push(self.agent.agent_id, name, [multiplier])
         return self.sim.world.rounds.play(self.session(game, user_code), Decimal(stake))
 

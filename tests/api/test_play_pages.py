@@ -49,7 +49,7 @@ def history(sim) -> list:
 
 
 def balance(sim) -> Decimal:
-    return sim.world.store.users[DEMO_USER].balance
+    return sim.world.store.user(DEMO_USER).balance
 
 
 def force(client, *multipliers) -> None:
@@ -74,12 +74,12 @@ def test_the_game_page_survives_a_reload(client, v4):
 def test_a_launch_url_opens_once_and_the_second_opening_starts_nothing(sim, client, v4):
     path = launch_path(v4)
     assert client.get(path).status_code == 303
-    sessions = len(sim.world.store.sessions)
+    sessions = sim.world.store.session_count()
     again = client.get(path)
     assert again.status_code == 410
     assert "This game link was already opened" in again.get_data(as_text=True)
     assert again.mimetype == "text/html"
-    assert len(sim.world.store.sessions) == sessions
+    assert sim.world.store.session_count() == sessions
 
 
 def test_a_launch_url_expires_after_10_minutes(sim, client, v4):
@@ -89,7 +89,7 @@ def test_a_launch_url_expires_after_10_minutes(sim, client, v4):
     response = client.get(path)
     assert response.status_code == 410
     assert "expired" in response.get_data(as_text=True)
-    assert sim.world.store.sessions == {}
+    assert sim.world.store.session_count() == 0
 
 
 def test_a_launch_url_still_opens_just_before_10_minutes(sim, client, v4):
@@ -103,7 +103,7 @@ def test_an_unknown_launch_url_is_404(sim, client):
     response = client.get("/play/not-a-real-token")
     assert response.status_code == 404
     assert "not valid" in response.get_data(as_text=True)
-    assert sim.world.store.sessions == {}
+    assert sim.world.store.session_count() == 0
 
 
 def test_an_unknown_session_page_is_404(client):
@@ -212,7 +212,7 @@ def test_a_stake_above_the_balance_is_409_and_records_nothing(sim, client, v4):
     )
     assert len(history(sim)) == count
     assert balance(sim) == before
-    assert sim.world.store.rounds[demo(sim).agent_id] == {}
+    assert sim.world.store.rounds_of(demo(sim).agent_id) == []
 
 
 def test_a_stake_below_min_bet_is_400(sim, client, v4):
@@ -289,7 +289,7 @@ def test_a_round_failing_before_settlement_is_refunded_and_answers_500(sim, clie
     assert body["refunded"] is True
     assert "refunded" in body["message"]
     assert balance(sim) == before
-    round_ = sim.world.store.rounds[demo(sim).agent_id][body["round_id"]]
+    round_ = sim.world.store.round(demo(sim).agent_id, body["round_id"])
     assert round_.status == "refunded"
     html = page(client, secret, f"?error=INTERNAL_SERVER_ERROR&round={body['round_id']}")
     assert "Your stake was refunded" in html
@@ -325,7 +325,7 @@ def test_the_spin_form_plays_and_shows_the_round(sim, client, v4):
     response = client.post(f"/play/session/{secret}/spin", data={"bet": "300"})
     assert response.status_code == 303
     round_id = response.headers["Location"].rsplit("round=", 1)[1]
-    round_ = sim.world.store.rounds[demo(sim).agent_id][round_id]
+    round_ = sim.world.store.round(demo(sim).agent_id, round_id)
     assert balance(sim) == before - 300 + round_.win
     html = page(client, secret, f"?round={round_id}")
     assert f'id="result" class="result status-settled" data-round-id="{round_id}"' in html
@@ -421,7 +421,7 @@ def test_the_round_page_shows_the_round_and_its_transactions(sim, client, v4):
     response = round_page(client, sim, body["round_id"])
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    round_ = sim.world.store.rounds[demo(sim).agent_id][body["round_id"]]
+    round_ = sim.world.store.round(demo(sim).agent_id, body["round_id"])
     assert f'<span id="round-id">{body["round_id"]}</span>' in html
     assert "test1234" in html and str(DEMO_USER) in html
     assert "The Dog House Megaways" in html and "Pragmatic Play" in html

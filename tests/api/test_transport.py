@@ -338,7 +338,7 @@ class TestStrictTypes:
 
 
 def test_decimal_amount_is_accepted(v4, sim):
-    before = sim.world.store.users[DEMO_USER].balance
+    before = sim.world.store.user(DEMO_USER).balance
     answer = v4("wallet/deposit", {"user_code": DEMO_USER, "amount": 100.5})
     assert answer.code == 0
     assert answer.data == {"balance": float(before + Decimal("100.5")), "amount": 100.5}
@@ -400,10 +400,9 @@ def test_amount_that_is_not_a_number_is_validation_error(v4, amount):
 
 
 def test_whole_amounts_are_printed_as_json_integers(client, sim):
-    user = sim.world.store.users[DEMO_USER]
     response = _raw(client, "wallet/deposit", json.dumps({"user_code": DEMO_USER, "amount": 50000}))
     text = response.get_data(as_text=True)
-    assert f'"balance":{int(user.balance)},' in text
+    assert f'"balance":{int(sim.world.store.user(DEMO_USER).balance)},' in text
     assert '"amount":50000}' in text
 
 

@@ -16,8 +16,13 @@ def seamless_user(sim) -> int:
     return sim.world.store.user_by_name(agent.agent_id, "seamless", "test1234").user_code
 
 
+def _user_codes(sim) -> list[int]:
+    store = sim.world.store
+    return [u.user_code for a in store.all_agents() for u in store.users_of(a.agent_id)]
+
+
 def _max_user_code(sim) -> int:
-    return max(sim.world.store.users)
+    return max(_user_codes(sim))
 
 
 def _switch_to_seamless(client, name: str = "demo") -> None:
@@ -34,8 +39,8 @@ def _switch_to_transfer(client, name: str) -> None:
 
 
 def test_fixture_users_start_at_400000001(sim):
-    assert min(sim.world.store.users) == 400000001
-    assert sim.world.store.users[DEMO_USER].name == "test1234"
+    assert min(_user_codes(sim)) == 400000001
+    assert sim.world.store.user(DEMO_USER).name == "test1234"
 
 
 def test_new_user_code_is_one_more_than_the_highest_existing(v4, sim):
@@ -67,10 +72,10 @@ def test_existing_name_returns_the_same_user(v4):
 
 def test_create_is_idempotent(v4, sim):
     first = v4("user/create", {"name": "repeat_me"}).data
-    users = len(sim.world.store.users)
+    users = sim.world.store.user_count()
     second = v4("user/create", {"name": "repeat_me"}).data
     assert second == {"user_code": first["user_code"], "is_new_user": False}
-    assert len(sim.world.store.users) == users
+    assert sim.world.store.user_count() == users
 
 
 def test_name_matching_is_case_insensitive(v4):
@@ -110,11 +115,11 @@ def test_valid_names_are_accepted(v4, name):
     ],
 )
 def test_invalid_name_is_1002(v4, sim, name, message):
-    users = len(sim.world.store.users)
+    users = sim.world.store.user_count()
     answer = v4("user/create", {"name": name})
     assert answer.code == 1002
     assert answer.data == [{"field": "name", "message": message}]
-    assert len(sim.world.store.users) == users
+    assert sim.world.store.user_count() == users
 
 
 def test_missing_name_is_1002(v4):
@@ -130,22 +135,22 @@ def test_seamless_create_with_unreachable_wallet_is_1015(v4_seamless):
 
 
 def test_seamless_create_that_fails_creates_nobody(v4_seamless, sim):
-    users = len(sim.world.store.users)
+    users = sim.world.store.user_count()
     v4_seamless("user/create", {"name": "walletless"})
-    assert len(sim.world.store.users) == users
+    assert sim.world.store.user_count() == users
 
 
 # -- user/info ------------------------------------------------------------------------------
 
 
 def test_user_info_returns_name_and_balance(v4, sim):
-    balance = sim.world.store.users[DEMO_USER].balance
+    balance = sim.world.store.user(DEMO_USER).balance
     answer = v4("user/info", {"user_code": DEMO_USER})
     assert answer.body == {"code": 0, "message": "OK", "data": {"name": "test1234", "balance": int(balance)}}
 
 
 def test_user_info_balance_follows_deposits(v4, sim):
-    balance = sim.world.store.users[DEMO_USER].balance
+    balance = sim.world.store.user(DEMO_USER).balance
     v4("wallet/deposit", {"user_code": DEMO_USER, "amount": 1234.5})
     assert v4("user/info", {"user_code": DEMO_USER}).data["balance"] == float(balance) + 1234.5
 
@@ -177,7 +182,7 @@ def test_seamless_user_info_shows_the_last_reported_balance(seamless_user, v4_se
 
 
 def test_seamless_user_info_balance_is_the_wallets_last_report(seamless_user, v4_seamless, sim):
-    sim.world.store.users[seamless_user].last_balance = Decimal("777.25")
+    sim.world.store.set_last_balance(seamless_user, Decimal("777.25"))
     assert v4_seamless("user/info", {"user_code": seamless_user}).data["balance"] == 777.25
 
 
@@ -201,4 +206,4 @@ def test_create_after_a_mode_switch_yields_a_new_user_code(seamless_user, v4_sea
 def test_switching_modes_keeps_the_other_modes_user(seamless_user, v4_seamless, client, sim):
     _switch_to_transfer(client, "demo_seamless")
     v4_seamless("user/create", {"name": "test1234"})
-    assert sim.world.store.users[seamless_user].mode == "seamless"
+    assert sim.world.store.user(seamless_user).mode == "seamless"

@@ -17,7 +17,7 @@ def _demo(sim):
 
 
 def _user(sim, user_code: int = DEMO_USER):
-    return sim.world.store.users[user_code]
+    return sim.world.store.user(user_code)
 
 
 def _history(sim):
@@ -27,10 +27,12 @@ def _history(sim):
 def _snapshot(sim) -> tuple:
     """Everything a wallet call may change: points, balances and history lengths."""
     store = sim.world.store
+    agents = store.all_agents()
+    users = sorted((u for a in agents for u in store.users_of(a.agent_id)), key=lambda u: u.user_code)
     return (
-        tuple(a.points for a in store.agents.values()),
-        tuple(u.balance for u in store.users.values()),
-        tuple(len(rows) for rows in store.transactions.values()),
+        tuple(a.points for a in agents),
+        tuple(u.balance for u in users),
+        tuple(len(store.transactions_of(a.agent_id)) for a in agents),
     )
 
 

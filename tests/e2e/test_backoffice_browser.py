@@ -176,7 +176,7 @@ def test_an_operator_signs_in_creates_funds_and_configures_a_sub_agent(
     page.goto(f"{guarded.base_url}/backoffice/agents/demo/users")
     page.click(f'#users tr[data-user-code="{DEMO_USER}"] button')
     page.wait_for_selector(f'#users tr[data-user-code="{DEMO_USER}"][data-active="false"]')
-    assert guarded.sim.world.store.users[DEMO_USER].active is False
+    assert guarded.sim.world.store.user(DEMO_USER).active is False
     page.screenshot(path=str(results_dir / "bo-users.png"), full_page=True)
 
     assert bo_tab.console_errors == []

@@ -32,7 +32,7 @@ def test_a_player_spins_and_finds_the_round_page(live: LiveSimulator, tab: Tab, 
     assert page.inner_text("#provider-name") == "Pragmatic Play"
     assert page.get_attribute("#return", "href") == LOBBY
     before = shown_balance(page)
-    assert before == live.sim.world.store.users[DEMO_USER].balance
+    assert before == live.sim.world.store.user(DEMO_USER).balance
 
     page.click('.chip[data-stake="500"]')
     assert page.input_value("#stake") == "500"

@@ -152,8 +152,8 @@ def test_a_thousand_concurrent_money_operations_keep_every_balance_exact(live, r
     try:
         world = fifth.world
         assert world.ledger.audit().conserved
-        assert {code: world.store.users[code].balance for code in users} == expected
-        rows = [tx for tx in world.store.transactions_of(world.store.users[users[0]].agent_id)]
+        assert {code: world.store.user(code).balance for code in users} == expected
+        rows = [tx for tx in world.store.transactions_of(world.store.user(users[0]).agent_id)]
         assert len({tx.trans_id for tx in rows}) == len(rows)
     finally:
         fifth.close()
@@ -304,11 +304,11 @@ def test_a_killed_worker_gives_back_its_slots_and_its_wins_are_delivered_once(li
             try:
                 store = fifth.world.store
                 statuses = {
-                    r["round_id"]: store.rounds[store.users[player].agent_id][r["round_id"]].status
+                    r["round_id"]: store.round(store.user(player).agent_id, r["round_id"]).status
                     for r in rounds
                 }
                 if all(status == "settled" for status in statuses.values()):
-                    agent_id = store.users[player].agent_id
+                    agent_id = store.user(player).agent_id
                     wins = Counter(
                         tx.round_id for tx in store.transactions_of(agent_id) if tx.trans_type == 2
                     )

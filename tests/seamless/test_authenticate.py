@@ -43,11 +43,11 @@ def test_numeric_strings_in_the_reply_are_accepted(v4_seamless, seamless_agent, 
 
 
 def test_failed_check_reply_gives_1015_and_creates_nothing(v4_seamless, seamless_agent, wallet, sim):
-    users_before = len(sim.world.store.users)
+    users_before = sim.world.store.user_count()
     wallet.reply = lambda body: json_reply({"result": 21, "status": "ERROR"})
     answer = v4_seamless("user/create", {"name": "unknown_player"})
     assert answer.body == {"code": 1015, "message": "CALLBACK_ERROR"}
-    assert len(sim.world.store.users) == users_before
+    assert sim.world.store.user_count() == users_before
 
 
 def test_non_200_reply_gives_1015(v4_seamless, seamless_agent, wallet):

@@ -113,7 +113,7 @@ def test_a_wallet_answering_string_numbers_is_understood_at_once():
         round_ = sim.world.rounds.play(session, Decimal(100))
         assert chaos.attempts["win"] == 1
         assert round_.status == "settled"
-        assert sim.world.store.users[session.user_code].last_balance == wallet_balance(chaos)
+        assert sim.world.store.user(session.user_code).last_balance == wallet_balance(chaos)
     finally:
         server.shutdown()
 

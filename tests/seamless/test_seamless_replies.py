@@ -125,7 +125,7 @@ def test_a_cancel_refused_otherwise_is_retried(sim, seamless_agent, wallet, sess
 def test_a_balance_refused_leaves_the_last_balance(sim, seamless_agent, wallet, session):
     replies(wallet, balance=(22, None))
     sim.world.rounds.play(session, Decimal(100))
-    user = sim.world.store.users[session.user_code]
+    user = sim.world.store.user(session.user_code)
     assert user.last_balance == 1000  # from the win reply; the refused balance changed nothing
     assert commands(wallet).count("balance") == 1  # a usable refusal is final: no retry
 

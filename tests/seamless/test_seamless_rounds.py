@@ -109,7 +109,7 @@ def test_a_round_sends_bet_then_win_and_records_both(sim, wallet, session):
     assert [c["command"] for c in wallet.calls][-3:] == ["bet", "win", "balance"]
     assert rows(sim, round_.round_id) == [(1, 100), (2, 300)]
     assert wallet_balance(wallet) == START + 200
-    assert sim.world.store.users[session.user_code].last_balance == START + 200
+    assert sim.world.store.user(session.user_code).last_balance == START + 200
 
 
 def test_bet_and_win_carry_the_dialects_fields(sim, wallet, session, dialect):

@@ -23,19 +23,21 @@ def fingerprint(sim: Any) -> tuple:
     """Everything a request could change: balances, points, settings, tokens, records, switches, clock."""
     world = sim.world
     store = world.store
-    agents = sorted((a.name, a.points, a.api_token, repr(a.settings)) for a in store.agents.values())
-    users = sorted((u.user_code, u.name, u.balance, u.last_balance, u.active) for u in store.users.values())
+    every_agent = store.all_agents()
+    every_user = [u for a in every_agent for u in store.users_of(a.agent_id)]
+    agents = sorted((a.name, a.points, a.api_token, repr(a.settings)) for a in every_agent)
+    users = sorted((u.user_code, u.name, u.balance, u.last_balance, u.active) for u in every_user)
     return (
         id(world),
         tuple(agents),
         tuple(users),
-        sum(len(rows) for rows in store.transactions.values()),
-        len(store.point_transactions),
-        len(store.launch_tokens),
-        len(store.sessions),
-        sum(len(rounds) for rounds in store.rounds.values()),
-        len(store.bonus_calls),
-        len(store.free_rounds),
+        store.transaction_count(),
+        len(store.all_point_transactions()),
+        len(store.export().launch_tokens),
+        store.session_count(),
+        store.round_count(),
+        sum(len(store.bonus_calls_of(a.agent_id)) for a in every_agent),
+        sum(len(store.grants_of(a.agent_id)) for a in every_agent),
         repr(world.catalogue.maintenance_state()),
         len(sim.faults.active()),
         repr(world.forced.export()),

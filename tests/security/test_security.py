@@ -63,6 +63,7 @@ def _launch(client: Any, **extra: Any) -> str:
 
 # -- constant-time comparison of secrets ------------------------------------------------------
 def test_api_tokens_are_indexed_by_their_sha256_digest(sim):
+    # store internals: the subject is the memory store's token index (keyed by digest, not by token)
     index = sim.world.store._agents_by_token
     assert DEMO_TOKEN not in index
     assert all(isinstance(key, bytes) and len(key) == 32 for key in index)
@@ -80,6 +81,7 @@ def test_a_bearer_token_is_looked_up_by_its_digest(monkeypatch, v4):
 
 def test_a_reissued_token_replaces_the_old_digest(client, sim):
     new = client.post("/admin/api/agents/demo/api-token").get_json()["api_token"]
+    # store internals: the subject is the memory store's token index (the old digest leaves it)
     index = sim.world.store._agents_by_token
     assert memory.secret_key(DEMO_TOKEN) not in index
     assert memory.secret_key(new) in index
@@ -88,6 +90,7 @@ def test_a_reissued_token_replaces_the_old_digest(client, sim):
 
 def test_game_session_secrets_are_looked_up_by_their_digest(client, sim, monkeypatch):
     secret = _launch(client)
+    # store internals: the subject is the memory store's session index (keyed by digest)
     assert secret not in sim.world.store._sessions_by_secret
     hashed: list[str] = []
     real = memory.secret_key
@@ -96,11 +99,15 @@ def test_game_session_secrets_are_looked_up_by_their_digest(client, sim, monkeyp
     assert hashed == [secret]
 
 
-def test_launch_tokens_are_looked_up_by_their_digest(client, sim):
+def test_launch_tokens_are_looked_up_by_their_digest(client, sim, monkeypatch):
     answer = V4(client)("game/game-url", {"user_code": DEMO_USER, **GAME})
     launch = answer.data["game_url"].rsplit("/", 1)[1]
-    assert launch not in sim.world.store.launch_tokens
-    assert sim.world.store.launch_by_token(launch).token == launch
+    assert [t.token for t in sim.world.store.export().launch_tokens] == [launch]
+    hashed: list[str] = []
+    real = memory.secret_key
+    monkeypatch.setattr(memory, "secret_key", lambda value: hashed.append(value) or real(value))
+    assert client.get(f"/play/{launch}").status_code == 303
+    assert hashed[0] == launch  # the launch is found by the token's digest, first of all
 
 
 def test_the_admin_token_is_compared_in_constant_time(locked, compared):

@@ -99,7 +99,7 @@ def test_a_bonus_spin_records_bet_then_bonus_call_32(sim, agent, session):
 
 
 def test_the_player_keeps_the_bonus_winnings_and_pays_the_stakes(sim, agent, session):
-    user = sim.world.store.users[DEMO_USER]
+    user = sim.world.store.user(DEMO_USER)
     before = user.balance
     start(sim, agent, session, 2500)
     for _ in range(3):
@@ -131,7 +131,7 @@ def test_max_win_caps_each_bonus_payout(sim, agent, session):
 
 
 def test_cancel_gives_the_points_back_and_what_was_paid_stays_paid(sim, agent, session):
-    user = sim.world.store.users[DEMO_USER]
+    user = sim.world.store.user(DEMO_USER)
     call = start(sim, agent, session, 2500)
     spin(sim, session)
     balance = user.balance
@@ -201,5 +201,5 @@ def test_memo_is_capped_at_200_characters_and_type_is_stored(sim, agent, session
 def test_hold_and_return_are_recorded_as_point_movements(sim, agent, session):
     call = start(sim, agent, session, 2500)
     sim.world.bonus.cancel(agent, call.call_id)
-    kinds = [(p.kind, p.amount) for p in sim.world.store.point_transactions[-2:]]
+    kinds = [(p.kind, p.amount) for p in sim.world.store.all_point_transactions()[-2:]]
     assert kinds == [("call_hold", 2500), ("call_return", 2500)]

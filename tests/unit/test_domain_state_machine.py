@@ -60,6 +60,7 @@ from simulator.domain.rounds import RoundFailed
 from simulator.domain.sessions import ONLINE_WINDOW, LaunchRequest
 from simulator.money import json_number
 from simulator.runtime import Simulator
+from simulator.store.interface import Seq
 
 D = Decimal
 START = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
@@ -222,9 +223,11 @@ class DomainMachine(RuleBasedStateMachine):
         world.hierarchy.apply_settings(seamless, {"callback_url": WALLET_URL})
         world.hierarchy.create("sm_t", "agent", PARENT, points=D(20_000))
         store = world.store
-        self.funds = {a.name: a.points for a in store.agents.values()}
-        self.balances = {u.user_code: u.balance for u in store.users.values() if u.mode == TRANSFER}
-        self.players = sorted(u.user_code for u in store.users.values() if u.agent_id != seamless.agent_id)
+        agents = store.all_agents()
+        users = [u for a in agents for u in store.users_of(a.agent_id)]
+        self.funds = {a.name: a.points for a in agents}
+        self.balances = {u.user_code: u.balance for u in users if u.mode == TRANSFER}
+        self.players = sorted(u.user_code for u in users if u.agent_id != seamless.agent_id)
         self.players += [u.user_code for u in store.users_of(seamless.agent_id)]
         self.wallet_model = dict(ACCOUNTS)
         self.blocked: set[int] = set()
@@ -242,7 +245,8 @@ class DomainMachine(RuleBasedStateMachine):
         return self.sim.world
 
     def _agent_of(self, user_code: int):
-        return self.world.store.agents[self.world.store.users[user_code].agent_id]
+        store = self.world.store
+        return store.agent(store.user(user_code).agent_id)
 
     def _held(self, agent: str) -> Decimal:
         return sum((c.set_point for c in self.calls.values() if c.open and c.agent == agent), D(0))
@@ -262,7 +266,7 @@ class DomainMachine(RuleBasedStateMachine):
     def _session(self, user_code: int, game: int):
         gplay_id = self.sessions.get((user_code, game))
         if gplay_id is not None:
-            return self.world.store.sessions[gplay_id]
+            return self.world.store.session(gplay_id)
         world, agent = self.world, self._agent_of(user_code)
         seamless = agent.mode == SEAMLESS
         if seamless and (self.wallet.mode == "down" or self._available(agent.name) <= 0):
@@ -329,7 +333,7 @@ class DomainMachine(RuleBasedStateMachine):
     def _transfer_player(self, slot: int):
         players = [code for code in self.players if code in self.balances]
         code = players[slot % len(players)]
-        return self._agent_of(code), self.world.store.users[code]
+        return self._agent_of(code), self.world.store.user(code)
 
     @rule(slot=slots, amount=amounts)
     def deposit(self, slot: int, amount: Decimal) -> None:
@@ -379,9 +383,8 @@ class DomainMachine(RuleBasedStateMachine):
     @rule(slot=slots)
     def block_or_unblock(self, slot: int) -> None:
         code = self.players[slot % len(self.players)]
-        user = self.world.store.users[code]
-        with self.world.store.locked(user.agent_id):  # what the back office's switch does
-            user.active = not user.active
+        store = self.world.store
+        store.set_user_active(code, not store.user(code).active)  # what the back office's switch does
         self.blocked ^= {code}
 
     # -- play ---------------------------------------------------------------------------------
@@ -404,7 +407,7 @@ class DomainMachine(RuleBasedStateMachine):
     def _play_round(
         self, session, code: int, game: int, stake: Decimal, multiplier: Fraction | None, fail: bool
     ) -> None:
-        world, agent, user = self.world, self._agent_of(code), self.world.store.users[code]
+        world, agent, user = self.world, self._agent_of(code), self.world.store.user(code)
         self.figures["rounds"] += 1
         if code in self.blocked:
             _expect_error({ResultCode.PERMISSION_ERROR}, lambda: world.rounds.play(session, stake))
@@ -627,12 +630,13 @@ class DomainMachine(RuleBasedStateMachine):
     def points_balances_and_wallet_match_the_model(self) -> None:
         self._count()
         store = self.world.store
-        for agent in store.agents.values():
+        held_points = store.export().held_points
+        for agent in store.all_agents():
             held = self._held(agent.name)
             assert agent.points == self.funds[agent.name] - held >= 0, agent.name
-            assert store.held_points[agent.agent_id] == held, agent.name
+            assert held_points[agent.agent_id] == held, agent.name
         for code, balance in self.balances.items():
-            assert store.users[code].balance == balance >= 0, code
+            assert store.user(code).balance == balance >= 0, code
         for account, balance in self.wallet_model.items():
             assert self.wallet.balance(account) == balance >= 0, account
 
@@ -642,28 +646,30 @@ class DomainMachine(RuleBasedStateMachine):
         store = self.world.store
         seen: set[int] = set()
         last_row: dict[int, object] = {}
-        for rows in store.transactions.values():
+        history = [store.transactions_of(agent.agent_id) for agent in store.all_agents()]
+        for rows in history:
             ids = [tx.trans_id for tx in rows]
             assert ids == sorted(set(ids)), "trans_ids of an agent must strictly increase"
             seen.update(ids)
             for tx in rows:
                 assert tx.trans_amount >= 0
-                if store.users[tx.user_code].mode != TRANSFER:
+                if store.user(tx.user_code).mode != TRANSFER:
                     continue
                 assert tx.balance - tx.prebalance == SIGN[tx.trans_type] * tx.trans_amount
                 previous = last_row.get(tx.user_code)
                 assert previous is None or previous.balance == tx.prebalance
                 last_row[tx.user_code] = tx
-        assert len(seen) == sum(len(rows) for rows in store.transactions.values())
-        assert max(seen, default=0) < store.trans_ids.peek()
+        assert len(seen) == sum(len(rows) for rows in history)
+        assert max(seen, default=0) < store.sequences()[Seq.TRANS]
         for code, tx in last_row.items():
-            assert tx.balance == store.users[code].balance
+            assert tx.balance == store.user(code).balance
 
     @invariant()
     def each_round_has_one_bet_and_one_settlement(self) -> None:
         self._count()
         store = self.world.store
-        for agent_id, rows in store.transactions.items():
+        for agent in store.all_agents():
+            agent_id, rows = agent.agent_id, store.transactions_of(agent.agent_id)
             by_round: dict[str, list] = defaultdict(list)
             for tx in rows:
                 if tx.round_id:
@@ -676,7 +682,7 @@ class DomainMachine(RuleBasedStateMachine):
                     assert types[0] == BET and all(
                         tx.user_code == round_rows[0].user_code for tx in round_rows
                     )
-                round_ = store.rounds[agent_id].get(round_id)
+                round_ = store.round(agent_id, round_id)
                 if round_ is None:
                     continue
                 expected = SETTLEMENTS[round_.status]
@@ -690,8 +696,9 @@ class DomainMachine(RuleBasedStateMachine):
         self._count()
         jobs = {job.key: job.state for job in self.sim.retries.outstanding()}
         assert set(jobs) == set(self.owed)
-        for rounds in self.world.store.rounds.values():
-            for round_ in rounds.values():
+        store = self.world.store
+        for agent in store.all_agents():
+            for round_ in store.rounds_of(agent.agent_id):
                 if round_.status in ("win_pending", "win_error"):
                     expected = "pending" if round_.status == "win_pending" else "failed"
                     assert jobs.get(f"win:{round_.round_id}") == expected, round_.round_id
@@ -753,7 +760,7 @@ class Seamless:
 
     def rows(self, round_id: str) -> list[tuple[int, Decimal]]:
         agent = self.sim.world.hierarchy.get(SEAMLESS_AGENT)
-        rows = self.sim.world.store.transactions[agent.agent_id]
+        rows = self.sim.world.store.transactions_of(agent.agent_id)
         return [(tx.trans_type, tx.trans_amount) for tx in rows if tx.round_id == round_id]
 
     def exhaust(self, key: str):
@@ -800,7 +807,7 @@ def test_a_win_error_older_than_the_round_retention_survives_a_snapshot_and_is_r
     casino.wallet.mode = "up"
     casino.sim.retries.replay(job)
     assert job.state == "settled"
-    assert casino.sim.world.store.rounds[casino.agent.agent_id][round_.round_id].status == "settled"
+    assert casino.sim.world.store.round(casino.agent.agent_id, round_.round_id).status == "settled"
     assert casino.rows(round_.round_id) == [(WIN, D(200))]  # its Bet row aged out after 48 h
 
 
@@ -815,7 +822,7 @@ def test_a_cancel_owed_for_a_purged_round_survives_a_snapshot_and_is_delivered()
     casino.exhaust(f"cancel:{round_.round_id}")
     casino.sim.clock.advance(31 * 86400)
     History(casino.sim.world.store, casino.sim.clock).purge()
-    assert round_.round_id not in casino.sim.world.store.rounds[casino.agent.agent_id]
+    assert casino.sim.world.store.round(casino.agent.agent_id, round_.round_id) is None
     balance = casino.wallet.balance("test1234")
     casino.restore_own_snapshot()
     (job,) = casino.sim.retries.failed()

@@ -56,7 +56,7 @@ def test_the_tree_is_broker_operator_and_two_agents(world):
 
 
 def test_the_first_player_of_demo_is_test1234(world):
-    user = world.store.users[DEMO_USER]
+    user = world.store.user(DEMO_USER)
     assert (user.name, user.agent_id) == ("test1234", world.hierarchy.get("demo").agent_id)
 
 

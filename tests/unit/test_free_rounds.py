@@ -77,7 +77,7 @@ def test_a_free_round_is_played_first_with_a_bet_of_zero(sim, agent, session):
 
 
 def test_a_free_round_costs_the_player_nothing(sim, agent, session):
-    user = sim.world.store.users[DEMO_USER]
+    user = sim.world.store.user(DEMO_USER)
     before = user.balance
     grant(sim, agent)
     force(sim, agent, 0)

@@ -82,7 +82,7 @@ def test_an_invalid_name_is_1002(tree, name):
 
 def test_a_duplicate_name_is_rejected_case_insensitively(tree):
     assert _code(lambda: tree.create("AGENT1", "agent", "op")) == ResultCode.PERMISSION_ERROR
-    assert len(tree._store.agents) == 3
+    assert len(tree._store.all_agents()) == 3
 
 
 def test_get_finds_an_agent_case_insensitively(tree):
@@ -100,7 +100,7 @@ def test_points_at_creation_are_taken_from_the_parent(tree):
 
 def test_points_at_creation_are_recorded_as_a_grant(tree):
     child = tree.create("child", "agent", "agent1", points=D(300))
-    ptx = tree._store.point_transactions[-1]
+    ptx = tree._store.all_point_transactions()[-1]
     assert (ptx.kind, ptx.from_agent_id, ptx.to_agent_id, ptx.amount) == (
         "grant",
         tree.get("agent1").agent_id,
@@ -151,7 +151,7 @@ def test_a_recall_moves_points_from_child_to_parent(tree):
 @pytest.mark.parametrize(("source", "target"), [("broker", "agent1"), ("agent1", "broker"), ("op", "op")])
 def test_a_transfer_between_agents_that_are_not_parent_and_child_is_1010(tree, source, target):
     assert _code(lambda: tree.transfer_points(source, target, D(1))) == ResultCode.PERMISSION_ERROR
-    assert [a.points for a in tree._store.agents.values()] == [D(5000), D(4000), D(1000)]
+    assert [a.points for a in tree._store.all_agents()] == [D(5000), D(4000), D(1000)]
 
 
 def test_a_transfer_between_siblings_is_1010(tree):
@@ -194,7 +194,7 @@ def test_an_api_token_already_in_use_is_rejected(tree):
 
 
 def test_every_agent_gets_its_own_callback_token(tree):
-    tokens = {a.settings.callback_token for a in tree._store.agents.values()}
+    tokens = {a.settings.callback_token for a in tree._store.all_agents()}
     assert len(tokens) == 3 and "" not in tokens
 
 

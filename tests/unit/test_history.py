@@ -48,7 +48,7 @@ class Desk:
         self.sim.clock.set(START + timedelta(seconds=seconds))
 
     def deposit(self, amount: int, user_code: int = DEMO_USER):
-        return self.sim.world.ledger.deposit(self.agent, self.store.users[user_code], D(amount))
+        return self.sim.world.ledger.deposit(self.agent, self.store.user(user_code), D(amount))
 
     def session(self, game: tuple = SLOT, user_code: int = DEMO_USER):
         key = (game, user_code)
@@ -64,7 +64,7 @@ class Desk:
         game: tuple = SLOT,
         user_code: int = DEMO_USER,
     ):
-        name = self.store.users[user_code].name
+        name = self.store.user(user_code).name
         self.sim.world.forced.push(self.agent.agent_id, name, [multiplier])
         return self.sim.world.rounds.play(self.session(game, user_code), D(stake))
 
@@ -133,38 +133,38 @@ def test_purge_keeps_the_ledger_audit_conserved(desk):
 
 
 def test_purged_movements_add_up_to_the_balance_they_built(desk):
-    user = desk.store.users[DEMO_USER]
+    balance = desk.store.user(DEMO_USER).balance
     desk.at(48 * 3600 + 1)
     desk.history.purge()
-    assert desk.store.purged_movement[DEMO_USER] == user.balance
+    assert desk.store.export().purged_movement[DEMO_USER] == balance
 
 
 def test_rounds_are_kept_30_days(desk):
     round_ = desk.play()
     desk.at(30 * 86400)
     desk.history.purge()
-    assert list(desk.store.rounds[desk.agent.agent_id]) == [round_.round_id]
+    assert [r.round_id for r in desk.store.rounds_of(desk.agent.agent_id)] == [round_.round_id]
 
 
 def test_rounds_are_purged_after_30_days(desk):
     desk.play()
     desk.at(30 * 86400 + 1)
     desk.history.purge()
-    assert desk.store.rounds[desk.agent.agent_id] == {}
+    assert desk.store.rounds_of(desk.agent.agent_id) == []
 
 
 def test_round_statistics_are_kept_90_days(desk):
     desk.play()
     desk.at(90 * 86400)
     desk.history.purge()
-    assert len(desk.store.round_stats[desk.agent.agent_id]) == 1
+    assert len(desk.store.round_stats_of(desk.agent.agent_id)) == 1
 
 
 def test_round_statistics_are_purged_after_90_days(desk):
     desk.play()
     desk.at(90 * 86400 + 1)
     desk.history.purge()
-    assert len(desk.store.round_stats[desk.agent.agent_id]) == 0
+    assert len(desk.store.round_stats_of(desk.agent.agent_id)) == 0
 
 
 def test_a_read_purges_its_agent_first(desk):

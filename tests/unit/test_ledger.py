@@ -174,12 +174,12 @@ def test_point_transaction_ids_increase(w):
 
 
 def test_move_points_beyond_the_source_points_is_2005_and_changes_nothing(w):
-    count = len(w.store.point_transactions)
+    count = len(w.store.all_point_transactions())
     with pytest.raises(SimError) as error:
         w.ledger.move_points(w.agent, w.operator, D(1001), "recall")
     assert error.value.code == ResultCode.POINT_NOT_ENOUGH
     assert (w.agent.points, w.operator.points) == (D(1000), D(4000))
-    assert len(w.store.point_transactions) == count
+    assert len(w.store.all_point_transactions()) == count
 
 
 def test_move_points_of_zero_is_1002(w):
@@ -197,16 +197,41 @@ def test_audit_is_conserved_after_movements(w):
     assert audit.conserved
 
 
+def _tampered(w: Small, change) -> Ledger:
+    """A ledger over ``w``'s state as records, edited by ``change`` and loaded into a new store.
+
+    The store's operations cannot change money without a record; an edited state can.
+    """
+    state = w.store.export()
+    change(state)
+    store = MemoryStore()
+    store.load(state)
+    return Ledger(store, w.clock)
+
+
+def _record(records, **key):
+    (found,) = [r for r in records if all(getattr(r, name) == value for name, value in key.items())]
+    return found
+
+
 def test_audit_detects_points_that_appear_without_a_record(w):
-    w.agent.points += D(1)
-    assert not w.ledger.audit().conserved
+    assert _tampered(w, lambda state: None).audit().conserved
+
+    def extra_point(state) -> None:
+        _record(state.agents, agent_id=w.agent.agent_id).points += D(1)
+
+    assert not _tampered(w, extra_point).audit().conserved
 
 
 def test_audit_detects_a_balance_changed_outside_the_ledger(w):
     w.ledger.deposit(w.agent, w.user, D(100))
-    w.user.balance += D(1)
-    w.agent.points -= D(1)
-    audit = w.ledger.audit()
+    assert _tampered(w, lambda state: None).audit().conserved
+
+    def shifted(state) -> None:
+        _record(state.users, user_code=w.user.user_code).balance += D(1)
+        _record(state.agents, agent_id=w.agent.agent_id).points -= D(1)
+
+    audit = _tampered(w, shifted).audit()
     assert audit.mismatched_users == (w.user.user_code,)
     assert not audit.conserved
 

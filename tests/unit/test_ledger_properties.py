@@ -62,21 +62,27 @@ class Ledgerland:
     def users_of(self, name: str):
         return sorted(self.store.users_of(self.agent(name).agent_id), key=lambda u: u.user_code)
 
+    def all_users(self) -> list:
+        users = (u for a in self.store.all_agents() for u in self.store.users_of(a.agent_id))
+        return sorted(users, key=lambda u: u.user_code)
+
+    def all_rows(self) -> list:
+        return [tx for a in self.store.all_agents() for tx in self.store.transactions_of(a.agent_id)]
+
     def state(self) -> tuple:
-        points = tuple(a.points for a in self.store.agents.values())
-        balances = tuple((u.user_code, u.balance) for u in self.store.users.values())
-        rows = sum(len(r) for r in self.store.transactions.values())
-        return points, balances, rows, len(self.store.point_transactions)
+        points = tuple(a.points for a in self.store.all_agents())
+        balances = tuple((u.user_code, u.balance) for u in self.all_users())
+        rows = self.store.transaction_count()
+        return points, balances, rows, len(self.store.all_point_transactions())
 
     def check_invariants(self) -> None:
         assert self.ledger.audit().conserved
-        assert all(a.points >= 0 for a in self.store.agents.values())
-        assert all(u.balance >= 0 for u in self.store.users.values())
+        assert all(a.points >= 0 for a in self.store.all_agents())
+        assert all(u.balance >= 0 for u in self.all_users())
         signed: dict[int, Decimal] = {}
-        for rows in self.store.transactions.values():
-            for tx in rows:
-                signed[tx.user_code] = signed.get(tx.user_code, D(0)) + SIGN[tx.trans_type] * tx.trans_amount
-        for user in self.store.users.values():
+        for tx in self.all_rows():
+            signed[tx.user_code] = signed.get(tx.user_code, D(0)) + SIGN[tx.trans_type] * tx.trans_amount
+        for user in self.all_users():
             assert user.balance == signed.get(user.user_code, D(0))
 
 
@@ -123,11 +129,11 @@ def _apply(land: Ledgerland, op: tuple) -> None:
     kind, *args = op
     if kind == "create":
         agent_name, name = args
-        count = len(land.store.users)
+        count = land.store.user_count()
         existing = land.store.user_by_name(land.agent(agent_name).agent_id, "transfer", name)
         user, is_new = land.users.create_or_get(land.agent(agent_name), name)
         assert is_new is (existing is None)
-        assert len(land.store.users) == count + int(is_new)
+        assert land.store.user_count() == count + int(is_new)
         return
     if kind in ("grant", "recall"):
         child, amount = args
@@ -183,7 +189,7 @@ def test_concurrent_deposits_and_withdrawals_lose_no_update():
         land.users.create_or_get(agent, "second")
     users = [user for name in AGENTS for user in land.users_of(name)]
     agent_of = {u.user_code: next(a for a in agents if a.agent_id == u.agent_id) for u in users}
-    start_points = {a.agent_id: a.points for a in land.store.agents.values()}
+    start_points = {a.agent_id: a.points for a in land.store.all_agents()}
     net: dict[int, Decimal] = {u.user_code: D(0) for u in users}
     net_lock = threading.Lock()
     failures: list[BaseException] = []
@@ -231,7 +237,7 @@ def test_concurrent_deposits_and_withdrawals_lose_no_update():
     for agent in agents:
         taken = sum((net[u.user_code] for u in users if u.agent_id == agent.agent_id), D(0))
         assert agent.points == start_points[agent.agent_id] - taken
-    rows = [tx for rows in land.store.transactions.values() for tx in rows]
+    rows = land.all_rows()
     assert len(rows) == moves[0]
     assert len({tx.trans_id for tx in rows}) == len(rows)
     land.check_invariants()

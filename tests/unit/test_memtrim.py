@@ -22,7 +22,7 @@ def test_a_large_retention_pass_trims_the_heap(monkeypatch):
 
     sim = runtime.Simulator(Settings())
     agent = sim.world.hierarchy.get("demo")
-    user = sim.world.store.users[400000001]
+    user = sim.world.store.user(400000001)
     for _ in range(6):
         sim.world.ledger.deposit(agent, user, Decimal(1))
     trims: list[bool] = []

@@ -100,11 +100,15 @@ class Casino:
         self.store = self.world.store
         self.agent = self.world.hierarchy.get("demo")
         self.history = History(self.store, self.sim.clock, poll_throttle=False)
-        newest = max((rows[-1].trans_id for rows in self.store.transactions.values() if rows), default=0)
+        every_agent = self.store.all_agents()
+        newest = max(
+            (tx.trans_id for a in every_agent for tx in self.store.transactions_of(a.agent_id)), default=0
+        )
         self.first_test_id = newest + 1
         self.history.purge()  # the fixture deposits were made months before START
-        self.opening = {code: self.store.users[code].balance for code in USERS}
-        self.purged_at_start = {code: self.store.purged_movement.get(code, D(0)) for code in USERS}
+        self.opening = {code: self.store.user(code).balance for code in USERS}
+        purged_movement = self.store.export().purged_movement
+        self.purged_at_start = {code: purged_movement.get(code, D(0)) for code in USERS}
         self.balance = dict(self.opening)
         self.rounds: dict[str, PlayedRound] = {}
         self._sessions: dict[tuple, object] = {}
@@ -124,7 +128,7 @@ class Casino:
     def _round(self, slot: int, game_index: int, stake: Decimal, multiplier: Fraction, refund: bool) -> None:
         user_code = USERS[slot]
         session = self.session(user_code, GAMES[game_index])
-        name = self.store.users[user_code].name
+        name = self.store.user(user_code).name
         if self.balance[user_code] < stake:
             try:
                 self.world.rounds.play(session, stake)
@@ -153,13 +157,13 @@ class Casino:
 
     def _deposit(self, slot: int, amount: Decimal) -> None:
         user_code = USERS[slot]
-        self.world.ledger.deposit(self.agent, self.store.users[user_code], amount)
+        self.world.ledger.deposit(self.agent, self.store.user(user_code), amount)
         self.balance[user_code] += amount
 
     def _withdraw(self, slot: int, amount: Decimal) -> None:
         user_code = USERS[slot]
         try:
-            self.world.ledger.withdraw(self.agent, self.store.users[user_code], amount)
+            self.world.ledger.withdraw(self.agent, self.store.user(user_code), amount)
         except SimError as refused:
             assert refused.code == ResultCode.BALANCE_NOT_ENOUGH
             assert self.balance[user_code] < amount
@@ -186,8 +190,9 @@ class Casino:
         assert self.world.ledger.audit().conserved
 
     def _check_balances(self, rows: list) -> None:
+        purged_movement = self.store.export().purged_movement
         for user_code in USERS:
-            user = self.store.users[user_code]
+            user = self.store.user(user_code)
             assert user.balance == self.balance[user_code]
             mine = [tx for tx in rows if tx.user_code == user_code]
             for tx in mine:
@@ -199,7 +204,7 @@ class Casino:
             period_start = mine[0].prebalance if mine else user.balance
             assert signed == user.balance - period_start
             # Over the whole test: purged plus retained movements are the balance change.
-            purged = self.store.purged_movement.get(user_code, D(0)) - self.purged_at_start[user_code]
+            purged = purged_movement.get(user_code, D(0)) - self.purged_at_start[user_code]
             in_test = sum((_signed(tx) for tx in mine if tx.trans_id >= self.first_test_id), D(0))
             assert purged + in_test == user.balance - self.opening[user_code]
 

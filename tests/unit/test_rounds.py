@@ -26,7 +26,7 @@ def rows_of_round(sim, round_id):
 
 
 def user(sim):
-    return sim.world.store.users[DEMO_USER]
+    return sim.world.store.user(DEMO_USER)
 
 
 def test_a_round_records_bet_then_win_with_the_same_round_id(sim, session):
@@ -66,7 +66,7 @@ def test_a_stake_above_the_balance_is_refused_and_records_nothing(sim, session):
         sim.world.rounds.play(session, user(sim).balance + 100)
     assert refused.value.code == 2006
     assert len(sim.world.store.transactions_of(agent.agent_id)) == rows_before
-    assert sim.world.store.rounds[agent.agent_id] == {}
+    assert sim.world.store.rounds_of(agent.agent_id) == []
 
 
 def test_stakes_outside_the_agents_bet_limits_are_refused(sim, session):
@@ -149,7 +149,7 @@ def test_the_same_seed_gives_the_same_rounds():
         agent = sim.world.hierarchy.get("demo")
         launch = sim.world.sessions.launch(agent, LaunchRequest(DEMO_USER, 1, "vs20fruitsw", 1))
         session = sim.world.sessions.open(launch.token)
-        sim.world.ledger.deposit(agent, sim.world.store.users[DEMO_USER], Decimal(100_000))
+        sim.world.ledger.deposit(agent, sim.world.store.user(DEMO_USER), Decimal(100_000))
         return [
             (r.multiplier, str(r.view))
             for r in (sim.world.rounds.play(session, Decimal(100)) for _ in range(50))

@@ -48,7 +48,9 @@ def test_the_report_deals_the_outcomes_the_simulator_plays(sim):
     agent = sim.world.hierarchy.get("demo")
     launch = sim.world.sessions.launch(agent, LaunchRequest(DEMO_USER, 1, "vs20fruitsw", 1))
     session = sim.world.sessions.open(launch.token)
-    sim.world.store.users[DEMO_USER].balance = Decimal(10**9)
+    sim.world.ledger.deposit(
+        agent, sim.world.store.user(DEMO_USER), Decimal(300 * 100)
+    )  # every stake covered
     wins = [sim.world.rounds.play(session, Decimal(100)).win for _ in range(300)]
     result = simulate(config(300, agent_id=agent.agent_id))
     assert (result.won, result.hits) == (sum(wins), sum(1 for w in wins if w > 0))

@@ -164,8 +164,8 @@ def test_another_currency_puts_the_agents_under_a_new_broker_and_operator(tmp_pa
     world = world_of(out)
     [item] = [a for a in new_agents(out) if a["kind"] == "agent"]
     agent = world.hierarchy.get(item["name"])
-    operator = world.store.agents[agent.parent_id]
-    broker = world.store.agents[operator.parent_id]
+    operator = world.store.agent(agent.parent_id)
+    broker = world.store.agent(operator.parent_id)
     assert (agent.settings.currency, operator.settings.currency, broker.settings.currency) == (2, 2, 2)
     assert (operator.name, broker.name) == ("seed_operator_usd", "seed_broker_usd")
 

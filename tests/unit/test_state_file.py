@@ -94,7 +94,7 @@ def test_a_saved_state_loads_into_a_new_simulator(tmp_path):
     assert saved.bytes == path.stat().st_size
     second = Simulator(Settings(state_file=str(path)))
     assert load_at_start(second) is True
-    assert second.world.store.users[user.user_code].balance == 1234
+    assert second.world.store.user(user.user_code).balance == 1234
     assert read(path)["store"]["users"]
 
 

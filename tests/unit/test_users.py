@@ -82,7 +82,7 @@ def test_creating_the_same_name_again_returns_the_same_user(w):
     first, _ = w.users.create_or_get(w.agent, "ann")
     again, is_new = w.users.create_or_get(w.agent, "ann")
     assert (again is first, is_new) == (True, False)
-    assert len(w.store.users) == 1
+    assert w.store.user_count() == 1
 
 
 def test_names_match_case_insensitively_and_keep_the_first_spelling(w):
@@ -151,7 +151,7 @@ def test_a_failed_authenticate_creates_nothing(w):
     w.go_seamless()
     w.wallet.fail = True
     assert _code(lambda: w.users.create_or_get(w.agent, "ann")) == ResultCode.CALLBACK_ERROR == 1015
-    assert w.store.users == {}
+    assert w.store.user_count() == 0
 
 
 def test_a_failed_authenticate_does_not_use_up_a_user_code(w):
