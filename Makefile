@@ -71,9 +71,10 @@ test-all: install browser redis-server php node-example
 lint: install
 	$(BIN)/ruff check simulator tests tools examples bench
 	$(BIN)/ruff format --check simulator tests tools examples bench
+	$(BIN)/mypy simulator/domain simulator/store
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 # Benchmarks (bench/README.md), not part of `make test`: a table of figures against references
 # measured in the same run, and bench/results.json.  SCENARIOS=read,cold runs some of them;

@@ -10,6 +10,8 @@ import sys
 
 from flask import Flask
 
+from .domain.enums import AgentKind, WalletMode
+
 
 def banner_text(app: Flask) -> str:
     sim = app.extensions["scorpio"]
@@ -31,10 +33,10 @@ def banner_text(app: Flask) -> str:
         lines.append(f"  admin token   X-Admin-Token: {admin_token}")
     lines.append("  agents:")
     for agent in sim.world.store.all_agents():
-        if agent.kind != "agent":
+        if agent.kind != AgentKind.AGENT:
             continue
         mode = agent.mode
-        extra = f" -> {agent.settings.callback_url}" if mode == "seamless" else ""
+        extra = f" -> {agent.settings.callback_url}" if mode == WalletMode.SEAMLESS else ""
         lines.append(f"    {agent.name:<16} {mode:<9} API token {agent.api_token}{extra}")
     lines.append("")
     return "\n".join(lines)

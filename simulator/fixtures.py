@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .domain.catalogue import Catalogue, Game, Provider
+from .domain.enums import WalletMode
 from .domain.hierarchy import Hierarchy
 from .domain.ledger import Ledger
 from .domain.users import Users
@@ -172,5 +173,5 @@ def load_players(
         agent = hierarchy.get(agent_name)
         for name, amount in rows:
             user, _ = users.create_fixture_user(agent, name)
-            if amount > 0 and agent.mode == "transfer":
+            if amount > 0 and agent.mode == WalletMode.TRANSFER:
                 ledger.deposit(agent, user, amount)

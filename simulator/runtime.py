@@ -26,11 +26,11 @@ from .control.journal import Journal
 from .control.redis_journal import RedisJournal
 from .domain.bonus import BonusCalls
 from .domain.catalogue import Catalogue
+from .domain.enums import WalletMode
 from .domain.freerounds import FreeRounds
 from .domain.hierarchy import Hierarchy
 from .domain.history import History, Purged
 from .domain.ledger import Ledger
-from .domain.models import TRANSFER
 from .domain.rounds import ForcedOutcomes, Rounds, TransferWallet
 from .domain.rtp import RtpEngine
 from .domain.sessions import Sessions
@@ -262,7 +262,7 @@ class Simulator:
             catalogue,
             engine,
             forced,
-            lambda agent: transfer if agent.mode == TRANSFER else seamless,
+            lambda agent: transfer if agent.mode == WalletMode.TRANSFER else seamless,
             lambda agent, target: self.faults.fire(agent, target),
             seed,
             bonus,

@@ -26,6 +26,7 @@ from typing import Any
 
 from .cli_options import HelpFormatter, default_seed
 from .config import Settings, default_fixtures_dir
+from .domain.enums import AgentKind, WalletMode
 from .fixtures import FixtureError, read_fixture
 
 DEFAULT_CALLBACK_URL = "http://127.0.0.1:8090/callback"
@@ -66,7 +67,7 @@ class SeedError(ValueError):
 @dataclass(frozen=True)
 class NewAgent:
     name: str
-    mode: str
+    mode: WalletMode
     api_token: str
     points: int
 
@@ -248,12 +249,21 @@ def build(args: argparse.Namespace, base: Path) -> Plan:
         need += args.points + most
         entries.append(entry)
         new_agents.append(
-            NewAgent(name, "seamless" if seamless else "transfer", entry["api_token"], args.points)
+            NewAgent(
+                name,
+                WalletMode.SEAMLESS if seamless else WalletMode.TRANSFER,
+                entry["api_token"],
+                args.points,
+            )
         )
     if parent != operator["name"]:
         reserve = 10 * args.points
-        agents.append({"name": broker, "kind": "broker", "currency": currency, "points": need + 2 * reserve})
-        agents.append({"name": parent, "kind": "operator", "parent": broker, "points": need + reserve})
+        agents.append(
+            {"name": broker, "kind": AgentKind.BROKER, "currency": currency, "points": need + 2 * reserve}
+        )
+        agents.append(
+            {"name": parent, "kind": AgentKind.OPERATOR, "parent": broker, "points": need + reserve}
+        )
     else:
         _raise_points(operator, by_name, need)
     agents.extend(entries)
@@ -278,7 +288,7 @@ def _agent_entry(
         )
     return {
         "name": name,
-        "kind": "agent",
+        "kind": AgentKind.AGENT,
         "parent": parent,
         "points": args.points,
         "api_token": api_token,
@@ -301,12 +311,12 @@ def _player_spec(args: argparse.Namespace, seamless: bool) -> tuple[dict[str, An
 
 def _operator(wanted: str | None, agents: list[dict[str, Any]], by_name: dict[str, dict]) -> dict[str, Any]:
     if wanted is None:
-        operator = next((item for item in agents if item.get("kind") == "operator"), None)
+        operator = next((item for item in agents if item.get("kind") == AgentKind.OPERATOR), None)
         if operator is None:
             raise SeedError("the base set has no operator; name a parent with --operator")
         return operator
     operator = by_name.get(wanted.lower())
-    if operator is None or operator.get("kind") != "operator":
+    if operator is None or operator.get("kind") != AgentKind.OPERATOR:
         raise SeedError(f"--operator: the base set has no operator {wanted!r}")
     return operator
 
@@ -432,7 +442,7 @@ def summary(out: Path, plan: Plan, counts: dict[str, int], args: argparse.Namesp
             f"players {counts.get(agent.name, 0):<5}  api_token {agent.api_token}"
             for agent in plan.new_agents
         ]
-    if any(agent.mode == "seamless" for agent in plan.new_agents):
+    if any(agent.mode == WalletMode.SEAMLESS for agent in plan.new_agents):
         lines.append(f"Seamless agents call {args.callback_url} with Callback-Token {plan.callback_token}")
     lines += [
         "",

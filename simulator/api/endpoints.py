@@ -15,7 +15,8 @@ from urllib.parse import quote
 from ..codes import ResultCode, SimError
 from ..config import Settings
 from ..domain.catalogue import Catalogue, Game
-from ..domain.models import SEAMLESS, Agent
+from ..domain.enums import WalletMode
+from ..domain.models import Agent
 from ..runtime import Simulator, World
 from . import schemas
 from .guards import allow_list
@@ -93,7 +94,7 @@ def _transfer_user(call: Call):
     An agent in seamless mode gets 1010 (OP-15) before any user lookup: the
     wallet endpoints do not exist for it, whatever the ``user_code``.
     """
-    if call.agent.mode == SEAMLESS:
+    if call.agent.mode == WalletMode.SEAMLESS:
         raise SimError(
             ResultCode.PERMISSION_ERROR,
             f"agent {call.agent.name} is in seamless mode; wallet endpoints are for transfer mode only",

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response, flash, redirect, request, url_for
 
 from ..codes import ResultCode, SimError
+from ..domain.enums import CallbackOutcome, CallStatus
 from ..domain.models import Agent, GameSession
 from ..domain.round_links import round_token
 from ..http import ApiError
@@ -30,11 +31,17 @@ from .users_api import (
 
 PAGE_SIZE = 50
 LOG_LIMIT = 200
-CALLBACK_OUTCOMES = ("ok", "refused", "expected", "unclear", "skipped")
+CALLBACK_OUTCOMES = (
+    CallbackOutcome.OK,
+    CallbackOutcome.REFUSED,
+    "expected",
+    CallbackOutcome.UNCLEAR,
+    CallbackOutcome.SKIPPED,
+)
 #: The outcome filter's words: "refused" keeps real refusals, "expected" the ones conformance runs ask for.
 OUTCOME_NAMES = {"refused": "refused (not asked for)", "expected": "expected refusal (conformance runs)"}
 #: ``call_status`` of spec 5.13 / 8.
-CALL_STATUSES = {0: "Init", 1: "Running", 2: "Complete", 3: "Cancel"}
+CALL_STATUSES = {status: status.name.capitalize() for status in CallStatus}
 #: Bonus-call refusals in words, where the domain's detail names ids rather than the situation.
 CALL_REFUSALS = {
     ResultCode.BONUSCALL_DOUBLE: "a call is already running on this session",
@@ -225,9 +232,9 @@ def callbacks_page(name: str) -> Response:
     agent = simulator.world.hierarchy.get(name)
     command = request.args.get("command", "").strip() or None
     outcome = request.args.get("outcome", "").strip() or None
-    if outcome in ("refused", "expected"):  # split apart by what a conformance run asked for
+    if outcome in (CallbackOutcome.REFUSED, "expected"):  # split apart by what a conformance run asked for
         refused = simulator.callback_log.query(
-            agent.agent_id, command=command, outcome="refused", limit=LOG_LIMIT * 5
+            agent.agent_id, command=command, outcome=CallbackOutcome.REFUSED, limit=LOG_LIMIT * 5
         )
         entries = [e for e in refused if e.expected_refusal == (outcome == "expected")][:LOG_LIMIT]
     else:
@@ -269,7 +276,9 @@ def api_errors_page(name: str) -> Response:
         entry["reply"] = pretty({"code": entry["code"], "message": _code_name(entry["code"])})
         entry["request"] = pretty(entry["body"]) if entry["body"] else ""
     failed = [
-        e for e in simulator.callback_log.query(agent.agent_id, limit=LOG_LIMIT * 5) if e.outcome != "ok"
+        e
+        for e in simulator.callback_log.query(agent.agent_id, limit=LOG_LIMIT * 5)
+        if e.outcome != CallbackOutcome.OK
     ]
     return page(
         "bo_api_errors.html",

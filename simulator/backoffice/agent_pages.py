@@ -14,7 +14,8 @@ from flask import Response, flash, redirect, request, url_for
 
 from ..codes import ResultCode, SimError
 from ..currency import common_currency
-from ..domain.models import AGENT_KINDS, Agent
+from ..domain.enums import AgentKind
+from ..domain.models import Agent
 from . import charts, dashboard
 from .admin_api import _point_row
 from .forms import create_from_form, settings_form_values, settings_from_form, transfer_from_form
@@ -128,7 +129,7 @@ def _tree_page(status: int = 200, errors: dict | None = None, form: dict[str, An
         "bo_agents.html",
         status,
         rows=rows,
-        kinds=AGENT_KINDS,
+        kinds=tuple(AgentKind),
         form=form or {"name": "", "kind": "agent", "parent": parent, "points": "0"},
         errors=errors or {},
         currency_of=currency,

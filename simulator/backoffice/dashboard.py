@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from ..domain.enums import AgentKind, RoundStatus
 from ..domain.models import Agent, Round, RoundStat
 from ..domain.rtp import DECK_SIZE, RtpEngine
 from ..money import ZERO
@@ -233,14 +234,16 @@ def rtp_per_agent(store: Store, agents: Sequence[Agent], spread: Spread) -> list
     return [
         AgentRtp(agent, agent.settings.rtp, totals[agent.agent_id])
         for agent in agents
-        if totals[agent.agent_id].rounds or agent.kind == "agent"
+        if totals[agent.agent_id].rounds or agent.kind == AgentKind.AGENT
     ]
 
 
 def counts_for_rtp(round_: Round) -> bool:
     """Settled paid rounds: free rounds (spec 9) and bonus-call payouts (spec 8) are promotions the
     platform steers outside the RTP, and a refunded round has no outcome."""
-    return round_.status == "settled" and not round_.free and not round_.fr_id and not round_.call_id
+    return (
+        round_.status == RoundStatus.SETTLED and not round_.free and not round_.fr_id and not round_.call_id
+    )
 
 
 def _rounds(store: Store, agents: Sequence[Agent]) -> Iterable[tuple[Agent, Round]]:

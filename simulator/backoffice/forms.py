@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..api.fields import Amount
 from ..domain.bonus import MEMO_LIMIT
+from ..domain.enums import PointKind
 from ..domain.models import Agent
 from .admin_api import settings_of
 from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
@@ -101,9 +102,9 @@ def create_from_form(form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], E
 def transfer_from_form(form: MultiDict, agent: Agent, parent_name: str) -> tuple[dict[str, Any], Errors]:
     """A grant (parent -> agent) or a recall (agent -> parent) of ``amount`` points."""
     direction = form.get("direction", "")
-    if direction not in ("grant", "recall"):
+    if direction not in (PointKind.GRANT, PointKind.RECALL):
         return {}, {"direction": "choose grant or recall"}
-    source, target = (parent_name, agent.name) if direction == "grant" else (agent.name, parent_name)
+    source, target = (parent_name, agent.name) if direction == PointKind.GRANT else (agent.name, parent_name)
     body = {"from": source, "to": target, "amount": form.get("amount", "").strip()}
     try:
         return _transfer_schema.load(body), {}

@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from ..api.fields import Amount
 from ..api.guards import allow_list, normalise_ip
-from ..domain.models import AGENT_KINDS
+from ..domain.enums import AgentKind
 
 
 class AgentSettingsSchema(Schema):
@@ -63,7 +63,7 @@ class AgentCreateSchema(Schema):
         unknown = RAISE
 
     name = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(AGENT_KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(AgentKind)))
     parent = fields.String(load_default=None, allow_none=True)
     currency = fields.Integer(strict=True, load_default=None, allow_none=True)
     points = Amount(exclusive=False, load_default=Decimal(0))

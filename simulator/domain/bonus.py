@@ -36,15 +36,8 @@ from ..codes import ResultCode, SimError
 from ..money import ZERO, plain
 from ..store.interface import CallRunning, Seq, Shortfall, Store
 from .catalogue import Catalogue
-from .models import (
-    CALL_CANCEL,
-    CALL_COMPLETE,
-    CALL_INIT,
-    Agent,
-    BonusCall,
-    GameSession,
-    Round,
-)
+from .enums import CallStatus
+from .models import Agent, BonusCall, GameSession, Round
 from .sessions import ONLINE_WINDOW
 
 #: A bonus spin pays at most this many times its stake.
@@ -60,7 +53,7 @@ class CallSummary:
     call_win: Decimal = ZERO
     call_id: int = 0
     callend_flag: bool = False
-    call_status: int = CALL_INIT
+    call_status: CallStatus = CallStatus.INIT
 
 
 class BonusCalls:
@@ -136,9 +129,9 @@ class BonusCalls:
         if call.agent_id != agent.agent_id:
             raise SimError(ResultCode.PERMISSION_ERROR, f"bonus call {call_id} belongs to another agent")
         self.expire_idle(agent)
-        if not self._store.end_bonus_call(call_id, CALL_CANCEL, self._clock.now()):
+        if not self._store.end_bonus_call(call_id, CallStatus.CANCEL, self._clock.now()):
             ended = self._store.bonus_call(call_id) or call
-            state = "completed" if ended.status == CALL_COMPLETE else "cancelled"
+            state = "completed" if ended.status == CallStatus.COMPLETE else "cancelled"
             raise SimError(ResultCode.BONUSCALL_ALEADY_ENDED, f"bonus call {call_id} was already {state}")
         return self._store.bonus_call(call_id) or call
 
@@ -150,7 +143,7 @@ class BonusCalls:
         for call in store.bonus_calls_of(agent.agent_id):
             if call.open:
                 session = store.session(call.gplay_id)
-                if (session is None or not self._online(session)) and self._end(call, CALL_CANCEL):
+                if (session is None or not self._online(session)) and self._end(call, CallStatus.CANCEL):
                     cancelled += 1
         return cancelled
 
@@ -178,7 +171,7 @@ class BonusCalls:
         if call is None:
             return 0
         if not self._online(session):
-            self._end(call, CALL_CANCEL)
+            self._end(call, CallStatus.CANCEL)
             return 0
         return call.call_id
 
@@ -202,7 +195,7 @@ class BonusCalls:
     def _open_call(self, session: GameSession) -> BonusCall | None:
         return next((c for c in self._store.bonus_calls_of_session(session.gplay_id) if c.open), None)
 
-    def _end(self, call: BonusCall, status: int) -> bool:
+    def _end(self, call: BonusCall, status: CallStatus) -> bool:
         """Complete or Cancel; the whole ``set_point`` returns to the points.  False if it had ended."""
         return self._store.end_bonus_call(call.call_id, status, self._clock.now())
 

@@ -17,15 +17,16 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
 from ..store.interface import Seq, Store
+from .enums import AgentKind, PointKind
 from .ledger import Ledger
-from .models import AGENT_KINDS, Agent, AgentSettings
+from .models import Agent, AgentSettings
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{2,50}$")
 #: Which kinds may sit directly under which (None = root of the tree).
-ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
-    "broker": (None, "broker"),
-    "operator": ("broker",),
-    "agent": ("operator", "agent"),
+ALLOWED_PARENTS: dict[AgentKind, tuple[AgentKind | None, ...]] = {
+    AgentKind.BROKER: (None, AgentKind.BROKER),
+    AgentKind.OPERATOR: (AgentKind.BROKER,),
+    AgentKind.AGENT: (AgentKind.OPERATOR, AgentKind.AGENT),
 }
 SETTING_NAMES = tuple(f.name for f in fields(AgentSettings))
 
@@ -74,13 +75,13 @@ class Hierarchy:
     ) -> Agent:
         if not NAME_PATTERN.fullmatch(name or ""):
             raise SimError.validation("name", "[name] must be 2-50 characters of A-Z, a-z, 0-9 and _")
-        if kind not in AGENT_KINDS:
-            raise SimError.validation("kind", f"[kind] must be one of {', '.join(AGENT_KINDS)}")
+        if kind not in tuple(AgentKind):
+            raise SimError.validation("kind", f"[kind] must be one of {', '.join(AgentKind)}")
         if self._store.agent_by_name(name) is not None:
             raise SimError(ResultCode.PERMISSION_ERROR, f"an agent named {name!r} already exists")
         parent = self.get(parent_name) if parent_name else None
         parent_kind = parent.kind if parent else None
-        if parent_kind not in ALLOWED_PARENTS[kind]:
+        if parent_kind not in ALLOWED_PARENTS[AgentKind(kind)]:
             where = f"under a {parent_kind}" if parent else "at the root"
             raise SimError.validation("parent", f"[parent] a {kind} cannot be created {where}")
         token = api_token or new_token()
@@ -94,7 +95,7 @@ class Hierarchy:
         agent = Agent(
             agent_id=self._store.next_id(Seq.AGENT),
             name=name,
-            kind=kind,
+            kind=AgentKind(kind),
             parent_id=parent.agent_id if parent else None,
             api_token=token,
             points=ZERO,
@@ -117,7 +118,7 @@ class Hierarchy:
                 )
         self._store.add_agent(agent)
         if points > ZERO:
-            self._ledger.move_points(parent, agent, points, "grant")
+            self._ledger.move_points(parent, agent, points, PointKind.GRANT)
         return agent
 
     def apply_settings(self, agent: Agent, changes: dict[str, Any]) -> Agent:
@@ -142,9 +143,9 @@ class Hierarchy:
         """Grant (parent -> child) or recall (child -> parent) points."""
         source, target = self.get(source_name), self.get(target_name)
         if target.parent_id == source.agent_id:
-            kind = "grant"
+            kind = PointKind.GRANT
         elif source.parent_id == target.agent_id:
-            kind = "recall"
+            kind = PointKind.RECALL
         else:
             raise SimError(
                 ResultCode.PERMISSION_ERROR,

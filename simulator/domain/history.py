@@ -23,6 +23,7 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
 from ..store.interface import Page, Purged, Retention, Store, regdate_instant
+from .enums import RoundStatus
 from .models import Round, Transaction
 
 __all__ = ["History", "Page", "Purged", "regdate_instant"]
@@ -35,7 +36,7 @@ MAX_WINDOW = timedelta(hours=1)
 #: The throttle key of ``transaction`` polls; ``transaction-id`` uses its ``last_id``.
 WINDOW_POLL = "transaction"
 #: Statuses of a seamless round whose win the wallet has not accepted yet (OP-19).
-AWAITING_WIN = ("win_pending", "win_error")
+AWAITING_WIN = (RoundStatus.WIN_PENDING, RoundStatus.WIN_ERROR)
 
 
 def statistics_bucket(category: str) -> str:

@@ -24,6 +24,7 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO, plain
 from ..store.interface import PlayRef, Shortfall, Store
+from .enums import PointKind
 from .models import Agent, PointTransaction, Transaction, TransType, User
 
 __all__ = ["Audit", "Ledger", "PlayRef"]
@@ -60,7 +61,7 @@ class Ledger:
         _require_positive(amount)
         return self._store.issue_points(agent.agent_id, amount, self._clock.now())
 
-    def move_points(self, source: Agent, target: Agent, amount: Decimal, kind: str) -> PointTransaction:
+    def move_points(self, source: Agent, target: Agent, amount: Decimal, kind: PointKind) -> PointTransaction:
         """Move points between two agents; ``POINT_NOT_ENOUGH`` if the source is short."""
         _require_positive(amount)
         try:

@@ -13,11 +13,7 @@ from decimal import Decimal
 from enum import IntEnum
 
 from ..money import ZERO
-
-TRANSFER = "transfer"
-SEAMLESS = "seamless"
-
-AGENT_KINDS = ("broker", "operator", "agent")
+from .enums import AgentKind, CallStatus, PointKind, RoundStatus, WalletMode
 
 
 class TransType(IntEnum):
@@ -57,7 +53,7 @@ class AgentSettings:
 class Agent:
     agent_id: int
     name: str
-    kind: str
+    kind: AgentKind
     parent_id: int | None
     api_token: str
     points: Decimal
@@ -65,9 +61,9 @@ class Agent:
     created_at: datetime
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> WalletMode:
         """The wallet mode: the callback URL selects it, nothing else does (spec 1.4)."""
-        return SEAMLESS if self.settings.callback_url else TRANSFER
+        return WalletMode.SEAMLESS if self.settings.callback_url else WalletMode.TRANSFER
 
 
 @dataclass
@@ -75,7 +71,7 @@ class User:
     user_code: int
     agent_id: int
     name: str
-    mode: str
+    mode: WalletMode
     balance: Decimal
     created_at: datetime
     active: bool = True
@@ -102,14 +98,10 @@ class Transaction:
 
 @dataclass(slots=True)
 class PointTransaction:
-    """A movement of agent points outside user play: grants, recalls, issuance.
-
-    ``kind`` is ``grant`` (parent to child), ``recall`` (child to parent) or
-    ``issue`` (points created for a root broker, the only source of points).
-    """
+    """A movement of agent points outside user play (see PointKind)."""
 
     point_trans_id: int
-    kind: str
+    kind: PointKind
     from_agent_id: int | None
     to_agent_id: int
     amount: Decimal
@@ -178,8 +170,7 @@ class Round:
     multiplier: str = "0"
     #: What the game showed: reels, a live result or a crash point (see domain.reels).
     view: dict = field(default_factory=dict)
-    #: ``pending`` until settled; ``settled`` or ``refunded`` after.
-    status: str = "pending"
+    status: RoundStatus = RoundStatus.PENDING
     settled_at: datetime | None = None
     trans_ids: list[int] = field(default_factory=list)
     free: bool = False
@@ -203,10 +194,6 @@ class RoundStat:
     refunded: bool
 
 
-#: Bonus-call status codes (spec 8, ``call_status`` of 5.13).
-CALL_INIT, CALL_RUNNING, CALL_COMPLETE, CALL_CANCEL = 0, 1, 2, 3
-
-
 @dataclass
 class BonusCall:
     """A bonus call on one game session (spec 5.16, 8): ``set_point`` held from the agent's points."""
@@ -220,14 +207,14 @@ class BonusCall:
     type: int | None
     memo: str | None
     created_at: datetime
-    status: int = CALL_INIT
+    status: CallStatus = CallStatus.INIT
     #: What the call has paid so far (``call_win``); never more than ``set_point``.
     paid: Decimal = ZERO
     ended_at: datetime | None = None
 
     @property
     def open(self) -> bool:
-        return self.status in (CALL_INIT, CALL_RUNNING)
+        return self.status in (CallStatus.INIT, CallStatus.RUNNING)
 
 
 @dataclass

@@ -26,14 +26,15 @@ from collections import deque
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import MAX_PLACES, ZERO, places
 from ..store.interface import PlayRef, Seq, Store
 from .bonus import BonusCalls
-from .catalogue import STATUS_MAINTENANCE, Catalogue
+from .catalogue import STATUS_MAINTENANCE, Catalogue, Game
+from .enums import RoundStatus
 from .freerounds import FreeRounds
 from .ledger import Ledger
 from .models import Agent, FreeRoundGrant, GameSession, Round, User
@@ -135,13 +136,13 @@ class ForcedOutcomes:
                 if queue
             ]
 
-    def load(self, entries: list[dict[str, object]]) -> None:
+    def load(self, entries: list[dict[str, Any]]) -> None:
         """Replace the queues with exported ones; ``ValueError`` names a bad entry."""
         queues: dict[tuple[int, str], deque[Fraction]] = {}
         for number, entry in enumerate(entries):
             try:
-                key = (int(entry["agent_id"]), str(entry["account"]).lower())  # type: ignore[call-overload]
-                multipliers = [Fraction(str(m)) for m in entry["multipliers"]]  # type: ignore[attr-defined]
+                key = (int(entry["agent_id"]), str(entry["account"]).lower())
+                multipliers = [Fraction(str(m)) for m in entry["multipliers"]]
             except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
                 raise ValueError(f"forced_outcomes[{number}]: {exc}") from None
             if any(m < 0 for m in multipliers):
@@ -162,8 +163,8 @@ class Rounds:
         wallet_for: Callable[[Agent], Wallet],
         fault: Callable[[str | None, str], list[dict]],
         seed: int,
-        bonus: BonusCalls | None = None,
-        free_rounds: FreeRounds | None = None,
+        bonus: BonusCalls,
+        free_rounds: FreeRounds,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -191,7 +192,8 @@ class Rounds:
                 ResultCode.PARAMETERS_INVALID, f"the stake is above the maximum bet {settings.max_bet}"
             )
 
-    def _check_playable(self, agent: Agent, session: GameSession, user: User) -> None:
+    def _check_playable(self, agent: Agent, session: GameSession, user: User) -> Game:
+        """The session's game, if a round may be played now (else the refusal)."""
         if session.kicked or session.ended:
             self._store.end_session(session.gplay_id)  # 5.14: the refused round ends the session
             raise SimError(ResultCode.PERMISSION_ERROR, "this game session was ended by the operator")
@@ -210,6 +212,7 @@ class Rounds:
             raise SimError(ResultCode.PERMISSION_ERROR, f"player {user.name} is blocked")
         if agent.settings.disabled:
             raise SimError(ResultCode.AGENT_NOT_FOUND, f"agent {agent.name} is disabled")
+        return game
 
     # -- one round ------------------------------------------------------------------
     def play(self, session: GameSession, stake: Decimal) -> Round:
@@ -221,12 +224,12 @@ class Rounds:
         store = self._store
         agent = _known(store.agent(session.agent_id))
         user = _known(store.user(session.user_code))
-        self._check_playable(agent, session, user)
+        game = self._check_playable(agent, session, user)
         # A snapshot waits for the round to be recorded: never a stake taken and no round.
         with store.activity():
-            grant = self._free.claim(session) if self._free is not None else None
+            grant = self._free.claim(session)
             try:
-                round_ = self._play(agent, user, session, stake, grant)
+                round_ = self._play(agent, user, session, game, stake, grant)
             except Exception:
                 if grant is not None:
                     self._free.release(grant)
@@ -235,13 +238,18 @@ class Rounds:
         return round_
 
     def _play(
-        self, agent: Agent, user: User, session: GameSession, stake: Decimal, grant: FreeRoundGrant | None
+        self,
+        agent: Agent,
+        user: User,
+        session: GameSession,
+        game: Game,
+        stake: Decimal,
+        grant: FreeRoundGrant | None,
     ) -> Round:
         store = self._store
         if grant is None:
             self.check_stake(agent, stake)
-        call_id = self._bonus.current(session) if self._bonus is not None else 0
-        game = self._catalogue.game(session.provider_id, session.game_code)
+        call_id = self._bonus.current(session)
         now = self._clock.now()
         round_ = Round(
             round_id=str(store.next_id(Seq.ROUND)),
@@ -261,7 +269,7 @@ class Rounds:
         try:
             wallet.bet(agent, user, round_)  # refused stakes raise here and record nothing
         except Abandoned as abandoned:  # seamless: unclear bet, cancelled forward (6.8)
-            round_.status = "refunded"
+            round_.status = RoundStatus.REFUNDED
             round_.settled_at = self._clock.now()
             self._record(agent, session, round_)
             raise RoundFailed(round_, abandoned.detail) from abandoned
@@ -291,7 +299,7 @@ class Rounds:
         for effect in self._fault(agent.name, "round:settle"):
             if effect.get("fail"):
                 raise RuntimeError("round settlement failed (injected by a round:settle fault rule)")
-        payout = self._bonus.pay(agent, round_) if round_.call_id and self._bonus is not None else None
+        payout = self._bonus.pay(agent, round_) if round_.call_id else None
         if payout is not None:
             multiplier, win = Fraction(payout) / Fraction(round_.bet), payout
         elif round_.call_id:  # the call ended between the stake and the settlement
@@ -312,8 +320,8 @@ class Rounds:
             raise
         if payout is not None:
             self._bonus.settled(agent, round_)
-        if round_.status == "pending":  # a seamless win may still be on its retries
-            round_.status = "settled"
+        if round_.status == RoundStatus.PENDING:  # a seamless win may still be on its retries
+            round_.status = RoundStatus.SETTLED
         round_.settled_at = self._clock.now()
 
     def _outcome(
@@ -344,7 +352,7 @@ class Rounds:
         log.warning("round %s failed (%s); refunding the stake with BetCancel", round_.round_id, cause)
         round_.win = ZERO
         wallet.refund(agent, user, round_)
-        round_.status = "refunded"
+        round_.status = RoundStatus.REFUNDED
         round_.settled_at = self._clock.now()
 
     def _view_rng(self, round_: Round) -> random.Random:

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 DECK_SIZE = 10_000
 MAX_STREAMS = 4096
@@ -237,10 +238,10 @@ class Deck:
             "next": self._next,
         }
 
-    def restore(self, state: dict[str, object]) -> None:
+    def restore(self, state: dict[str, Any]) -> None:
         """Undo :meth:`state`; ``ValueError`` names what does not fit this deck's table."""
         try:
-            version, internal, gauss = state["rng"]  # type: ignore[misc]
+            version, internal, gauss = state["rng"]
             self.rng.setstate((version, tuple(internal), gauss))
             carry = Fraction(str(state["carry"]))
             raw = base64.b64decode(str(state["cards"]), validate=True)
@@ -352,13 +353,13 @@ class RtpEngine:
                 for key, deck in self._decks.items()
             ]
 
-    def import_decks(self, entries: list[dict[str, object]]) -> None:
+    def import_decks(self, entries: list[dict[str, Any]]) -> None:
         """Replace the streams with exported ones, so play continues where the snapshot stood."""
         decks: OrderedDict[tuple, Deck] = OrderedDict()
         for number, entry in enumerate(entries):
             try:
-                stream = tuple(int(part) for part in entry["stream"])  # type: ignore[union-attr]
-                provider_id, game_code = int(entry["provider_id"]), str(entry["game_code"])  # type: ignore[call-overload]
+                stream = tuple(int(part) for part in entry["stream"])
+                provider_id, game_code = int(entry["provider_id"]), str(entry["game_code"])
                 rtp = Decimal(str(entry["rtp"]))
                 cap = None if entry["cap"] is None else Fraction(str(entry["cap"]))
                 category = str(entry["category"])

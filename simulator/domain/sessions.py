@@ -18,7 +18,8 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..store.interface import Seq, Store
 from .catalogue import STATUS_MAINTENANCE, Catalogue, Game
-from .models import SEAMLESS, Agent, GameSession, LaunchToken, User
+from .enums import WalletMode
+from .models import Agent, GameSession, LaunchToken, User
 from .users import Users
 
 URL_LIFETIME = timedelta(minutes=10)
@@ -71,7 +72,7 @@ class Sessions:
             )
         if not agent.settings.approved:  # OP-21
             raise SimError(ResultCode.PERMISSION_ERROR, f"agent {agent.name} is not approved yet")
-        if agent.mode == SEAMLESS:
+        if agent.mode == WalletMode.SEAMLESS:
             if agent.points <= 0:  # OP-3
                 raise SimError(ResultCode.BALANCE_NOT_ENOUGH, f"agent {agent.name} has no points left")
             self._store.set_last_balance(user.user_code, self._authenticate(agent, user.name))
@@ -132,7 +133,7 @@ class Sessions:
         user = store.user(launch.user_code)
         if agent is None or user is None:
             raise LaunchError("unknown", "This game link is not valid.")
-        if agent.mode == SEAMLESS:
+        if agent.mode == WalletMode.SEAMLESS:
             store.set_last_balance(user.user_code, self._authenticate(agent, user.name))
         session = GameSession(
             gplay_id=store.next_id(Seq.GPLAY),

@@ -15,7 +15,8 @@ from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
 from ..store.interface import Seq, Store
-from .models import SEAMLESS, Agent, User
+from .enums import WalletMode
+from .models import Agent, User
 
 #: ``authenticate(agent, account) -> balance`` reported by the integrator's wallet;
 #: raises ``SimError(CALLBACK_ERROR)`` when the callback fails in any way.
@@ -35,9 +36,9 @@ class Users:
         lock; if it fails nothing is created and the caller gets 1015.
         """
         reported: Decimal | None = None
-        if agent.mode == SEAMLESS:
+        if agent.mode == WalletMode.SEAMLESS:
             # ``account`` carries the stored spelling of an existing user (OP-14).
-            existing = self._store.user_by_name(agent.agent_id, SEAMLESS, name)
+            existing = self._store.user_by_name(agent.agent_id, WalletMode.SEAMLESS, name)
             reported = self._authenticate(agent, existing.name if existing else name)
         return self._create(agent, name, reported)
 
@@ -83,4 +84,4 @@ class Users:
 
     def displayed_balance(self, user: User) -> Decimal:
         """Transfer mode: the platform balance; seamless: the last reported one (spec 5.5)."""
-        return user.last_balance if user.mode == SEAMLESS else user.balance
+        return user.last_balance if user.mode == WalletMode.SEAMLESS else user.balance

@@ -21,6 +21,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from ..api.fields import Amount
 from ..codes import ResultCode, SimError
 from ..currency import Currency, currency_of
+from ..domain.enums import RoundStatus
 from ..domain.history import ROUND_RETENTION
 from ..domain.models import Agent, GameSession, Round, User
 from ..domain.round_links import parse_round_token, round_token
@@ -397,4 +398,4 @@ def _refunded_round_id(table: Table, error: SimError) -> str | None:
     if not isinstance(error, RoundFailed):
         return None
     recent = table.recent()
-    return recent[0].round_id if recent and recent[0].status == "refunded" else None
+    return recent[0].round_id if recent and recent[0].status == RoundStatus.REFUNDED else None

@@ -24,6 +24,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
+from ..domain.enums import CallbackOutcome
 from ..domain.models import Agent
 from ..money import json_default
 from .deadline import DeadlineAdapter, exchange_within
@@ -105,10 +106,10 @@ def _read_bounded(response: requests.Response) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
-def outcome_of(reply: Reply) -> str:
+def outcome_of(reply: Reply) -> CallbackOutcome:
     if not reply.usable:
-        return "unclear"
-    return "ok" if reply.result == 0 else "refused"
+        return CallbackOutcome.UNCLEAR
+    return CallbackOutcome.OK if reply.result == 0 else CallbackOutcome.REFUSED
 
 
 class CallbackClient:
@@ -162,7 +163,17 @@ class CallbackClient:
         if any(effect.get("skip") for effect in effects):
             reply = Reply(False, problem="not sent: skipped by a fault rule (treated as a timeout)")
             sent = self._logged(
-                agent, command, body, attempt, reply, None, b"", 0.0, reply.problem, "skipped", extra=extra
+                agent,
+                command,
+                body,
+                attempt,
+                reply,
+                None,
+                b"",
+                0.0,
+                reply.problem,
+                CallbackOutcome.SKIPPED,
+                extra=extra,
             )
         else:
             sent = self._post(agent, command, body, attempt, token, extra=extra)
@@ -233,7 +244,7 @@ class CallbackClient:
         content: bytes,
         duration: float,
         error: str,
-        outcome: str | None,
+        outcome: CallbackOutcome | None,
         note: str = "",
         extra: dict[str, Any] | None = None,
     ) -> Attempt:

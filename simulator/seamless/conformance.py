@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..clock import Clock
+from ..domain.enums import AgentKind
 from ..domain.models import Agent, AgentSettings, TransType
 from ..money import ZERO, plain
 from .client import Attempt, CallbackClient
@@ -705,7 +706,7 @@ class ConformanceRunner:
 def transient_agent(callback_url: str, token: str, dialect: str = V4) -> Agent:
     """An agent that exists only for one run: the CLI needs no simulator."""
     settings = AgentSettings(callback_url=callback_url, callback_token=token, callback_dialect=dialect)
-    return Agent(0, "conformance", "agent", None, "", ZERO, settings, Clock().now())
+    return Agent(0, "conformance", AgentKind.AGENT, None, "", ZERO, settings, Clock().now())
 
 
 def run_conformance(

@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.enums import CallbackOutcome
+
 
 @dataclass
 class CallbackEntry:
@@ -23,9 +25,7 @@ class CallbackEntry:
     url: str
     request: dict[str, Any]
     attempt: int
-    #: ``ok`` (result 0), ``refused`` (usable result != 0), ``unclear`` (timeout, network
-    #: error, non-200, unusable body) or ``skipped`` (a fault rule kept it from being sent).
-    outcome: str
+    outcome: CallbackOutcome
     result: int | None = None
     status: int | None = None
     reply: str = ""
@@ -44,7 +44,7 @@ class CallbackEntry:
     def expected_refusal(self) -> bool:
         """A refusal a conformance run asked for on purpose (a repeated bet's 41, a wrong token's
         100...): the wallet did right, so the logs list it apart from real failures."""
-        if self.outcome != "refused" or not self.conformance:
+        if self.outcome != CallbackOutcome.REFUSED or not self.conformance:
             return False
         expected = self.extra.get("expected_results")
         return expected == "any" or (isinstance(expected, list) and self.result in expected)

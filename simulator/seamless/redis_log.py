@@ -33,6 +33,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
+from ..domain.enums import CallbackOutcome
 from .log import CallbackEntry, CallbackLog
 
 #: Store the entry, append its id to the agent's list, and drop the ids beyond the bound from both.
@@ -122,7 +123,8 @@ def dump_entry(entry: CallbackEntry) -> str:
 
 def load_entry(data: bytes | str) -> CallbackEntry:
     marker = _DECIMAL.encode() if isinstance(data, bytes) else _DECIMAL
-    return CallbackEntry(**json.loads(data, object_hook=_decode if marker in data else None))
+    values = json.loads(data, object_hook=_decode if marker in data else None)
+    return CallbackEntry(**{**values, "outcome": CallbackOutcome(values["outcome"])})
 
 
 class RedisCallbackLog(CallbackLog):

@@ -26,8 +26,9 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..domain.catalogue import Catalogue
+from ..domain.enums import RoundStatus, WalletMode
 from ..domain.ledger import Ledger
-from ..domain.models import SEAMLESS, Agent, Round, TransType, User
+from ..domain.models import Agent, Round, TransType, User
 from ..domain.rounds import Abandoned
 from ..money import ZERO
 from ..store.interface import PlayRef, Store
@@ -194,7 +195,7 @@ class SeamlessWallet:
             # The retries may take minutes or fail for good: a reserved id would hold back
             # the agent's whole history meanwhile, so the row takes a new id when accepted.
             self._ledger.release_trans_id(agent, ids.trans_id)
-        round_.status = "win_pending"
+        round_.status = RoundStatus.WIN_PENDING
         job = self._win_job(agent, user, round_, attempt.request, 1)
         job.last = attempt  # the first attempt, so a "Win Error" can be replayed by its log entry
         self._retries.submit(job)
@@ -221,7 +222,7 @@ class SeamlessWallet:
         if self._points and round_.win > ZERO and trans_type == TransType.WIN:
             self._ledger.give_points(agent, round_.win)
         round_.trans_ids = [*round_.trans_ids, tx.trans_id]
-        round_.status = "settled"
+        round_.status = RoundStatus.SETTLED
 
     def _win_job(self, agent: Agent, user: User, round_: Round, body: dict, attempts: int) -> RetryJob:
         def accepted(done: Attempt) -> None:
@@ -232,7 +233,7 @@ class SeamlessWallet:
                 )
 
         def failed(_: Attempt) -> None:
-            round_.status = "win_error"
+            round_.status = RoundStatus.WIN_ERROR
             self._store.update_round(agent.agent_id, round_.round_id, status=round_.status)
 
         return RetryJob(
@@ -293,7 +294,9 @@ class SeamlessWallet:
     def _player_of(self, agent: Agent, body: dict) -> User:
         data = body.get("data")
         account = data.get("account") if isinstance(data, dict) else None
-        user = self._store.user_by_name(agent.agent_id, SEAMLESS, str(account)) if account else None
+        user = (
+            self._store.user_by_name(agent.agent_id, WalletMode.SEAMLESS, str(account)) if account else None
+        )
         if user is None:
             raise ValueError(f"the cancel names no player of agent {agent.name} (account {account!r})")
         return user

@@ -4,7 +4,7 @@ A snapshot holds thousands of records of a dozen kinds; writing a schema by
 hand for each would repeat every model field twice and drift from the models.
 :func:`schema_for` reads a dataclass's annotations instead and builds the
 schema once: ``Decimal`` amounts travel as strings (exact), times as ISO-8601
-UTC, optional fields accept ``null``, nested dataclasses nest.  Loading
+UTC, enums as their values, optional fields accept ``null``, nested dataclasses nest.  Loading
 validates every field and builds the dataclass, so a restored snapshot is
 made of the same objects the simulator creates itself - and a bad one fails
 with the path of the first wrong field.
@@ -18,6 +18,7 @@ import types
 import typing
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load
@@ -60,6 +61,22 @@ class ExactDecimal(fields.Decimal):
         return amount
 
 
+class EnumValue(fields.Enum):
+    """A ``StrEnum``/``IntEnum`` member written as its plain value and read back as the member.
+
+    The value is read as strictly as a plain ``str``/``int`` field would read it (``true`` is
+    no call status), and a value that is no member fails with the list of members.
+    """
+
+    def __init__(self, enum: type[Enum], **kwargs: Any) -> None:
+        by_value = fields.Integer(strict=True) if issubclass(enum, int) else fields.String()
+        super().__init__(enum, by_value=by_value, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        # A record built with the plain value (``"settled"``) dumps like one built with the member.
+        return None if value is None else super()._serialize(self.enum(value), attr, obj, **kwargs)
+
+
 def _field_for(hint: Any, overrides: Overrides, **options: Any) -> fields.Field:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
@@ -79,6 +96,8 @@ def _field_for(hint: Any, overrides: Overrides, **options: Any) -> fields.Field:
         return fields.Dict(**options)
     if dataclasses.is_dataclass(hint):
         return fields.Nested(schema_for(hint, overrides), **options)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return EnumValue(hint, **options)
     simple: dict[Any, type[fields.Field]] = {
         bool: fields.Boolean,
         str: fields.String,

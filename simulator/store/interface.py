@@ -36,6 +36,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ..domain.enums import CallStatus, PointKind, RoundStatus, WalletMode
 from ..domain.models import (
     Agent,
     AgentSettings,
@@ -129,7 +130,7 @@ class Retention:
     rounds_before: datetime
     round_stats_before: datetime
     #: Round statuses kept past the cut-off (a win still owed, OP-19).
-    keep_round_statuses: tuple[str, ...] = ()
+    keep_round_statuses: tuple[RoundStatus, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ class Store(Protocol):
 
     def user(self, user_code: int) -> User | None: ...
 
-    def user_by_name(self, agent_id: int, mode: str, name: str) -> User | None: ...
+    def user_by_name(self, agent_id: int, mode: WalletMode, name: str) -> User | None: ...
 
     def users_of(self, agent_id: int) -> list[User]: ...
 
@@ -239,7 +240,7 @@ class Store(Protocol):
         ...
 
     def move_points(
-        self, kind: str, source_id: int, target_id: int, amount: Decimal, at: datetime
+        self, kind: PointKind, source_id: int, target_id: int, amount: Decimal, at: datetime
     ) -> PointTransaction:
         """Points from one agent to another; :class:`Shortfall` if the source has too few."""
         ...
@@ -374,7 +375,9 @@ class Store(Protocol):
 
     def round_count(self) -> int: ...
 
-    def update_round(self, agent_id: int, round_id: str, expect: str | None = None, **fields: Any) -> bool:
+    def update_round(
+        self, agent_id: int, round_id: str, expect: RoundStatus | None = None, **fields: Any
+    ) -> bool:
         """Set fields of a recorded round; with ``expect``, only while its status is that (else False)."""
         ...
 
@@ -393,7 +396,7 @@ class Store(Protocol):
 
     def bonus_calls_of_session(self, gplay_id: int) -> list[BonusCall]: ...
 
-    def end_bonus_call(self, call_id: int, status: int, at: datetime) -> bool:
+    def end_bonus_call(self, call_id: int, status: CallStatus, at: datetime) -> bool:
         """Complete or cancel an open call and return its ``set_point``; False if it was not open."""
         ...
 

@@ -28,8 +28,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..domain.enums import CallStatus, PointKind, RoundStatus, WalletMode
 from ..domain.models import (
-    TRANSFER,
     Agent,
     AgentSettings,
     BonusCall,
@@ -61,8 +61,7 @@ FIRST_USER_CODE = 400000001
 FIRST_GPLAY_ID = 8_949_101
 FIRST_ROUND_ID = 336_097_135_001
 #: Bonus-call statuses of a call that has not ended (spec 8).
-_OPEN_CALL = (0, 1)
-_CALL_RUNNING = 1
+_OPEN_CALL = (CallStatus.INIT, CallStatus.RUNNING)
 
 
 def secret_key(secret: str) -> bytes:
@@ -305,7 +304,7 @@ class MemoryStore:
     def user(self, user_code: int) -> User | None:
         return self.users.get(user_code)
 
-    def user_by_name(self, agent_id: int, mode: str, name: str) -> User | None:
+    def user_by_name(self, agent_id: int, mode: WalletMode, name: str) -> User | None:
         code = self._users_by_name.get((agent_id, mode, name.lower()))
         return None if code is None else self.users.get(code)
 
@@ -327,7 +326,7 @@ class MemoryStore:
 
     # -- money: points ---------------------------------------------------
     def _point_row(
-        self, kind: str, source: Agent | None, target: Agent, amount: Decimal, at: datetime
+        self, kind: PointKind, source: Agent | None, target: Agent, amount: Decimal, at: datetime
     ) -> PointTransaction:
         ptx = PointTransaction(
             point_trans_id=self.point_trans_ids.next(),
@@ -350,10 +349,10 @@ class MemoryStore:
         with self.locked(agent_id):
             agent = self.agents[agent_id]
             agent.points += amount
-            return self._point_row("issue", None, agent, amount, at)
+            return self._point_row(PointKind.ISSUE, None, agent, amount, at)
 
     def move_points(
-        self, kind: str, source_id: int, target_id: int, amount: Decimal, at: datetime
+        self, kind: PointKind, source_id: int, target_id: int, amount: Decimal, at: datetime
     ) -> PointTransaction:
         with self.locked(source_id, target_id):
             source, target = self.agents[source_id], self.agents[target_id]
@@ -370,14 +369,14 @@ class MemoryStore:
                 raise Shortfall("points", agent.points)
             agent.points -= amount
             self.held_points[agent_id] += amount
-            return self._point_row("call_hold", agent, agent, amount, at)
+            return self._point_row(PointKind.CALL_HOLD, agent, agent, amount, at)
 
     def return_held(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
         with self.locked(agent_id):
             agent = self.agents[agent_id]
             self.held_points[agent_id] -= amount
             agent.points += amount
-            return self._point_row("call_return", agent, agent, amount, at)
+            return self._point_row(PointKind.CALL_RETURN, agent, agent, amount, at)
 
     def move_house(self, agent_id: int, points: Decimal) -> None:
         with self.locked(agent_id):
@@ -490,11 +489,13 @@ class MemoryStore:
                 for tx in rows:
                     movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (tx.balance - tx.prebalance)
             return MoneyTotals(
-                issued=sum((p.amount for p in self.point_transactions if p.kind == "issue"), ZERO),
+                issued=sum((p.amount for p in self.point_transactions if p.kind == PointKind.ISSUE), ZERO),
                 points=sum((a.points for a in self.agents.values()), ZERO),
                 held=sum(self.held_points.values(), ZERO),
                 house=sum(self.house_net.values(), ZERO),
-                balances={u.user_code: u.balance for u in self.users.values() if u.mode == TRANSFER},
+                balances={
+                    u.user_code: u.balance for u in self.users.values() if u.mode == WalletMode.TRANSFER
+                },
                 movements=movements,
             )
 
@@ -637,7 +638,7 @@ class MemoryStore:
         self.round_stats[agent_id].append(stat)
 
     def record_round(self, round_: Round, at: datetime, recent: int) -> None:
-        refunded = round_.status == "refunded"
+        refunded = round_.status == RoundStatus.REFUNDED
         session = self.sessions[round_.gplay_id]
         with self.locked(round_.agent_id):
             self._insert_round(round_)
@@ -665,7 +666,9 @@ class MemoryStore:
     def round_count(self) -> int:
         return sum(len(rounds) for rounds in self.rounds.values())
 
-    def update_round(self, agent_id: int, round_id: str, expect: str | None = None, **fields: Any) -> bool:
+    def update_round(
+        self, agent_id: int, round_id: str, expect: RoundStatus | None = None, **fields: Any
+    ) -> bool:
         with self.locked(agent_id):
             round_ = self.rounds[agent_id].get(round_id)
             if round_ is None or (expect is not None and round_.status != expect):
@@ -698,7 +701,7 @@ class MemoryStore:
     def bonus_calls_of_session(self, gplay_id: int) -> list[BonusCall]:
         return [c for c in list(self.bonus_calls.values()) if c.gplay_id == gplay_id]
 
-    def end_bonus_call(self, call_id: int, status: int, at: datetime) -> bool:
+    def end_bonus_call(self, call_id: int, status: CallStatus, at: datetime) -> bool:
         call = self.bonus_calls[call_id]
         with self.locked(call.agent_id):
             if call.status not in _OPEN_CALL:
@@ -719,7 +722,7 @@ class MemoryStore:
             if max_win > 0:
                 payout = min(payout, max_win)
             call.paid += payout
-            call.status = _CALL_RUNNING
+            call.status = CallStatus.RUNNING
             return payout
 
     def unpay_bonus_call(self, call_id: int, payout: Decimal) -> None:
@@ -733,9 +736,9 @@ class MemoryStore:
         if call is None:
             return False
         with self.locked(call.agent_id):
-            if call.status != _CALL_RUNNING or call.paid < call.set_point:
+            if call.status != CallStatus.RUNNING or call.paid < call.set_point:
                 return False
-            return self.end_bonus_call(call_id, 2, at)
+            return self.end_bonus_call(call_id, CallStatus.COMPLETE, at)
 
     # -- free rounds -------------------------------------------------------
     def _insert_grant(self, grant: FreeRoundGrant) -> None:

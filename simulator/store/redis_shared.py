@@ -169,7 +169,7 @@ class SharedForcedOutcomes(ForcedOutcomes):
         with self.part.changing():
             return super().pop(agent_id, account)
 
-    def load(self, entries: list[dict[str, object]]) -> None:
+    def load(self, entries: list[dict[str, Any]]) -> None:
         super().load(entries)  # checked first: a bad snapshot changes nothing
 
     def share(self) -> None:

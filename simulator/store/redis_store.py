@@ -46,10 +46,10 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from ..domain.models import (
     Agent,
@@ -243,6 +243,9 @@ class LockKeeper:
 class RedisStore(MemoryStore):
     """A replica of the state kept in step with Redis (see the module docstring)."""
 
+    #: The change-stream entry this replica has applied up to (set by :meth:`go_live`).
+    _last_id: bytes | str
+
     def __init__(self, redis: Any, keys: Keys, origin: str, locks: LockKeeper) -> None:
         super().__init__()
         self.redis = redis
@@ -389,7 +392,7 @@ class RedisStore(MemoryStore):
             return self.rounds[key]
         if kind == "poll":
             return self.poll_marks[key]
-        return {
+        containers: dict[str, dict] = {
             "agents": self.agents,
             "users": self.users,
             "launch": self.launch_tokens,
@@ -399,7 +402,8 @@ class RedisStore(MemoryStore):
             "house": self.house_net,
             "held": self.held_points,
             "purged": self.purged_movement,
-        }[kind]
+        }
+        return containers[kind]
 
     def _field(self, kind: str, key: Any) -> str:
         if kind == "launch":
@@ -561,12 +565,12 @@ class RedisStore(MemoryStore):
     def _put(self, kind: str, key: Any, record: Any) -> None:
         """Insert a record another worker added, or update the one here in place."""
         if kind == "rounds":
-            existing = self.rounds.get(key[0], {}).get(key[1])
+            existing: Any = self.rounds.get(key[0], {}).get(key[1])
         else:
             existing = self._container(kind).get(key)
         if existing is None:
             self.attach(kind, key, record)
-            adders = {
+            adders: dict[str, Callable[[Any], None]] = {
                 "agents": self._insert_agent,
                 "users": self._insert_user,
                 "launch": self._insert_launch,
@@ -604,7 +608,7 @@ class RedisStore(MemoryStore):
     def go_live(self, epoch: str, applied: int, last_id: bytes | str) -> None:
         self.attach_all()
         for name, sequence in self._sequences().items():
-            sequence.bind(self.redis, self.keys.seq(name))
+            cast(RedisSequence, sequence).bind(self.redis, self.keys.seq(name))  # installed by __init__
         self.epoch = epoch
         self.applied = applied
         self._last_id = last_id

@@ -86,7 +86,8 @@ class RedisBackend:
         import redis
 
         self.url = url
-        self.redis = redis.Redis.from_url(url)
+        #: Untyped: redis-py types every reply of its sync client as ``Awaitable | Any``.
+        self.redis: Any = redis.Redis.from_url(url)
         self.keys = Keys(prefix)
         #: Names this worker's entries in the change stream (host, pid and a random part).
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, SupportsIndex
 
 LOC = "_scorpio_loc"
 OWNER = "_scorpio_owner"
@@ -175,7 +175,7 @@ class TrackedList(list):
         super().append(item)
         self.sink.emit("append", item)
 
-    def insert(self, index: int, item: Any) -> None:
+    def insert(self, index: SupportsIndex, item: Any) -> None:
         super().insert(index, item)
         self.sink.emit("insert", index, item)
 
@@ -289,8 +289,9 @@ def install_hooks(classes: Iterable[type]) -> None:
     no record is attached: the in-memory store never attaches one)."""
     for cls in classes:
         if cls not in _HOOKED:
-            cls.__setattr__ = _tracked_setattr
-            cls.__getstate__ = _plain_state
+            # Deliberately dynamic: the model classes are patched in place, untyped.
+            cls.__setattr__ = _tracked_setattr  # type: ignore[method-assign,assignment]
+            cls.__getstate__ = _plain_state  # type: ignore[method-assign,assignment]
             _HOOKED.add(cls)
 
 

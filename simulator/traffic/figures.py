@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..domain.enums import CallbackOutcome, RoundStatus
 from ..domain.models import Round
 from ..money import ZERO
 from ..seamless.log import CallbackEntry
@@ -75,7 +76,7 @@ class Figures:
             tally = self.tally(account)
             tally.bets += round_.bet
             tally.bet_count += 1
-            if round_.status == "settled":
+            if round_.status == RoundStatus.SETTLED:
                 self.settled += 1
                 tally.wins += round_.win
                 tally.win_count += 1
@@ -107,13 +108,13 @@ class Figures:
         """Count pending rounds whose win was since accepted (or gave up); returns how many remain."""
         with self.lock:
             for round_id, (round_, account) in list(self.pending.items()):
-                if round_.status == "settled":
+                if round_.status == RoundStatus.SETTLED:
                     self.settled += 1
                     tally = self.tally(account)
                     tally.wins += round_.win
                     tally.win_count += 1
                     del self.pending[round_id]
-                elif round_.status == "win_error":
+                elif round_.status == RoundStatus.WIN_ERROR:
                     self.win_error += 1
                     del self.pending[round_id]
             return len(self.pending)
@@ -122,7 +123,7 @@ class Figures:
     def callback(self, entry: CallbackEntry) -> None:
         with self.lock:
             self.callbacks[(entry.command, entry.outcome)] += 1
-            if entry.outcome != "skipped":  # never sent: no wallet latency to speak of
+            if entry.outcome != CallbackOutcome.SKIPPED:  # never sent: no wallet latency to speak of
                 self.latency.add(entry.duration_ms)
                 self.latency_by_command.setdefault(entry.command, LatencyHistogram()).add(entry.duration_ms)
 

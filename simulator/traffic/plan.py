@@ -15,7 +15,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from ..codes import ResultCode, SimError
 from ..domain.catalogue import STATUS_MAINTENANCE, Game
-from ..domain.models import SEAMLESS, Agent
+from ..domain.enums import WalletMode
+from ..domain.models import Agent
 from ..money import ZERO, plain
 
 MAX_PLAYERS = 1000
@@ -57,7 +58,7 @@ class Prepared:
 
     @property
     def seamless(self) -> bool:
-        return self.agent.mode == SEAMLESS
+        return self.agent.mode == WalletMode.SEAMLESS
 
 
 def _invalid(detail: str) -> SimError:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from simulator.domain.enums import WalletMode
 from tests.conftest import DEMO_USER
 
 
@@ -206,4 +207,4 @@ def test_create_after_a_mode_switch_yields_a_new_user_code(seamless_user, v4_sea
 def test_switching_modes_keeps_the_other_modes_user(seamless_user, v4_seamless, client, sim):
     _switch_to_transfer(client, "demo_seamless")
     v4_seamless("user/create", {"name": "test1234"})
-    assert sim.world.store.user(seamless_user).mode == "seamless"
+    assert sim.world.store.user(seamless_user).mode == WalletMode.SEAMLESS

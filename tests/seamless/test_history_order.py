@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request
 
 from examples.wallet.wallet import create_app as create_wallet
 from simulator.codes import SimError
+from simulator.domain.enums import RoundStatus
 from simulator.domain.history import History, regdate_instant
 from simulator.domain.rounds import RoundFailed
 from simulator.domain.sessions import LaunchRequest
@@ -192,7 +193,7 @@ def test_a_legacy_win_settled_by_a_retry_after_later_rows_gets_a_new_trans_id(si
     fast_round = sim.world.rounds.play(fast, STAKE)
     go.set()
     deadline = time.monotonic() + 5
-    while late_round.status != "settled" and time.monotonic() < deadline:
+    while late_round.status != RoundStatus.SETTLED and time.monotonic() < deadline:
         time.sleep(0.01)
     seen += history.after(agent_id, seen[-1].trans_id, 100)
     assert [tx.trans_id for tx in seen] == [

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
+from simulator.domain.enums import CallStatus
 from simulator.domain.history import History
-from simulator.domain.models import CALL_CANCEL, CALL_COMPLETE, CALL_INIT, CALL_RUNNING
 from simulator.domain.rounds import RoundFailed
 from simulator.domain.sessions import LaunchRequest
 from tests.conftest import DEMO_USER
@@ -63,7 +63,7 @@ def test_a_new_call_is_init_until_the_first_spin(sim, agent, session):
     summary = sim.world.bonus.summary(session)
     assert (summary.call_id, summary.call_status, summary.callend_flag, summary.call_win) == (
         call.call_id,
-        CALL_INIT,
+        CallStatus.INIT,
         False,
         0,
     )
@@ -72,14 +72,14 @@ def test_a_new_call_is_init_until_the_first_spin(sim, agent, session):
 def test_the_first_spin_under_a_call_makes_it_running(sim, agent, session):
     call = start(sim, agent, session, 2500)
     spin(sim, session)
-    assert (call.status, call.paid) == (CALL_RUNNING, 1000)
+    assert (call.status, call.paid) == (CallStatus.RUNNING, 1000)
 
 
 def test_each_spin_pays_ten_stakes_and_the_last_is_cut_to_set_point(sim, agent, session):
     call = start(sim, agent, session, 2500)
     wins = [spin(sim, session).win for _ in range(3)]
     assert wins == [1000, 1000, 500]
-    assert (call.status, call.paid) == (CALL_COMPLETE, Decimal(2500))
+    assert (call.status, call.paid) == (CallStatus.COMPLETE, Decimal(2500))
 
 
 def test_a_completed_call_gives_the_whole_set_point_back(sim, agent, session):
@@ -136,7 +136,7 @@ def test_cancel_gives_the_points_back_and_what_was_paid_stays_paid(sim, agent, s
     spin(sim, session)
     balance = user.balance
     sim.world.bonus.cancel(agent, call.call_id)
-    assert (call.status, call.paid, agent.points, user.balance) == (CALL_CANCEL, 1000, POINTS, balance)
+    assert (call.status, call.paid, agent.points, user.balance) == (CallStatus.CANCEL, 1000, POINTS, balance)
     assert sim.world.bonus.summary(session).callend_flag is True
     assert sim.world.ledger.audit().conserved
 
@@ -154,14 +154,14 @@ def test_a_call_resumes_after_30_minutes_idle(sim, agent, session):
     sim.clock.advance(30 * 60)
     assert sim.world.bonus.expire_idle(agent) == 0
     assert spin(sim, session).win == 1000
-    assert call.status == CALL_RUNNING
+    assert call.status == CallStatus.RUNNING
 
 
 def test_a_call_idle_for_more_than_30_minutes_is_cancelled_on_read(sim, agent, session):
     call = start(sim, agent, session, 2500)
     sim.clock.advance(30 * 60 + 1)
     assert sim.world.bonus.expire_idle(agent) == 1
-    assert (call.status, agent.points) == (CALL_CANCEL, POINTS)
+    assert (call.status, agent.points) == (CallStatus.CANCEL, POINTS)
 
 
 def test_a_call_idle_for_more_than_30_minutes_is_cancelled_before_the_next_spin(sim, agent, session):
@@ -169,7 +169,7 @@ def test_a_call_idle_for_more_than_30_minutes_is_cancelled_before_the_next_spin(
     sim.clock.advance(30 * 60 + 1)
     sim.world.forced.push(agent.agent_id, "test1234", [Fraction(0)])
     round_ = spin(sim, session)
-    assert (round_.call_id, round_.win, call.status, agent.points) == (0, 0, CALL_CANCEL, POINTS)
+    assert (round_.call_id, round_.win, call.status, agent.points) == (0, 0, CallStatus.CANCEL, POINTS)
 
 
 def test_a_failed_settlement_pays_nothing_from_the_call(sim, agent, session):
@@ -177,7 +177,7 @@ def test_a_failed_settlement_pays_nothing_from_the_call(sim, agent, session):
     sim.faults.add({"agent": "demo", "target": "round:settle", "effect": {"fail": True}, "times": 1})
     with pytest.raises(RoundFailed):
         spin(sim, session)
-    assert (call.status, call.paid) == (CALL_INIT, 0)
+    assert (call.status, call.paid) == (CallStatus.INIT, 0)
     assert spin(sim, session).win == 1000
 
 

@@ -53,9 +53,10 @@ from examples.wallet.wallet import Ledger as ReferenceWalletLedger
 from examples.wallet.wallet import handle as reference_wallet_handle
 from simulator.codes import ResultCode, SimError
 from simulator.config import Settings
+from simulator.domain.enums import RoundStatus, WalletMode
 from simulator.domain.freerounds import FreeRoundRequest
 from simulator.domain.history import History
-from simulator.domain.models import SEAMLESS, TRANSFER, TransType
+from simulator.domain.models import TransType
 from simulator.domain.rounds import RoundFailed
 from simulator.domain.sessions import ONLINE_WINDOW, LaunchRequest
 from simulator.money import json_number
@@ -226,7 +227,7 @@ class DomainMachine(RuleBasedStateMachine):
         agents = store.all_agents()
         users = [u for a in agents for u in store.users_of(a.agent_id)]
         self.funds = {a.name: a.points for a in agents}
-        self.balances = {u.user_code: u.balance for u in users if u.mode == TRANSFER}
+        self.balances = {u.user_code: u.balance for u in users if u.mode == WalletMode.TRANSFER}
         self.players = sorted(u.user_code for u in users if u.agent_id != seamless.agent_id)
         self.players += [u.user_code for u in store.users_of(seamless.agent_id)]
         self.wallet_model = dict(ACCOUNTS)
@@ -268,7 +269,7 @@ class DomainMachine(RuleBasedStateMachine):
         if gplay_id is not None:
             return self.world.store.session(gplay_id)
         world, agent = self.world, self._agent_of(user_code)
-        seamless = agent.mode == SEAMLESS
+        seamless = agent.mode == WalletMode.SEAMLESS
         if seamless and (self.wallet.mode == "down" or self._available(agent.name) <= 0):
             codes = {ResultCode.CALLBACK_ERROR, ResultCode.BALANCE_NOT_ENOUGH}
             _expect_error(
@@ -316,7 +317,7 @@ class DomainMachine(RuleBasedStateMachine):
     def create_user(self, agent: str, index: int) -> None:
         world = self.world
         target = world.hierarchy.get(agent)
-        seamless = target.mode == SEAMLESS
+        seamless = target.mode == WalletMode.SEAMLESS
         name = (SEAMLESS_NAMES if seamless else TRANSFER_NAMES)[index % 3 if seamless else index]
         existing = world.store.user_by_name(target.agent_id, target.mode, name)
         if seamless and (self.wallet.mode == "down" or name not in ACCOUNTS):
@@ -435,7 +436,7 @@ class DomainMachine(RuleBasedStateMachine):
                 pass
 
     def _play(self, session, agent, user, stake, taken, grant, call, multiplier, fail) -> None:
-        world, seamless = self.world, agent.mode == SEAMLESS
+        world, seamless = self.world, agent.mode == WalletMode.SEAMLESS
         play = lambda: world.rounds.play(session, stake)  # noqa: E731
         if seamless and taken > self._available(agent.name):
             _expect_error({ResultCode.POINT_NOT_ENOUGH}, play)
@@ -653,7 +654,7 @@ class DomainMachine(RuleBasedStateMachine):
             seen.update(ids)
             for tx in rows:
                 assert tx.trans_amount >= 0
-                if store.user(tx.user_code).mode != TRANSFER:
+                if store.user(tx.user_code).mode != WalletMode.TRANSFER:
                     continue
                 assert tx.balance - tx.prebalance == SIGN[tx.trans_type] * tx.trans_amount
                 previous = last_row.get(tx.user_code)
@@ -746,7 +747,7 @@ class Seamless:
         world = self.sim.world
         self.agent = world.hierarchy.get(SEAMLESS_AGENT)
         world.hierarchy.apply_settings(self.agent, {"callback_url": WALLET_URL})
-        self.user = world.store.user_by_name(self.agent.agent_id, SEAMLESS, "test1234")
+        self.user = world.store.user_by_name(self.agent.agent_id, WalletMode.SEAMLESS, "test1234")
         launch = world.sessions.launch(self.agent, LaunchRequest(self.user.user_code, *GAMES[0], 1))
         self.session = world.sessions.open(launch.token)
 
@@ -807,7 +808,7 @@ def test_a_win_error_older_than_the_round_retention_survives_a_snapshot_and_is_r
     casino.wallet.mode = "up"
     casino.sim.retries.replay(job)
     assert job.state == "settled"
-    assert casino.sim.world.store.round(casino.agent.agent_id, round_.round_id).status == "settled"
+    assert casino.sim.world.store.round(casino.agent.agent_id, round_.round_id).status == RoundStatus.SETTLED
     assert casino.rows(round_.round_id) == [(WIN, D(200))]  # its Bet row aged out after 48 h
 
 

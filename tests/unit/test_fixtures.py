@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.domain.models import SEAMLESS, TRANSFER
+from simulator.domain.enums import WalletMode
 from simulator.fixtures import FixtureError, load_catalogue
 from simulator.runtime import Simulator, World
 from tests.conftest import CALLBACK_TOKEN, DEMO_TOKEN, DEMO_USER, SEAMLESS_TOKEN, make_settings
@@ -38,12 +38,12 @@ def test_demo_seamless_holds_1000000_points(world):
 
 def test_demo_is_in_transfer_mode_with_the_documented_token(world):
     agent = world.store.agent_by_token(DEMO_TOKEN)
-    assert (agent.name, agent.mode) == ("demo", TRANSFER)
+    assert (agent.name, agent.mode) == ("demo", WalletMode.TRANSFER)
 
 
 def test_demo_seamless_is_in_seamless_mode_with_the_documented_callback_token(world):
     agent = world.store.agent_by_token(SEAMLESS_TOKEN)
-    assert (agent.name, agent.mode) == ("demo_seamless", SEAMLESS)
+    assert (agent.name, agent.mode) == ("demo_seamless", WalletMode.SEAMLESS)
     assert agent.settings.callback_token == CALLBACK_TOKEN == "eadd5a04-4720-4a10-ae60-b11cd01cc3aa"
 
 
@@ -68,7 +68,7 @@ def test_demo_has_25_funded_players(world):
 
 def test_demo_seamless_has_test1234_in_seamless_mode(world):
     agent = world.hierarchy.get("demo_seamless")
-    user = world.store.user_by_name(agent.agent_id, SEAMLESS, "test1234")
+    user = world.store.user_by_name(agent.agent_id, WalletMode.SEAMLESS, "test1234")
     assert (user.user_code, user.balance) == (400000026, Decimal(0))
 
 

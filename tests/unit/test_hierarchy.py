@@ -8,9 +8,9 @@ import pytest
 
 from simulator.clock import Clock
 from simulator.codes import ResultCode, SimError
+from simulator.domain.enums import WalletMode
 from simulator.domain.hierarchy import Hierarchy
 from simulator.domain.ledger import Ledger
-from simulator.domain.models import SEAMLESS, TRANSFER
 from simulator.store import MemoryStore
 
 D = Decimal
@@ -214,16 +214,16 @@ def test_apply_settings_changes_the_named_settings(tree):
 
 def test_setting_a_callback_url_switches_the_agent_to_seamless_mode(tree):
     agent = tree.get("agent1")
-    assert agent.mode == TRANSFER
+    assert agent.mode == WalletMode.TRANSFER
     tree.apply_settings(agent, {"callback_url": "https://wallet.example/cb"})
-    assert agent.mode == SEAMLESS
+    assert agent.mode == WalletMode.SEAMLESS
     tree.apply_settings(agent, {"callback_url": ""})
-    assert agent.mode == TRANSFER
+    assert agent.mode == WalletMode.TRANSFER
 
 
 def test_settings_given_at_creation_are_applied(tree):
     agent = tree.create("child", "agent", "op", settings={"callback_url": "http://127.0.0.1:1/cb"})
-    assert agent.mode == SEAMLESS
+    assert agent.mode == WalletMode.SEAMLESS
 
 
 def test_tree_nests_children_under_their_parents(tree):

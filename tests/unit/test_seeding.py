@@ -11,7 +11,7 @@ import pytest
 from simulator import create_app
 from simulator.__main__ import main
 from simulator.config import default_fixtures_dir
-from simulator.domain.models import SEAMLESS, TRANSFER
+from simulator.domain.enums import WalletMode
 from simulator.runtime import Simulator, World
 from tests.conftest import make_settings
 
@@ -76,7 +76,7 @@ def test_the_catalogue_is_copied_byte_for_byte(made):
 
 def test_the_set_has_the_new_transfer_and_seamless_agents(made, world):
     modes = [world.hierarchy.get(item["name"]).mode for item in new_agents(made)]
-    assert modes == [TRANSFER] * 3 + [SEAMLESS] * 2
+    assert modes == [WalletMode.TRANSFER] * 3 + [WalletMode.SEAMLESS] * 2
 
 
 def test_new_agents_answer_to_their_api_tokens(made, world):

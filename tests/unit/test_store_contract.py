@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from simulator.domain.enums import CallStatus, PointKind, RoundStatus, WalletMode
 from simulator.domain.models import (
-    CALL_CANCEL,
     BonusCall,
     FreeRoundGrant,
     LaunchToken,
@@ -36,7 +36,7 @@ def demo(store):
 
 @pytest.fixture
 def player(store, demo):
-    return store.user_by_name(demo.agent_id, "transfer", "test1234")
+    return store.user_by_name(demo.agent_id, WalletMode.TRANSFER, "test1234")
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_second_user_of_the_same_name_returns_the_first(store, demo, player, n
         user_code=store.next_id(Seq.USER),
         agent_id=demo.agent_id,
         name="TEST1234",
-        mode="transfer",
+        mode=WalletMode.TRANSFER,
         balance=Decimal(0),
         created_at=now,
     )
@@ -125,7 +125,7 @@ def test_withdraw_all_of_a_zero_balance_records_nothing(store, demo, player, now
 
 def test_points_move_between_agents_with_a_record(store, demo, now):
     operator = store.agent_by_name("demo_operator")
-    ptx = store.move_points("recall", demo.agent_id, operator.agent_id, Decimal(7), now)
+    ptx = store.move_points(PointKind.RECALL, demo.agent_id, operator.agent_id, Decimal(7), now)
     assert (ptx.from_points, ptx.to_points) == (
         store.agent(demo.agent_id).points,
         store.agent(operator.agent_id).points,
@@ -272,10 +272,10 @@ def test_a_bonus_call_holds_its_points_until_it_ends(sim, store, demo, player, n
     )
     store.open_bonus_call(call, now)
     assert store.agent(demo.agent_id).points == points - 100
-    assert store.end_bonus_call(call.call_id, CALL_CANCEL, now)
-    assert not store.end_bonus_call(call.call_id, CALL_CANCEL, now)
+    assert store.end_bonus_call(call.call_id, CallStatus.CANCEL, now)
+    assert not store.end_bonus_call(call.call_id, CallStatus.CANCEL, now)
     assert store.agent(demo.agent_id).points == points
-    assert store.bonus_call(call.call_id).status == CALL_CANCEL
+    assert store.bonus_call(call.call_id).status == CallStatus.CANCEL
 
 
 def test_a_session_holds_one_open_bonus_call(sim, store, demo, player, now):
@@ -364,15 +364,19 @@ def test_a_recorded_round_updates_its_session_and_changes_only_from_the_status_e
         bet=Decimal(2),
         created_at=now,
         win=Decimal(3),
-        status="win_pending",
+        status=RoundStatus.WIN_PENDING,
     )
     store.record_round(round_, now, recent=20)
     assert store.session(session.gplay_id).round_ids[-1] == round_.round_id
     assert (store.session(session.gplay_id).spend, store.session(session.gplay_id).win) == (2, 3)
     assert store.round_stats_of(demo.agent_id)[-1].bet == 2
-    assert not store.update_round(demo.agent_id, round_.round_id, expect="pending", status="settled")
-    assert store.update_round(demo.agent_id, round_.round_id, expect="win_pending", status="settled")
-    assert store.round(demo.agent_id, round_.round_id).status == "settled"
+    assert not store.update_round(
+        demo.agent_id, round_.round_id, expect=RoundStatus.PENDING, status=RoundStatus.SETTLED
+    )
+    assert store.update_round(
+        demo.agent_id, round_.round_id, expect=RoundStatus.WIN_PENDING, status=RoundStatus.SETTLED
+    )
+    assert store.round(demo.agent_id, round_.round_id).status == RoundStatus.SETTLED
 
 
 def test_an_exported_state_loads_into_an_empty_store_unchanged(sim, store):

@@ -8,9 +8,9 @@ import pytest
 
 from simulator.clock import Clock
 from simulator.codes import ResultCode, SimError
+from simulator.domain.enums import WalletMode
 from simulator.domain.hierarchy import Hierarchy
 from simulator.domain.ledger import Ledger
-from simulator.domain.models import SEAMLESS, TRANSFER
 from simulator.domain.users import Users
 from simulator.store import MemoryStore
 
@@ -75,7 +75,7 @@ def test_user_codes_increase_across_agents(w):
 def test_a_new_user_is_reported_as_new(w):
     user, is_new = w.users.create_or_get(w.agent, "ann")
     assert is_new is True
-    assert (user.name, user.mode, user.balance, user.active) == ("ann", TRANSFER, D(0), True)
+    assert (user.name, user.mode, user.balance, user.active) == ("ann", WalletMode.TRANSFER, D(0), True)
 
 
 def test_creating_the_same_name_again_returns_the_same_user(w):
@@ -115,7 +115,7 @@ def test_after_the_callback_url_is_set_the_same_name_gets_a_new_code(w):
     w.users.create_or_get(w.agent, "ann")
     w.go_seamless()
     user, is_new = w.users.create_or_get(w.agent, "ann")
-    assert (user.user_code, user.mode, is_new) == (400000002, SEAMLESS, True)
+    assert (user.user_code, user.mode, is_new) == (400000002, WalletMode.SEAMLESS, True)
 
 
 def test_seamless_create_calls_authenticate_with_the_name(w):
@@ -172,7 +172,7 @@ def test_transfer_create_does_not_call_authenticate(w):
 def test_a_fixture_user_is_created_without_authenticate_in_seamless_mode(w):
     w.go_seamless()
     user, is_new = w.users.create_fixture_user(w.agent, "ann")
-    assert (user.mode, is_new, w.wallet.calls) == (SEAMLESS, True, [])
+    assert (user.mode, is_new, w.wallet.calls) == (WalletMode.SEAMLESS, True, [])
 
 
 def test_displayed_balance_is_the_platform_balance_in_transfer_mode(w):
