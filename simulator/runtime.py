@@ -243,7 +243,7 @@ class Simulator:
             catalogue.shared = shared.SharedMaintenance(self.backend, catalogue, epoch)
         bonus = BonusCalls(store, self.clock, catalogue)
         free_rounds = FreeRounds(store, self.clock, catalogue, users)
-        engine = RtpEngine(seed)
+        engine = RtpEngine(seed, store.next_card)  # one card sequence per stream for every worker
         transfer = TransferWallet(ledger)
         seamless = SeamlessWallet(
             store,

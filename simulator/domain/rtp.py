@@ -14,17 +14,27 @@ RTP of a stream is the target up to the carry, for any seed - which is what
 integrators expect to see when they check an agent's RTP setting.  (Real slots
 deal i.i.d. spins; with a typical standard deviation of 10x the stake that needs
 millions of spins to converge.)
+
+A played stream (agent, game, RTP, cap) is one fixed sequence of cards: deck 0,
+deck 1, ... dealt in turn by one Deck seeded from ``(seed, stream key)``, its RNG
+and carry running on from deck to deck.  Card ``n`` is card ``n % DECK_SIZE`` of
+deck ``n // DECK_SIZE``, so any process can work it out.  The only state shared
+between processes is the stream's position counter, kept by the store
+(:meth:`Store.next_card`): every spin of the agent takes the next position
+whichever worker plays it, and the realised RTP converges for the agent.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import random
 import sys
 import threading
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -32,6 +42,10 @@ from typing import Any
 
 DECK_SIZE = 10_000
 MAX_STREAMS = 4096
+#: How many decks a snapshot from before ``rtp_cards`` is searched for its deck's place.
+LEGACY_DECK_SEARCH = 100
+
+log = logging.getLogger(__name__)
 
 #: Slot symbols, lowest to highest, with what 3, 4 and 5 of a kind on the payline pay.
 SLOT_SYMBOLS: tuple[tuple[str, tuple[str, str, str]], ...] = (
@@ -260,6 +274,13 @@ class Deck:
             raise ValueError("deck position is outside its cards")
         self.carry, self._cards, self._next = carry, cards, next_card
 
+    def deal_deck(self) -> array:
+        """Deal the next whole deck and return its cards (the stream's position scheme);
+        :meth:`draw` and :meth:`deal` carry on after them."""
+        self._deal()
+        self._next = len(self._cards)
+        return self._cards
+
     def deal(self, limit: int) -> array:
         """The next ``limit`` (or fewer, up to the end of this deck) outcome indices, as :meth:`draw`
         would draw them one by one; an index equal to ``len(table.outcomes)`` is a loss."""
@@ -278,14 +299,71 @@ class Deck:
         return LOSS if index >= len(self.table.outcomes) else self.table.outcomes[index]
 
 
-class RtpEngine:
-    """Pay tables per game and RTP, and one deck per stream (agent, game, RTP, cap)."""
+def stream_seed(seed: int, key: tuple) -> tuple[str, int]:
+    """A stream's name (the same in every process: it keys the shared position) and its RNG seed."""
+    digest = hashlib.sha256(repr((seed, key)).encode()).digest()
+    return digest.hex(), int.from_bytes(digest[:8], "big")
 
-    def __init__(self, seed: int) -> None:
+
+class _Stream:
+    """The cards of one played stream, dealt as far as this process has needed them.
+
+    ``generator`` has dealt decks ``0 .. dealt - 1``; the cards of the last two
+    (``current`` is deck ``dealt - 1``, ``previous`` deck ``dealt - 2``) are kept,
+    so positions handed out a little out of order (threads, other workers) cost
+    nothing.  A position in a later deck deals forward (every deck in between:
+    about 10-20 ms each); one in an older deck than those kept - a spin whose
+    position was handed out more than a deck ago - deals again from deck 0, which
+    costs the same per deck and is rare.
+    """
+
+    __slots__ = ("category", "current", "dealt", "generator", "previous", "rng_seed", "table")
+
+    def __init__(self, table: PayTable, rng_seed: int, category: str) -> None:
+        self.table, self.rng_seed, self.category = table, rng_seed, category
+        self._start()
+
+    def _start(self) -> None:
+        """Back before deck 0."""
+        self.generator = Deck(self.table, random.Random(self.rng_seed), category=self.category)
+        self.dealt = 0
+        self.current = self.previous = array("H")
+
+    def card(self, position: int) -> int:
+        """The outcome index of card ``position`` (``len(table.outcomes)``: a loss)."""
+        number, index = divmod(position, DECK_SIZE)
+        if number < self.dealt - 2:
+            self._start()
+        while self.dealt <= number:
+            self.previous, self.current = self.current, self.generator.deal_deck()
+            self.dealt += 1
+        # A deck holds DECK_SIZE cards - or a few more when rounding gave a table on which
+        # nearly every round wins more wins than that; such surplus cards are never dealt.
+        return (self.current if number == self.dealt - 1 else self.previous)[index]
+
+
+class RtpEngine:
+    """Pay tables per game and RTP, and the card streams (agent, game, RTP, cap) rounds are dealt from.
+
+    ``position(name)`` hands out a stream's next card number; a world passes its
+    store's :meth:`Store.next_card` so every process deals from one sequence per
+    stream.  The default counts in this engine (bulk simulation, tests).
+    """
+
+    def __init__(self, seed: int, position: Callable[[str], int] | None = None) -> None:
         self._seed = seed
         self._lock = threading.RLock()
         self._tables: dict[tuple, PayTable] = {}
+        self._streams: OrderedDict[tuple, tuple[str, _Stream]] = OrderedDict()
         self._decks: OrderedDict[tuple, Deck] = OrderedDict()
+        self._counts: dict[str, int] = {}
+        self._position = position if position is not None else self._count
+
+    def _count(self, name: str) -> int:
+        with self._lock:
+            position = self._counts.get(name, 0)
+            self._counts[name] = position + 1
+            return position
 
     def table(
         self, provider_id: int, game_code: str, category: str, rtp: Decimal, cap: Fraction | None = None
@@ -309,9 +387,24 @@ class RtpEngine:
         rtp: Decimal,
         cap: Fraction | None = None,
     ) -> Outcome:
-        """The next outcome of a stream; streams with equal keys share one deck."""
+        """The outcome of the stream's next card; streams with equal keys share one sequence."""
+        key = (*stream, provider_id, game_code, rtp, cap)
         with self._lock:
-            return self.deck(stream, provider_id, game_code, category, rtp, cap).draw()
+            entry = self._streams.get(key)
+            if entry is None:
+                name, rng_seed = stream_seed(self._seed, key)
+                table = self.table(provider_id, game_code, category, rtp, cap)
+                entry = self._streams[key] = (name, _Stream(table, rng_seed, category))
+                if len(self._streams) > MAX_STREAMS:
+                    self._streams.popitem(last=False)
+            else:
+                self._streams.move_to_end(key)
+        name, cards = entry
+        position = self._position(name)  # outside the lock: a shared store may be a round trip away
+        with self._lock:
+            index = cards.card(position)
+        outcomes = cards.table.outcomes
+        return LOSS if index >= len(outcomes) else outcomes[index]
 
     def deck(
         self,
@@ -322,14 +415,17 @@ class RtpEngine:
         rtp: Decimal,
         cap: Fraction | None = None,
     ) -> Deck:
-        """The deck a stream draws from (created on first use); for bulk simulation (rtp-report)."""
+        """A deck dealing a stream's cards from its first, for bulk simulation (rtp-report).
+
+        It deals the cards :meth:`draw` deals on a new engine, but keeps its own
+        place: drawing from it moves no stream position.
+        """
         key = (*stream, provider_id, game_code, rtp, cap)
         with self._lock:
             deck = self._decks.get(key)
             if deck is None:
                 table = self.table(provider_id, game_code, category, rtp, cap)
-                digest = hashlib.sha256(repr((self._seed, key)).encode()).digest()
-                deck = Deck(table, random.Random(int.from_bytes(digest[:8], "big")), category=category)
+                deck = Deck(table, random.Random(stream_seed(self._seed, key)[1]), category=category)
                 self._decks[key] = deck
                 if len(self._decks) > MAX_STREAMS:
                     self._decks.popitem(last=False)
@@ -337,27 +433,23 @@ class RtpEngine:
                 self._decks.move_to_end(key)
             return deck
 
-    def export_decks(self) -> list[dict[str, object]]:
-        """Every live stream and its deck's position, least recently used first (snapshots)."""
-        with self._lock:
-            return [
-                {
-                    "stream": list(key[:-4]),
-                    "provider_id": key[-4],
-                    "game_code": key[-3],
-                    "rtp": str(key[-2]),
-                    "cap": None if key[-1] is None else str(key[-1]),
-                    "category": deck.category,
-                    **deck.state(),
-                }
-                for key, deck in self._decks.items()
-            ]
+    def legacy_positions(self, entries: list[Any]) -> dict[str, int]:
+        """The stream positions of a snapshot's ``rtp_decks`` (written before ``rtp_cards`` existed).
 
-    def import_decks(self, entries: list[dict[str, Any]]) -> None:
-        """Replace the streams with exported ones, so play continues where the snapshot stood."""
-        decks: OrderedDict[tuple, Deck] = OrderedDict()
+        Such a snapshot saved each stream's deck itself (its RNG, carry, cards and
+        place).  The stream's decks are dealt again from deck 0 until one leaves the
+        RNG where the saved one did; the position is then that deck's number times
+        ``DECK_SIZE`` plus the saved place, and play continues exactly where the
+        snapshot stood.  That costs about 10-20 ms per deck, so the search stops
+        after ``LEGACY_DECK_SEARCH`` decks (a million spins); a stream not found by
+        then (or not dealt by this engine's seeding) starts again at its first card,
+        with a warning.  ``ValueError`` names an entry that is malformed.
+        """
+        positions: dict[str, int] = {}
         for number, entry in enumerate(entries):
             try:
+                if not isinstance(entry, dict):
+                    raise TypeError("must be an object")
                 stream = tuple(int(part) for part in entry["stream"])
                 provider_id, game_code = int(entry["provider_id"]), str(entry["game_code"])
                 rtp = Decimal(str(entry["rtp"]))
@@ -366,10 +458,30 @@ class RtpEngine:
                 if not rtp.is_finite() or not 0 < rtp <= 100 or (cap is not None and cap <= 0):
                     raise ValueError("rtp must be in (0, 100] and cap positive")
                 table = self.table(provider_id, game_code, category, rtp, cap)
-                deck = Deck(table, random.Random(0), category=category)
-                deck.restore(entry)
+                saved = Deck(table, random.Random(0), category=category)
+                saved.restore(entry)
             except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
                 raise ValueError(f"rtp_decks[{number}]: {exc}") from None
-            decks[(*stream, provider_id, game_code, rtp, cap)] = deck
-        with self._lock:
-            self._decks = decks
+            name, rng_seed = stream_seed(self._seed, (*stream, provider_id, game_code, rtp, cap))
+            positions[name] = self._legacy_position(table, rng_seed, saved, name)
+        return positions
+
+    def _legacy_position(self, table: PayTable, rng_seed: int, saved: Deck, name: str) -> int:
+        target = saved.rng.getstate()
+        generator = Deck(table, random.Random(rng_seed))
+        if generator.rng.getstate() == target:
+            return 0  # created but never dealt
+        for number in range(LEGACY_DECK_SEARCH):
+            cards = generator.deal_deck()
+            if (
+                generator.rng.getstate() == target
+                and generator.carry == saved.carry
+                and cards == saved._cards
+            ):
+                return number * DECK_SIZE + min(saved._next, DECK_SIZE)
+        log.warning(
+            "snapshot rtp_decks: stream %s not found in its first %d decks; it starts again",
+            name,
+            LEGACY_DECK_SEARCH,
+        )
+        return 0

@@ -3,12 +3,19 @@
 A snapshot holds everything a restart would otherwise lose: the agent tree
 with its settings and tokens, users and balances, the transaction history and
 point movements, launch URLs and game sessions, rounds and statistics, bonus
-calls and free rounds, id counters, the RTP engine's decks (play continues
-exactly where it stood), forced outcomes, the clock, fault rules, the journal,
-the callback log, the stamp allocator and the ``win``/``cancel`` callbacks
-still waiting for a retry (pending ones are retried after a restore, failed
-ones can still be replayed).  The catalogue is included, so a snapshot does
-not depend on the fixture directory it was made from.
+calls and free rounds, id counters, the position of every RTP card stream
+(``store.rtp_cards``: play continues exactly where it stood), forced
+outcomes, the clock, fault rules, the journal, the callback log, the stamp
+allocator and the ``win``/``cancel`` callbacks still waiting for a retry
+(pending ones are retried after a restore, failed ones can still be replayed).
+The catalogue is included, so a snapshot does not depend on the fixture
+directory it was made from.
+
+``rtp_decks`` is what snapshots held before ``store.rtp_cards``: each stream's
+deck itself.  It is now always written empty (a simulator from before reads
+that as "no decks yet" and starts every stream afresh); a snapshot that still
+carries decks is restored with each deck translated to its stream position
+(:meth:`RtpEngine.legacy_positions`), so its play too continues where it stood.
 
 Taking a snapshot waits until no round is half-played (see
 ``Store.quiesced``); restoring builds a complete new world first,
@@ -43,6 +50,7 @@ from ..domain.models import (
     Transaction,
     User,
 )
+from ..domain.rtp import RtpEngine
 from ..jsonsafe import json_problem
 from ..seamless.client import Attempt
 from ..seamless.log import CallbackEntry
@@ -109,7 +117,6 @@ def capture(sim: Simulator, timeout: float = QUIET_TIMEOUT) -> dict[str, Any]:
         records = _copy_store(store)
         maintenance = world.catalogue.maintenance_state()
         forced = world.forced.export()
-        decks = world.engine.export_decks()
         stamps = sim.stamps.state()
         retries = [_job(job) for job in sim.retries.outstanding()]
     return {
@@ -128,7 +135,7 @@ def capture(sim: Simulator, timeout: float = QUIET_TIMEOUT) -> dict[str, Any]:
         },
         "store": _dump_store(records),
         "forced_outcomes": forced,
-        "rtp_decks": decks,
+        "rtp_decks": [],  # superseded by store.rtp_cards; kept so older simulators still restore
         "stamps": stamps,
         "retries": retries,
         "faults": sim.faults.export_state(),
@@ -165,6 +172,7 @@ def _copy_store(store: Store) -> dict[str, Any]:
         ],
         "bonus_calls": state.bonus_calls,
         "free_rounds": state.free_rounds,
+        "rtp_cards": dict(state.cards),
     }
 
 
@@ -235,10 +243,12 @@ def build(sim: Simulator, data: Any) -> Restored:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise SnapshotError("seed: must be an integer")
         catalogue = _load_catalogue(_section(data, "catalogue", dict))
-        store = _load_store(_section(data, "store", dict), catalogue, sim.new_store())
+        legacy = RtpEngine(seed).legacy_positions(
+            _section(data, "rtp_decks", list) if "rtp_decks" in data else []
+        )
+        store = _load_store(_section(data, "store", dict), catalogue, sim.new_store(), legacy)
         world = sim.assemble_world(store, catalogue, Path(str(data.get("fixtures", ""))), seed)
         world.forced.load(_section(data, "forced_outcomes", list))
-        world.engine.import_decks(_section(data, "rtp_decks", list))
         jobs = [_resume(world, number, job) for number, job in enumerate(_section(data, "retries", list))]
         sidecars = _sidecars(sim, data)
     except KeyError as exc:
@@ -298,11 +308,14 @@ def _decimal_map(data: dict[str, Any], key: str) -> dict[int, Decimal]:
     return result
 
 
-def _load_store(data: dict[str, Any], catalogue: Catalogue, store: Store) -> Store:
+def _load_store(
+    data: dict[str, Any], catalogue: Catalogue, store: Store, cards: dict[str, int] | None = None
+) -> Store:
     """Fill ``store`` (new and empty: the backend's kind) from a snapshot's ``store`` part.
 
     Every record is checked against the ones read before it, then the whole
-    state goes in with one :meth:`Store.load`.
+    state goes in with one :meth:`Store.load`.  ``cards`` are RTP stream positions
+    translated from a snapshot's old ``rtp_decks``; ``rtp_cards`` wins over them.
     """
     state = StoreState()
     agents: dict[int, Agent] = {}
@@ -392,8 +405,21 @@ def _load_store(data: dict[str, Any], catalogue: Catalogue, store: Store) -> Sto
         user_of(grant, f"store.free_rounds ({grant.fr_id})")
         state.free_rounds.append(grant)
     state.sequences = _load_sequences(_section(data, "sequences", dict, "store."), state)
+    state.cards = {**(cards or {}), **_load_cards(data)}
     store.load(state)
     return store
+
+
+def _load_cards(data: dict[str, Any]) -> dict[str, int]:
+    """``store.rtp_cards``: stream name -> next position (absent from snapshots made before it)."""
+    if "rtp_cards" not in data:
+        return {}
+    cards: dict[str, int] = {}
+    for stream, position in _section(data, "rtp_cards", dict, "store.").items():
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            raise SnapshotError(f"store.rtp_cards[{stream!r}]: must be a card position (an integer >= 0)")
+        cards[stream] = position
+    return cards
 
 
 def _load_sequences(data: dict[str, Any], state: StoreState) -> dict[str, int]:

@@ -171,6 +171,8 @@ class StoreState:
     poll_marks: list[tuple[int, Any, float]] = field(default_factory=list)
     bonus_calls: list[BonusCall] = field(default_factory=list)
     free_rounds: list[FreeRoundGrant] = field(default_factory=list)
+    #: Per shared RTP stream (:meth:`Store.next_card`), the position of its next card.
+    cards: dict[str, int] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -437,6 +439,12 @@ class Store(Protocol):
 
     def cancel_grant(self, fr_id: str, now: datetime) -> bool:
         """Cancel an active grant; False when it is used up, expired or cancelled already."""
+        ...
+
+    # -- RTP streams ----------------------------------------------------------------------
+    def next_card(self, stream: str) -> int:
+        """The position of the next card dealt from a shared RTP stream (0, 1, 2, ...); every
+        process dealing from the stream gets a distinct one."""
         ...
 
     # -- consistency and snapshots --------------------------------------------------------

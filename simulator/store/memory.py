@@ -197,6 +197,9 @@ class MemoryStore:
         self.fr_seq = Sequence(1)
         #: Per agent, trans_ids handed out before their rows exist -> when (see ``reserve_trans_id``).
         self._reserved: dict[int, dict[int, datetime]] = {}
+        #: Per shared RTP stream, the position of its next card (see ``next_card``).
+        self.cards: dict[str, int] = {}
+        self._cards_lock = threading.Lock()
 
         self._gate = ActivityGate()
 
@@ -793,6 +796,13 @@ class MemoryStore:
             grant.cancelled = True
             return True
 
+    # -- RTP streams --------------------------------------------------------
+    def next_card(self, stream: str) -> int:
+        with self._cards_lock:
+            position = self.cards.get(stream, 0)
+            self.cards[stream] = position + 1
+        return position
+
     # -- snapshots ----------------------------------------------------------
     def export(self) -> StoreState:
         """Copies of every record, so serialising them later races with nothing."""
@@ -815,7 +825,12 @@ class MemoryStore:
                 ],
                 bonus_calls=[_copy(c) for c in self.bonus_calls.values()],
                 free_rounds=[_copy(g) for g in self.free_rounds.values()],
+                cards=self._cards_copy(),
             )
+
+    def _cards_copy(self) -> dict[str, int]:
+        with self._cards_lock:
+            return dict(self.cards)
 
     @contextmanager
     def quiesced_locks(self) -> Iterator[None]:
@@ -850,6 +865,8 @@ class MemoryStore:
             self._insert_call(call)
         for grant in state.free_rounds:
             self._insert_grant(grant)
+        with self._cards_lock:
+            self.cards.update(state.cards)
         for name, sequence in self._sequences().items():
             if name in state.sequences:
                 sequence.set(state.sequences[name])

@@ -6,10 +6,12 @@ import copy
 import json
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 
 from simulator import create_app
+from simulator.domain.rtp import RtpEngine
 from tests.conftest import DEMO_USER, V4, make_settings
 
 PLAY = {"agent": "demo", "user_code": DEMO_USER, "provider_id": 1, "game_code": "vs20fruitsw", "bet": 100}
@@ -129,6 +131,46 @@ def test_play_after_a_restore_continues_exactly_where_the_snapshot_stood(client)
     assert again == ahead
 
 
+def test_rtp_card_positions_travel_in_the_store_section(client):
+    play(client, 7)
+    data = snapshot(client)
+    assert list(data["store"]["rtp_cards"].values()) == [7]
+    assert data["rtp_decks"] == []
+
+
+def legacy(data: dict, played: int) -> dict:
+    """``data`` as a simulator from before ``store.rtp_cards`` wrote it: the demo stream's deck in
+    ``rtp_decks``, ``played`` cards into it."""
+    data = copy.deepcopy(data)
+    del data["store"]["rtp_cards"]
+    demo = next(a for a in data["store"]["agents"] if a["name"] == "demo")
+    assert demo["settings"]["max_win"] == "0"  # no cap
+    provider_id, game_code, category = PLAY["provider_id"], PLAY["game_code"], "Slots"
+    rtp = demo["settings"]["rtp"]
+    deck = RtpEngine(data["seed"]).deck((demo["agent_id"],), provider_id, game_code, category, Decimal(rtp))
+    deck.deal(played)
+    stream = {"stream": [demo["agent_id"]], "provider_id": provider_id, "game_code": game_code, "rtp": rtp}
+    data["rtp_decks"] = [{**stream, "cap": None, "category": category, **deck.state()}]
+    return data
+
+
+def test_a_snapshot_with_old_rtp_decks_continues_exactly_where_it_stood(client):
+    play(client, 7)
+    saved = snapshot(client)
+    ahead = play(client, 30)
+    assert restore(client, legacy(saved, 7)).status_code == 200
+    assert play(client, 30) == ahead
+    assert list(snapshot(client)["store"]["rtp_cards"].values()) == [37]
+
+
+def test_a_snapshot_without_rtp_sections_starts_the_streams_afresh(client):
+    first = play(client, 30)
+    saved = snapshot(client)
+    del saved["rtp_decks"], saved["store"]["rtp_cards"]
+    assert restore(client, saved).status_code == 200
+    assert [r["win"] for r in play(client, 30)] == [r["win"] for r in first]  # the same first cards
+
+
 def test_a_restored_snapshot_works_in_a_new_simulator(client):
     play(client, 3)
     saved = snapshot(client)
@@ -193,6 +235,8 @@ def test_ids_continue_after_a_restore(client, v4):
         (lambda s: s["store"]["sequences"].update(user_codes=400000001), "store.sequences.user_codes"),
         (lambda s: s["store"]["agents"][0].update(surprise=1), "store.agents: [0].surprise"),
         (lambda s: s["rtp_decks"].insert(0, {"stream": [3]}), "rtp_decks[0]"),
+        (lambda s: s["store"]["rtp_cards"].update(x=-1), "store.rtp_cards"),
+        (lambda s: s["store"].update(rtp_cards=[]), "store.rtp_cards"),
         (
             lambda s: s["retries"].append(
                 {

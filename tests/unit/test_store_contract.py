@@ -7,6 +7,7 @@ held to the same results.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -389,3 +390,21 @@ def test_an_exported_state_loads_into_an_empty_store_unchanged(sim, store):
 def test_play_refs_stamp_the_row(store, demo, player, now):
     tx = store.move_balance(player.user_code, TransType.WIN, Decimal(0), now, ref=PlayRef("r-1", 1, "x"))
     assert (tx.round_id, tx.provider_id, tx.game_code) == ("r-1", 1, "x")
+
+
+def test_rtp_card_positions_are_handed_out_once_per_stream(store):
+    assert [store.next_card("contract-a") for _ in range(3)] == [0, 1, 2]
+    assert store.next_card("contract-b") == 0
+    taken: list[int] = []
+
+    def take() -> None:
+        taken.extend(store.next_card("contract-c") for _ in range(500))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == list(range(2000))
+    cards = store.export().cards
+    assert (cards["contract-a"], cards["contract-b"], cards["contract-c"]) == (3, 1, 2000)
