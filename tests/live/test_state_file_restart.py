@@ -129,24 +129,27 @@ def test_sigterm_saves_the_state_and_the_next_start_restores_it(tmp_path, wallet
         stop_group(server.proc)  # SIGTERM: the worker drains, then saves
     assert state.is_file(), server.log()[-2000:]
     saved = json.loads(state.read_text())
-    # The retry is due 2-4 s after the failed win; the stop may outlast that (kept-alive
-    # connections linger 2 s), and then the win was delivered before the last save.
-    delivered_while_stopping = len(wallet.wins) == 2
+    # The retry is due 2-4 s after the failed win, about when the stop's last save happens: a
+    # win the wallet accepted before that save is recorded in it (nothing pending); one it got
+    # during or after that save is still pending in the file and is sent again after the restart
+    # (the same trans_guid: the wallet treats it as the duplicate it is).
     pending = [(job["command"], job["state"]) for job in saved["retries"]]
-    assert pending == ([] if delivered_while_stopping else [("win", "pending")]), wallet.wins
-
+    assert pending in ([], [("win", "pending")]), server.log()[-3000:]
+    if not pending:
+        assert len(wallet.wins) == 2
     again = start_with_state(tmp_path, state, "second")
     try:
         assert again.v4("user/info", {"user_code": created["user_code"]}).json()["data"] == before["user"]
         assert again.v4("agent/info").json()["data"] == before["agent"]
         assert server_get(again, "/admin/api/agents/demo/transactions?limit=1000") == before["history"]
         assert played[-1]["balance"] == before["user"]["balance"]
-        # The pending win is retried by the restarted simulator (2-4 s later) and settles the round.
+        # A pending win is retried by the restarted simulator (2-4 s later) and settles the round.
+        wins_before_restart = len(wallet.wins)
         deadline = time.monotonic() + 15
-        while len(wallet.wins) < 2 and time.monotonic() < deadline:
+        while pending and len(wallet.wins) <= max(wins_before_restart, 1) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(wallet.wins) == 2
-        assert wallet.wins[1]["data"]["trans_guid"] == wallet.wins[0]["data"]["trans_guid"]
+        assert len(wallet.wins) >= 2
+        assert {win["data"]["trans_guid"] for win in wallet.wins} == {wallet.wins[0]["data"]["trans_guid"]}
         rows = server_get(again, "/admin/api/agents/demo_seamless/transactions?type=2")["list"]
         round_id = seamless[0]["round_id"]
         deadline = time.monotonic() + 5
