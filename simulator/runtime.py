@@ -86,10 +86,8 @@ class Simulator:
             self.callback_log = CallbackLog(settings.callback_log_size)
         else:
             # Every worker's entries, in the order Redis received them.
-            self.journal = RedisJournal(backend.redis, backend.keys.prefix, settings.journal_size)
-            self.callback_log = RedisCallbackLog(
-                backend.redis, backend.keys.prefix, settings.callback_log_size
-            )
+            self.journal = RedisJournal(backend.redis, backend.prefix, settings.journal_size)
+            self.callback_log = RedisCallbackLog(backend.redis, backend.prefix, settings.callback_log_size)
         self.faults = self._new_faults(settings.seed)
         self.limiter = make_limiter(settings)
         self.callbacks = CallbackClient(
@@ -107,7 +105,7 @@ class Simulator:
                 settings.seed,
                 delay,
                 redis=backend.redis,
-                prefix=backend.keys.prefix,
+                prefix=backend.prefix,
                 origin=backend.origin,
                 rebuild=self._rebuild_job,
             )
@@ -123,6 +121,8 @@ class Simulator:
             self.faults.part.pull()
         self._reset_lock = threading.Lock()
         self._stopping = threading.Event()
+        #: The shared parts' version this worker last loaded (Redis; see ``refresh``).
+        self._parts_version = -1
         #: True when this worker started on a world Redis already held (not one it built).
         self.joined_world = False
         self.world = self._join_or_build(settings.fixtures_dir, settings.seed)
@@ -147,7 +147,7 @@ class Simulator:
     def _new_faults(self, seed: int) -> FaultBook:
         return FaultBook(seed) if self.backend is None else shared.SharedFaultBook(seed, self.backend)
 
-    def new_store(self) -> MemoryStore:
+    def new_store(self) -> Store:
         """An empty store of the configured backend (a world being built or restored)."""
         return MemoryStore() if self.backend is None else self.backend.new_store()
 
@@ -165,12 +165,12 @@ class Simulator:
             if loaded is not None:
                 self.joined_world = True
                 return self._world_from(*loaded)
-            world = self._build_world(fixtures_dir, seed, replace=False)
-            if world.store.live:
+            world = self._build_world(fixtures_dir, seed, publish=False)
+            if self._publish(world, from_fixtures=True, replace=False):
                 return world
         raise RuntimeError("the shared world in Redis keeps disappearing while this worker starts")
 
-    def _build_world(self, fixtures_dir: Path, seed: int, replace: bool = True) -> World:
+    def _build_world(self, fixtures_dir: Path, seed: int, publish: bool = True) -> World:
         """A fresh world from a fixture set: catalogue, agent tree and Faker players."""
         store = self.new_store()
         catalogue = load_catalogue(fixtures_dir)
@@ -178,10 +178,11 @@ class Simulator:
         plan = plan_players(fixtures_dir, seed)
         load_tree(fixtures_dir, world.hierarchy, plan)
         load_players(plan, world.hierarchy, world.users, world.ledger)
-        self._publish(world, from_fixtures=True, replace=replace)
+        if publish:
+            self._publish(world, from_fixtures=True)
         return world
 
-    def _publish(self, world: World, from_fixtures: bool, replace: bool = True) -> None:
+    def _publish(self, world: World, from_fixtures: bool, replace: bool = True) -> bool:
         """Make a newly built world the shared one (Redis); the memory store has nothing to do.
 
         A fixture world's catalogue is the fixture directory's (every worker reads it
@@ -193,33 +194,37 @@ class Simulator:
                 "fixtures": str(world.fixtures_dir),
                 "catalogue": None if from_fixtures else snapshot.catalogue_state(world.catalogue),
             }
-            if self.backend.publish(world.store, description, replace):
-                world.forced.share()
-                world.catalogue.shared.share()
+            if not self.backend.publish(world.store, description, replace):
+                return False
+            world.forced.share()
+            world.catalogue.shared.share()
+        return True
 
-    def _world_from(self, store: MemoryStore, description: dict[str, Any]) -> World:
+    def _world_from(self, store: Store, description: dict[str, Any]) -> World:
         fixtures_dir = Path(description["fixtures"])
         if description["catalogue"] is None:
             catalogue = load_catalogue(fixtures_dir)
         else:
             catalogue = snapshot.load_catalogue_state(description["catalogue"])
         world = self.assemble_world(store, catalogue, fixtures_dir, int(description["seed"]))
-        # Every shared part as of now: the stream entries before the load are not replayed.
-        for part in list(self.backend.parts.values()):
-            part.pull()
+        self.backend.pull_parts()
         return world
 
     def refresh(self) -> World:
-        """Catch up with the other workers (Redis): their changes, or the new world of a reset.
+        """The current world (Redis: another worker may have reset or restored it) with the
+        shared parts as the other workers left them.
 
-        Called at the start of each request; a no-op for the in-memory store.
+        Called at the start of each request: one round trip on Redis, none in memory.
         """
         backend = self.backend
         world = self.world
         if backend is None:
             return world
-        world.store.sync()
-        if world.store.stale:
+        epoch, version = backend.state()
+        if version != self._parts_version:
+            self._parts_version = version
+            backend.pull_parts()
+        if epoch is not None and epoch != world.store.epoch:
             with self._reset_lock:
                 if self.world is world:
                     loaded = backend.load()
@@ -227,9 +232,7 @@ class Simulator:
                         self.world = self._world_from(*loaded)
         return self.world
 
-    def assemble_world(
-        self, store: MemoryStore, catalogue: Catalogue, fixtures_dir: Path, seed: int
-    ) -> World:
+    def assemble_world(self, store: Store, catalogue: Catalogue, fixtures_dir: Path, seed: int) -> World:
         """The services of a world around its state (a fixture load or a snapshot fills the store)."""
         ledger = Ledger(store, self.clock)
         hierarchy = Hierarchy(store, ledger, self.clock)

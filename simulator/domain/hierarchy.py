@@ -130,8 +130,9 @@ class Hierarchy:
             for key, value in changes.items():
                 setattr(agent.settings, key, value)
             return agent
-        self._store.change_settings(agent.agent_id, changes)
-        return self._store.agent(agent.agent_id) or agent
+        # The caller's copy shows the change it made, as the stored agent does.
+        agent.settings = self._store.change_settings(agent.agent_id, changes)
+        return agent
 
     def reissue_token(self, agent: Agent) -> str:
         """A new API token; the old one stops working at once (spec 3.1, step 2)."""

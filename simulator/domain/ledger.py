@@ -70,6 +70,11 @@ class Ledger:
             raise _points_short(source, short, f"{plain(amount)} needed") from None
 
     # -- transfer-mode wallet (spec 5.6-5.8) -------------------------------
+    def balance_of(self, user: User) -> Decimal:
+        """The user's balance now (``user`` may have been read before the last movement)."""
+        current = self._store.user(user.user_code)
+        return (current or user).balance
+
     def deposit(self, agent: Agent, user: User, amount: Decimal) -> Transaction:
         """Agent points -> user balance, recorded as Deposit (4)."""
         _require_positive(amount)

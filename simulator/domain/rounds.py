@@ -71,10 +71,10 @@ class TransferWallet:
         self._ledger = ledger
 
     def balance(self, agent: Agent, user: User) -> Decimal:
-        return user.balance
+        return self._ledger.balance_of(user)
 
     def refresh(self, agent: Agent, user: User) -> Decimal | None:
-        return user.balance
+        return self._ledger.balance_of(user)
 
     def bet(self, agent: Agent, user: User, round_: Round) -> None:
         tx = self._ledger.bet(agent, user, round_.bet, _ref(round_))
@@ -222,6 +222,8 @@ class Rounds:
         the player chose; its round is given back if the spin does not settle.
         """
         store = self._store
+        # The session as it stands now (a kick or another round since the caller read it).
+        session = store.session(session.gplay_id) or session
         agent = _known(store.agent(session.agent_id))
         user = _known(store.user(session.user_code))
         game = self._check_playable(agent, session, user)

@@ -384,6 +384,8 @@ def _play(table: Table, bet: Decimal) -> Round | SimError:
         code = exc.code
         return exc
     finally:
+        # The session as the round left it (its figures, its recent rounds, ended by a kick).
+        table.session = table.world.store.session(table.session.gplay_id) or table.session
         log.info(
             "agent=%s path=/play/spin gplay_id=%d code=%d ms=%.1f",
             table.agent.name,

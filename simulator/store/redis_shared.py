@@ -2,13 +2,13 @@
 forced outcomes, maintenance, callback stamps and the round-link secret (issue 9).
 
 Each part keeps a local copy that requests read at memory speed, and a JSON
-copy in Redis (``ctl:<part>``, or ``wctl:<part>`` for a part that belongs to
-one world and goes with it at a reset).  A change is made under the part's
-Redis lock: read the latest copy, change it, write it back together with a
-change-stream entry, so every other worker installs it at its next catch-up
-(the start of its next request).  Parts that are read on every request but
-change rarely (the clock, the fault rules) therefore cost nothing until
-someone changes them.
+copy in Redis (``ctl:<part>``, or ``w:<epoch>:ctl:<part>`` for a part that
+belongs to one world and goes with it at a reset).  A change is made under the
+part's Redis lock: read the latest copy, change it, write it back and bump the
+parts' version (:meth:`RedisBackend.share`), so every other worker reloads the
+parts at its next request, which reads that version anyway.  Parts that are
+read on every request but change rarely (the clock, the fault rules)
+therefore cost nothing until someone changes them.
 
 A fault rule that fires changes its counters (``times``, ``after``,
 ``probability``'s draws): firing takes the rules' lock and writes them back,
@@ -50,7 +50,10 @@ class SharedPart:
         self.key = f"{'wctl' if world_bound else 'ctl'}:{name}"
         self.world_bound = world_bound
         #: The epoch of the world this part belongs to (world-bound parts only).
-        self.epoch: Callable[[], str] = lambda: "*"
+        self.epoch: Callable[[], str | None] = lambda: None
+
+    def _epoch(self) -> str | None:
+        return self.epoch() if self.world_bound else None
 
     @contextmanager
     def changing(self) -> Iterator[None]:
@@ -66,12 +69,12 @@ class SharedPart:
             self.push()
 
     def pull(self) -> None:
-        state = self.backend.shared(self.key)
+        state = self.backend.shared(self.name, self._epoch())
         if state is not None:
             self.install(state)
 
     def push(self) -> None:
-        self.backend.share(self.key, self.export(), self.epoch() if self.world_bound else "*")
+        self.backend.share(self.name, self.export(), self._epoch())
 
     def export(self) -> Any:
         raise NotImplementedError
@@ -151,7 +154,7 @@ class SharedFaultBook(FaultBook):
 class SharedForcedOutcomes(ForcedOutcomes):
     """Queued multipliers of ``/control/outcomes``: pushed on one worker, played on any."""
 
-    def __init__(self, backend: RedisBackend, epoch: Callable[[], str]) -> None:
+    def __init__(self, backend: RedisBackend, epoch: Callable[[], str | None]) -> None:
         super().__init__()
         self.part = _Part(backend, "forced", self.export, self._install, world_bound=True)
         self.part.epoch = epoch
@@ -180,7 +183,7 @@ class SharedForcedOutcomes(ForcedOutcomes):
 class SharedMaintenance:
     """Platform, provider and game maintenance of the current world's catalogue."""
 
-    def __init__(self, backend: RedisBackend, catalogue: Catalogue, epoch: Callable[[], str]) -> None:
+    def __init__(self, backend: RedisBackend, catalogue: Catalogue, epoch: Callable[[], str | None]) -> None:
         self.catalogue = catalogue
         self.part = _Part(
             backend, "maintenance", catalogue.maintenance_state, self._install, world_bound=True
@@ -204,7 +207,7 @@ class SharedStamps(StampAllocator):
     def __init__(self, backend: RedisBackend) -> None:
         super().__init__()
         self._redis = backend.redis
-        self._key = f"{backend.keys.prefix}ctl:stamp"
+        self._key = f"{backend.prefix}ctl:stamp"
         self._next = backend.redis.register_script(_STAMP)
 
     def next(self, now_ms: int) -> int:
@@ -220,7 +223,7 @@ class SharedStamps(StampAllocator):
 
 def first_drawn(backend: RedisBackend, name: str, draw: str) -> str:
     """A value every worker must share that one of them draws: the first worker's draw wins."""
-    key = f"{backend.keys.prefix}ctl:{name}"
+    key = f"{backend.prefix}ctl:{name}"
     backend.redis.set(key, draw, nx=True)
     return backend.redis.get(key).decode()
 
@@ -231,7 +234,7 @@ def shared_link_secret(backend: RedisBackend) -> bytes:
 
 
 def share_link_secret(backend: RedisBackend, secret: bytes) -> None:
-    backend.redis.set(f"{backend.keys.prefix}ctl:link_secret", secret.hex())
+    backend.redis.set(f"{backend.prefix}ctl:link_secret", secret.hex())
 
 
 class _Part(SharedPart):

@@ -1,55 +1,46 @@
-"""The Redis store: one consistent state for several workers and hosts (issue 9).
+"""The Redis store: the state lives in Redis only, and every operation is one atomic step there.
 
-Every worker keeps a full replica of the state in memory - the domain runs on
-it exactly as on :class:`MemoryStore`, at the same speed - and Redis is the
-source of truth:
+Any number of workers on any number of hosts share one world; a worker keeps
+no replica and follows no change stream.  Each operation of
+:class:`~simulator.store.interface.Store` is a single round trip: a plain
+command for a read, a Lua script (:mod:`.redis_scripts`) for a change that
+must check and apply together - a money movement checks the balance or points,
+moves them, takes the next id and appends the history row in one step.
 
-- **Records live in Redis** under the store's prefix (``scorpio:`` by
-  default): one hash per kind of record (``agents``, ``users``, ``sessions``,
-  ``launch``, ``bonus``, ``fr``, ``rounds:<agent>``), a sorted set per agent for
-  the transaction history (``tx:<agent>``, by ``trans_id``), a list per agent
-  for round statistics (``stats:<agent>``), a sorted set of point movements
-  (``ptx``), hashes of the per-agent and per-user sums (``house``, ``held``,
-  ``purged``) and of the history-poll marks (``poll:<agent>``).  Id counters
-  are Redis counters (``seq:<name>``, ``INCR``), so ids are unique across workers.
-- **Units of work.**  ``store.locked(agents...)`` takes each agent's Redis lock
-  (``lock:agent:<id>``: ``SET NX PX`` with a lease that a heartbeat renews, so
-  a dead worker's locks expire), catches the replica up, runs the domain code,
-  and then writes what it changed - records, rows, sums - together with one
-  entry of the change stream (``changes``) in a single Lua script, atomically.
-  The script refuses the write when the world changed meanwhile (a reset or
-  restore on another worker: the request finishes on the world it started
-  with, as in memory).
-- **Catching up.**  Before each unit of work and each request, a worker reads
-  the change stream from where it stopped and applies the other workers'
-  entries to its replica.  Entries are numbered; a worker that finds a gap (the
-  stream is capped) or a new world epoch reloads the whole state from the
-  records.
+Keys live under the world's prefix ``<prefix>w:<epoch>:`` (a reset or a restore
+writes a new epoch and switches to it, see :mod:`.redis_world`):
 
-Changes are seen through :mod:`simulator.store.tracking`: tracked containers
-and attached records report every mutation, so the domain does not know it is
-replicated.  Money keeps the ledger's guarantees because every balance and
-points change happens under the agent locks, which are now cross-process.
+- one hash per record: ``agent:<id>``, ``user:<code>``, ``session:<gplay_id>``,
+  ``launch:<token digest>``, ``round:<agent>:<round_id>``, ``call:<id>``,
+  ``grant:<fr_id>``, its fields encoded by :class:`Codec` (amounts as integer
+  ten-thousandths, times as integer microseconds, so scripts compare and add them);
+- indexes: ``agentname``, ``token``, ``username``, ``secret`` (hashes to ids),
+  ``users:<agent>``, ``sessions:<agent>``, ``rounds:<agent>``, ``calls:<agent>``,
+  ``grants:<agent>`` (sorted sets), ``scalls:<gplay_id>`` (set), ``ugrants:<user>`` (list);
+- history: ``tx:<agent>``, a sorted set scored by ``trans_id`` whose members are
+  ``<time>|<row>``, so the ``trans_id`` cursor is a range query and the time
+  window a bisection inside one script; ``resv:<agent>``, the reserved ids;
+  ``stats:<agent>`` and ``ptx``, lists; ``house``, ``held``, ``purged``,
+  ``poll:<agent>``, ``seq``, ``count``, ``lastt``: hashes.
 
-Beside the world, the clock, fault rules, forced outcomes, maintenance,
-callback stamps and link secret (:mod:`.redis_shared`), the journal, the
-callback log, the retry queue and the in-flight limiter are shared too.  Per
-worker by design: the RTP decks (each worker deals from its own, seeded alike,
-so the realised RTP converges per worker), the activity gate a snapshot waits
-on (it sees this worker's rounds in play, not another's), and traffic runs.
+Records are decoded into fresh objects on every read: what a caller holds is a
+value, and changes go through the operations.  Per worker by design: the
+activity gate a snapshot waits on (it sees this worker's rounds in play).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import logging
-import secrets
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+import math
+import types
+import typing
+from collections.abc import Hashable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from enum import IntEnum, StrEnum
+from typing import Any
 
 from ..domain.models import (
     Agent,
@@ -62,662 +53,821 @@ from ..domain.models import (
     Round,
     RoundStat,
     Transaction,
+    TransType,
     User,
 )
-from . import tracking
-from .memory import MemoryStore, Sequence, secret_key
-from .tracking import TrackedDeque, TrackedDict, TrackedList, _Sink
-
-log = logging.getLogger("simulator.store")
-
-tracking.install_hooks(
-    (Agent, AgentSettings, User, LaunchToken, GameSession, Round, BonusCall, FreeRoundGrant)
+from ..seamless.protocol import TransactionIds
+from ..state.codec import schema_for
+from .interface import (
+    CallRunning,
+    MoneyTotals,
+    Page,
+    PlayRef,
+    Purged,
+    Retention,
+    Seq,
+    Shortfall,
+    StoreState,
 )
+from .memory import FIRST_GPLAY_ID, FIRST_ROUND_ID, FIRST_USER_CODE, ActivityGate, secret_key
+from .redis_scripts import SCRIPTS
 
-#: Record kinds kept as one Redis hash each (``rounds`` has one hash per agent).
-RECORD_KINDS: dict[str, type] = {
-    "agents": Agent,
-    "users": User,
-    "launch": LaunchToken,
-    "sessions": GameSession,
-    "rounds": Round,
-    "bonus": BonusCall,
-    "fr": FreeRoundGrant,
+SCALE = 10_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STARTS = {
+    Seq.AGENT: 1,
+    Seq.USER: FIRST_USER_CODE,
+    Seq.TRANS: 1,
+    Seq.POINT_TRANS: 1,
+    Seq.GPLAY: FIRST_GPLAY_ID,
+    Seq.ROUND: FIRST_ROUND_ID,
+    Seq.CALL: 1,
+    Seq.FREE_ROUND: 1,
 }
-ROW_KINDS: dict[str, type] = {"tx": Transaction, "stats": RoundStat, "ptx": PointTransaction}
-SUM_KINDS = ("house", "held", "purged")
-
-#: The change stream keeps about this many entries; a worker further behind reloads.
-STREAM_LENGTH = 100_000
-#: A lock not renewed for this long is free again (its worker died).
-LOCK_LEASE_MS = 10_000
-#: How long a unit of work waits for an agent's lock before it gives up.
-LOCK_WAIT_S = 60.0
-
-_COMMIT = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local cmds = cjson.decode(ARGV[2])
-for _, c in ipairs(cmds) do redis.call(unpack(c)) end
-local n = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'n', n, 'o', ARGV[3], 'e', ARGV[1], 'ops', ARGV[4])
-return n
-"""
-
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-_RENEW = """
-local renewed = 0
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i + 1] then
-    redis.call('PEXPIRE', key, ARGV[1]); renewed = renewed + 1
-  end
-end
-return renewed
-"""
+#: Commands per pipeline round trip while a whole state is written or read.
+_BATCH = 2000
 
 
-def _codec():
-    """Record schemas (imported late: the state package imports the store)."""
-    from ..state.codec import schema_for
-    from ..state.snapshot import _ROUND
-
-    return schema_for, _ROUND
+def scaled(amount: Decimal) -> int:
+    """An amount (at most four decimals) as integer ten-thousandths."""
+    return int(amount.scaleb(4))
 
 
-def dump_record(kind: str, record: Any) -> dict:
-    schema_for, round_overrides = _codec()
-    cls = RECORD_KINDS.get(kind) or ROW_KINDS[kind]
-    return schema_for(cls, round_overrides if cls is Round else None).dump(record)
+def unscaled(value: int | str | bytes) -> Decimal:
+    """Integer ten-thousandths back to an amount, without trailing zeros (``500``, ``0.5``)."""
+    return Decimal(int(value)) / SCALE
 
 
-def compact(data: Any) -> str:
-    """JSON as Redis keeps it: no spaces."""
-    return json.dumps(data, separators=(",", ":"))
+def micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def load_record(kind: str, data: dict) -> Any:
-    schema_for, round_overrides = _codec()
-    cls = RECORD_KINDS.get(kind) or ROW_KINDS[kind]
-    return schema_for(cls, round_overrides if cls is Round else None).load(data)
+def instant(value: int | str | bytes) -> datetime:
+    return EPOCH + timedelta(microseconds=int(value))
 
 
-class RedisSequence(Sequence):
-    """An id counter: local while the world is being built, a Redis counter once it is live."""
+class Codec:
+    """A record as a Redis hash and back: one field per dataclass field, ``None`` as no field."""
 
-    def __init__(self, start: int) -> None:
-        super().__init__(start)
-        self._redis: Any = None
-        self._key = ""
+    def __init__(self, cls: type, special: dict[str, tuple[Any, Any]] | None = None) -> None:
+        self.cls = cls
+        hints = typing.get_type_hints(cls)
+        self.fields: list[tuple[str, Any, Any]] = []
+        for item in dataclasses.fields(cls):
+            encode, decode = (special or {}).get(item.name) or _converters(hints[item.name])
+            self.fields.append((item.name, encode, decode))
+        self.names = {name.encode(): (name, decode) for name, _, decode in self.fields}
 
-    def bind(self, redis: Any, key: str) -> None:
-        self._redis, self._key = redis, key
+    def encode(self, record: Any) -> dict[str, str]:
+        out = {}
+        for name, encode, _ in self.fields:
+            value = getattr(record, name)
+            if value is not None:
+                out[name] = encode(value)
+        return out
 
-    def next(self) -> int:
-        if self._redis is None:
-            return super().next()
-        return int(self._redis.incr(self._key))
+    def flat(self, record: Any) -> list[str]:
+        return [part for item in self.encode(record).items() for part in item]
 
-    def peek(self) -> int:
-        if self._redis is None:
-            return super().peek()
-        value = self._redis.get(self._key)
-        return int(value) + 1 if value is not None else super().peek()
-
-    def set(self, value: int) -> None:
-        if self._redis is None:
-            super().set(value)
-        else:
-            self._redis.set(self._key, value - 1)
-
-
-class Keys:
-    """The Redis key names of one simulator (several may share a database by prefix)."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.epoch = f"{prefix}epoch"
-        self.version = f"{prefix}version"
-        self.changes = f"{prefix}changes"
-        self.world = f"{prefix}world"
-        self.world_lock = f"{prefix}lock:world"
-
-    def record(self, kind: str, agent_id: int | None = None) -> str:
-        return f"{self.prefix}{kind}" if agent_id is None else f"{self.prefix}{kind}:{agent_id}"
-
-    def lock(self, agent_id: int) -> str:
-        return f"{self.prefix}lock:agent:{agent_id}"
-
-    def seq(self, name: str) -> str:
-        return f"{self.prefix}seq:{name}"
+    def decode(self, raw: dict[bytes, bytes] | list[bytes]) -> Any:
+        if isinstance(raw, list):
+            raw = dict(zip(raw[::2], raw[1::2], strict=True))
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            known = self.names.get(key)
+            if known is not None:
+                values[known[0]] = known[1](value)
+        for name, _, _ in self.fields:
+            values.setdefault(name, None)
+        return self.cls(**values)
 
 
-class LockKeeper:
-    """Redis locks this worker holds, renewed by a heartbeat so long units of work keep them."""
-
-    def __init__(self, redis: Any) -> None:
-        self._redis = redis
-        self._held: dict[str, str] = {}
-        self._guard = threading.Lock()
-        self._unlock = redis.register_script(_UNLOCK)
-        self._renew = redis.register_script(_RENEW)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="scorpio-redis-locks", daemon=True)
-        self._thread.start()
-
-    def acquire(self, key: str) -> None:
-        token = secrets.token_hex(8)
-        deadline = time.monotonic() + LOCK_WAIT_S
-        pause = 0.0005
-        while not self._redis.set(key, token, nx=True, px=LOCK_LEASE_MS):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Redis lock {key} still held by another worker after {LOCK_WAIT_S} s")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        with self._guard:
-            self._held[key] = token
-
-    def release(self, key: str) -> None:
-        with self._guard:
-            token = self._held.pop(key, None)
-        if token is not None:
-            self._unlock(keys=[key], args=[token])
-
-    def _beat(self) -> None:
-        while not self._stop.wait(LOCK_LEASE_MS / 3000):
-            with self._guard:
-                held = list(self._held.items())
-            if not held:
-                continue
-            try:
-                self._renew(keys=[k for k, _ in held], args=[LOCK_LEASE_MS, *[t for _, t in held]])
-            except Exception:  # a Redis hiccup: the next beat tries again
-                log.warning("could not renew Redis locks", exc_info=True)
-
-    def close(self) -> None:
-        self._stop.set()
+def _converters(hint: Any) -> tuple[Any, Any]:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        (member,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _converters(member)
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        return (lambda v: str(int(v))), (lambda v: hint(int(v)))
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return (lambda v: v.value), (lambda v: hint(v.decode()))
+    if hint is Decimal:
+        return (lambda v: str(scaled(v))), unscaled
+    if hint is datetime:
+        return (lambda v: str(micros(v))), instant
+    if hint is bool:
+        return (lambda v: "1" if v else "0"), (lambda v: v == b"1")
+    if hint is int:
+        return str, int
+    if hint is str:
+        return (lambda v: v), (lambda v: v.decode())
+    if dataclasses.is_dataclass(hint):
+        schema = schema_for(hint)  # type: ignore[arg-type]
+        return (lambda v: json.dumps(schema.dump(v), separators=(",", ":"))), (
+            lambda v: schema.load(json.loads(v))
+        )
+    return (lambda v: json.dumps(v, separators=(",", ":"))), json.loads
 
 
-class RedisStore(MemoryStore):
-    """A replica of the state kept in step with Redis (see the module docstring)."""
+def _callback_ids() -> tuple[Any, Any]:
+    def encode(ids: dict[str, TransactionIds]) -> str:
+        return json.dumps({k: dataclasses.asdict(v) for k, v in ids.items()}, separators=(",", ":"))
 
-    #: The change-stream entry this replica has applied up to (set by :meth:`go_live`).
-    _last_id: bytes | str
+    def decode(text: bytes) -> dict[str, TransactionIds]:
+        return {k: TransactionIds(**v) for k, v in json.loads(text).items()}
 
-    def __init__(self, redis: Any, keys: Keys, origin: str, locks: LockKeeper) -> None:
-        super().__init__()
+    return encode, decode
+
+
+AGENT = Codec(Agent)
+USER = Codec(User)
+LAUNCH = Codec(LaunchToken)
+SESSION = Codec(GameSession)
+ROUND = Codec(Round, {"callback_ids": _callback_ids()})
+CALL = Codec(BonusCall)
+GRANT = Codec(FreeRoundGrant)
+
+
+def _row(member: bytes) -> Transaction:
+    """A history row from its ``<time>|[...]`` member (see ``add_row`` in the scripts)."""
+    (trans_id, agent, user, ttype, amount, pre, bal, t, round_id, provider, game) = json.loads(
+        member[member.index(b"|") + 1 :]
+    )
+    return Transaction(
+        trans_id,
+        agent,
+        user,
+        ttype,
+        unscaled(amount),
+        unscaled(pre),
+        unscaled(bal),
+        instant(t),
+        round_id,
+        provider,
+        game,
+    )
+
+
+def _row_member(tx: Transaction) -> str:
+    t = micros(tx.created_at)
+    body = [
+        tx.trans_id,
+        tx.agent_id,
+        tx.user_code,
+        int(tx.trans_type),
+        scaled(tx.trans_amount),
+        scaled(tx.prebalance),
+        scaled(tx.balance),
+        t,
+        tx.round_id,
+        tx.provider_id,
+        tx.game_code,
+    ]
+    return f"{t}|{json.dumps(body, separators=(',', ':'))}"
+
+
+def _point_row(text: bytes) -> PointTransaction:
+    pid, kind, source, target, amount, from_points, to_points, at = json.loads(text)
+    return PointTransaction(
+        pid,
+        kind,
+        source,
+        target,
+        unscaled(amount),
+        None if from_points is None else unscaled(from_points),
+        unscaled(to_points),
+        instant(at),
+    )
+
+
+def _point_text(ptx: PointTransaction) -> str:
+    body = [
+        ptx.point_trans_id,
+        ptx.kind,
+        ptx.from_agent_id,
+        ptx.to_agent_id,
+        scaled(ptx.amount),
+        None if ptx.from_points is None else scaled(ptx.from_points),
+        scaled(ptx.to_points),
+        micros(ptx.created_at),
+    ]
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _stat(member: bytes) -> RoundStat:
+    t, _, body = member.partition(b"|")
+    user, category, bet, win, refunded = json.loads(body)
+    return RoundStat(instant(t), user, category, unscaled(bet), unscaled(win), bool(refunded))
+
+
+def _stat_body(stat: RoundStat) -> str:
+    return json.dumps(
+        [stat.user_code, stat.category, scaled(stat.bet), scaled(stat.win), int(stat.refunded)],
+        separators=(",", ":"),
+    )
+
+
+def _ceil_seconds(moment: datetime) -> int:
+    return (
+        math.ceil(micros(moment) / 1_000_000) if micros(moment) % 1_000_000 else micros(moment) // 1_000_000
+    )
+
+
+class RedisStore:
+    """One world's state in Redis (see the module docstring)."""
+
+    def __init__(self, redis: Any, world_prefix: str) -> None:
         self.redis = redis
-        self.keys = keys
-        self.origin = origin
-        self._locks = locks
-        self._commit_script = redis.register_script(_COMMIT)
-        #: False while the world is being built or loaded: nothing is written to Redis.
-        self.live = False
+        self.prefix = world_prefix
+        #: The world's epoch (set by the backend that made or found it).
         self.epoch = ""
-        self.applied = 0
-        #: Set when the change stream says the world was replaced or this replica fell behind.
-        self.stale = False
-        self._sync_lock = threading.Lock()
-        #: Catch-ups begun so far, and the number of the last one that completed (see :meth:`sync`).
-        self._syncs_started = 0
-        self._synced_by = 0
-        self._mine = threading.local()
-        #: Called with ``(part key, state)`` for another worker's change of a shared part.
-        self.on_control: Any = None
-        self.agents = self._dict("agents")
-        self.users = self._dict("users")
-        self.launch_tokens = self._dict("launch")
-        self.sessions = self._dict("sessions")
-        self.bonus_calls = self._dict("bonus")
-        self.free_rounds = self._dict("fr")
-        self.house_net = self._dict("house")
-        self.held_points = self._dict("held")
-        self.purged_movement = self._dict("purged")
-        self.point_transactions = TrackedList(_Sink("ptx", None, self._stray_op))
-        for name, sequence in self._sequences().items():
-            setattr(self, name, RedisSequence(sequence.peek()))
+        self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
+        self._gate = ActivityGate()
+        #: Decoded settings by (agent_id, version): settings change rarely, and decoding is dear.
+        self._settings: dict[tuple[int, bytes], AgentSettings] = {}
 
-    # -- containers ------------------------------------------------------------------
-    def _dict(self, kind: str, key: Any = None) -> TrackedDict:
-        return TrackedDict(_Sink(kind, key, self._stray_op))
+    # -- plumbing ----------------------------------------------------------------------
+    def key(self, name: str) -> str:
+        return self.prefix + name
 
-    def _insert_agent(self, agent: Agent) -> None:
-        super()._insert_agent(agent)
-        agent_id = agent.agent_id
-        self.transactions[agent_id] = TrackedDeque(_Sink("tx", agent_id, self._stray_op))
-        self.rounds[agent_id] = self._dict("rounds", agent_id)
-        self.round_stats[agent_id] = TrackedDeque(_Sink("stats", agent_id, self._stray_op))
-        self.poll_marks[agent_id] = self._dict("poll", agent_id)
+    def _run(self, script: str, *args: Any) -> Any:
+        return self._scripts[script](keys=[], args=[self.prefix, *args])
 
-    def _insert_point_row(self, ptx: PointTransaction) -> None:
-        """In ``point_trans_id`` order, whichever worker's movement arrives first."""
-        with self._meta:
-            rows = self.point_transactions
-            position = len(rows)
-            while position > 0 and rows[position - 1].point_trans_id > ptx.point_trans_id:
-                position -= 1
-            rows.insert(position, ptx)
+    def initialise(self) -> None:
+        """Set the id counters to their first values (a new, empty world)."""
+        self.redis.hset(self.key("seq"), mapping={seq.value: start for seq, start in _STARTS.items()})
 
-    # -- units of work ---------------------------------------------------------------
-    def _held_here(self) -> dict[int, int]:
-        held = getattr(self._mine, "held", None)
-        if held is None:
-            held = self._mine.held = {}
-        return held
+    def activity(self) -> AbstractContextManager[None]:
+        return self._gate.activity()
 
     @contextmanager
-    def locked(self, *agent_ids: int) -> Iterator[None]:
-        if not self.live:
-            with super().locked(*agent_ids):
-                yield
-            return
-        ids = sorted(set(agent_ids))
-        held = self._held_here()
-        fresh = [agent_id for agent_id in ids if not held.get(agent_id)]
-        with ExitStack() as stack:
-            stack.enter_context(super().locked(*ids))
-            for agent_id in fresh:
-                self._locks.acquire(self.keys.lock(agent_id))
-                stack.callback(self._locks.release, self.keys.lock(agent_id))
-            for agent_id in ids:
-                held[agent_id] = held.get(agent_id, 0) + 1
-            outer = tracking.current() is None
-            try:
-                if outer:
-                    self.sync()
-                    changes = tracking.begin()
-                try:
-                    yield
-                finally:
-                    if outer:
-                        tracking.end()
-                        self.commit(changes)
-            finally:
-                for agent_id in ids:
-                    held[agent_id] -= 1
+    def quiesced(self, timeout: float | None = None) -> Iterator[None]:
+        with self._gate.quiet(timeout):
+            yield
 
-    # -- writing -----------------------------------------------------------------------
-    def _stray_op(self, kind: str, key: Any, op: str, args: tuple) -> None:
-        """A container changed outside any unit of work: commit it on its own."""
-        if not self.live:
-            return
-        changes = tracking.ChangeSet()
-        changes.ops.append((kind, key, op, args))
-        self.commit(changes)
+    # -- ids -----------------------------------------------------------------------------
+    def next_id(self, seq: Seq) -> int:
+        return int(self.redis.hincrby(self.key("seq"), seq.value, 1)) - 1
 
-    def _stray_record(self, record: Any) -> None:
-        if not self.live:
-            return
-        changes = tracking.ChangeSet()
-        changes.records[id(record)] = record
-        self.commit(changes)
+    def sequences(self) -> dict[str, int]:
+        raw = self.redis.hgetall(self.key("seq"))
+        return {seq.value: int(raw.get(seq.value.encode(), _STARTS[seq])) for seq in Seq}
 
-    def attach(self, kind: str, key: Any, record: Any) -> Any:
-        return tracking.attach(record, self._stray_record, (kind, key))
+    # -- agents --------------------------------------------------------------------------
+    def _agent(self, raw: dict[bytes, bytes] | list[bytes] | None) -> Agent | None:
+        if not raw:
+            return None
+        if isinstance(raw, list):
+            raw = dict(zip(raw[::2], raw[1::2], strict=True))
+        key = (int(raw[b"agent_id"]), raw.get(b"ver", b"0"))
+        settings = self._settings.get(key)
+        if settings is None:
+            agent = AGENT.decode(raw)
+            self._settings[key] = agent.settings
+            return agent
+        trimmed = {k: v for k, v in raw.items() if k != b"settings"}
+        agent = AGENT.decode(trimmed)
+        agent.settings = dataclasses.replace(settings, providers=list(settings.providers))
+        return agent
 
-    def commit(self, changes: tracking.ChangeSet) -> None:
-        """Write one unit of work's changes and its change-stream entry, atomically."""
-        if not self.live or not changes:
-            return
-        ops: list[list] = []
-        commands: list[list[str]] = []
-        for kind, key, op, args in changes.ops:
-            self._encode_op(kind, key, op, args, ops, commands)
-        for record in changes.records.values():
-            address = tracking.address_of(record)
-            if address is None or not self._holds(address, record):
-                continue  # deleted meanwhile: its delete op is already in the entry
-            self._encode_put(address[0], address[1], record, ops, commands)
-        if not ops:
-            return
-        result = self._commit_script(
-            keys=[self.keys.epoch, self.keys.version, self.keys.changes],
-            args=[self.epoch, json.dumps(commands), self.origin, json.dumps(ops), STREAM_LENGTH],
-        )
-        if int(result) < 0:
-            self.stale = True
-            log.info("changes of a replaced world dropped (reset or restore on another worker)")
+    def _agent_fields(self, agent: Agent) -> dict[str, str]:
+        fields = AGENT.encode(agent)
+        fields["ver"] = "0"
+        return fields
 
-    def _holds(self, address: tuple, record: Any) -> bool:
-        kind, key = address
-        if kind == "rounds":
-            return self.rounds.get(key[0], {}).get(key[1]) is record
-        return self._container(kind).get(key) is record
+    def add_agent(self, agent: Agent) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.key(f"agent:{agent.agent_id}"), mapping=self._agent_fields(agent))
+        pipe.hset(self.key("agentname"), agent.name.lower(), agent.agent_id)
+        pipe.hset(self.key("token"), secret_key(agent.api_token).hex(), agent.agent_id)
+        pipe.zadd(self.key("agents"), {str(agent.agent_id): agent.agent_id})
+        pipe.hsetnx(self.key("house"), agent.agent_id, 0)
+        pipe.hsetnx(self.key("held"), agent.agent_id, 0)
+        pipe.execute()
 
-    def _container(self, kind: str, key: Any = None) -> dict:
-        """The dict holding records or sums of ``kind`` (per agent for rounds and poll marks)."""
-        if kind == "rounds":
-            return self.rounds[key]
-        if kind == "poll":
-            return self.poll_marks[key]
-        containers: dict[str, dict] = {
-            "agents": self.agents,
-            "users": self.users,
-            "launch": self.launch_tokens,
-            "sessions": self.sessions,
-            "bonus": self.bonus_calls,
-            "fr": self.free_rounds,
-            "house": self.house_net,
-            "held": self.held_points,
-            "purged": self.purged_movement,
-        }
-        return containers[kind]
+    def agent(self, agent_id: int) -> Agent | None:
+        return self._agent(self.redis.hgetall(self.key(f"agent:{agent_id}")))
 
-    def _field(self, kind: str, key: Any) -> str:
-        if kind == "launch":
-            return key.hex()
-        if kind == "rounds":
-            return str(key[1])
-        return str(key)
+    def agent_by_name(self, name: str) -> Agent | None:
+        agent_id = self.redis.hget(self.key("agentname"), name.lower())
+        return None if agent_id is None else self.agent(int(agent_id))
 
-    def _encode_put(self, kind: str, key: Any, record: Any, ops: list, commands: list) -> None:
-        data = dump_record(kind, record)
-        text = compact(data)
-        agent = key[0] if kind == "rounds" else None
-        commands.append(["HSET", self.keys.record(kind, agent), self._field(kind, key), text])
-        ops.append(["put", kind, _json_key(kind, key), data])
+    def agent_by_token(self, token: str) -> Agent | None:
+        return self._agent(self._run("agent_by_token", secret_key(token).hex()) or None)
 
-    def _encode_op(self, kind: str, key: Any, op: str, args: tuple, ops: list, commands: list) -> None:
-        if kind in RECORD_KINDS:
+    def all_agents(self) -> list[Agent]:
+        ids = self.redis.zrange(self.key("agents"), 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for agent_id in ids:
+            pipe.hgetall(self.key(f"agent:{int(agent_id)}"))
+        return [a for a in (self._agent(raw) for raw in pipe.execute()) if a is not None]
 
-            def full(record_key: Any) -> Any:
-                """A round's key carries its agent (the per-agent dict's own key)."""
-                return (key, record_key) if kind == "rounds" else record_key
+    def children_of(self, parent_id: int | None) -> list[Agent]:
+        return [a for a in self.all_agents() if a.parent_id == parent_id]
 
-            if op == "set":
-                record = self.attach(kind, full(args[0]), args[1])
-                self._encode_put(kind, full(args[0]), record, ops, commands)
-            elif op == "del":
-                agent = key if kind == "rounds" else None
-                commands.append(["HDEL", self.keys.record(kind, agent), self._field(kind, full(args[0]))])
-                ops.append(["del", kind, _json_key(kind, full(args[0]))])
-            elif op == "clear":
-                agent = key if kind == "rounds" else None
-                commands.append(["DEL", self.keys.record(kind, agent)])
-                ops.append(["clear", kind, key])
-            return
-        if kind in ("tx", "ptx", "stats"):
-            redis_key = self.keys.record(kind, key)
-            if op in ("append", "insert"):
-                row = args[-1]
-                data = dump_record(kind, row)
-                text = compact(data)
-                if kind == "stats":
-                    if op == "insert":
-                        raise ValueError("round statistics are only appended")
-                    commands.append(["RPUSH", redis_key, text])
-                else:
-                    score = row.trans_id if kind == "tx" else row.point_trans_id
-                    commands.append(["ZADD", redis_key, str(score), text])
-                ops.append(["row", kind, key, data])
-            elif op == "popleft":
-                commands.append(["LPOP" if kind == "stats" else "ZPOPMIN", redis_key])
-                ops.append(["popleft", kind, key])
-            elif op == "clear":
-                commands.append(["DEL", redis_key])
-                ops.append(["clear", kind, key])
-            return
-        # sums and poll marks: small hashes of numbers
-        redis_key = self.keys.record(kind, key if kind == "poll" else None)
-        if op == "set":
-            field, value = args
-            field_text = json.dumps(field) if kind == "poll" else str(field)
-            commands.append(["HSET", redis_key, field_text, str(value)])
-            ops.append(["num", kind, key, field_text, str(value)])
-        elif op == "del":
-            field_text = json.dumps(args[0]) if kind == "poll" else str(args[0])
-            commands.append(["HDEL", redis_key, field_text])
-            ops.append(["numdel", kind, key, field_text])
-        elif op == "clear":
-            commands.append(["DEL", redis_key])
-            ops.append(["clear", kind, key])
-
-    # -- catching up -------------------------------------------------------------------
-    def sync(self) -> None:
-        """Apply the other workers' changes since the last call (one Redis read when none).
-
-        Threads arriving together share one read: a catch-up that *started* after this
-        call began has seen everything committed before it, so waiting for it is enough.
-        """
-        if not self.live or self.stale:
-            return
-        arrived = self._syncs_started
-        with self._sync_lock:
-            if self._synced_by > arrived:
-                return
-            self._syncs_started += 1
-            mine = self._syncs_started
-            self._catch_up()
-            self._synced_by = mine
-
-    def _catch_up(self) -> None:
-        """Read and apply the stream from where this replica stopped (under the sync lock)."""
+    def change_settings(self, agent_id: int, changes: dict[str, Any]) -> AgentSettings:
+        key = self.key(f"agent:{agent_id}")
         while True:
-            answer = self.redis.xread({self.keys.changes: self._last_id}, count=500)
-            if not answer:
-                return
-            entries = answer[0][1]
-            for entry_id, fields in entries:
-                self._last_id = entry_id
-                number = int(fields[b"n"])
-                epoch = fields[b"e"].decode()
-                if number != self.applied + 1 or epoch not in ("*", self.epoch):
-                    self.stale = True
-                    return
-                self.applied = number
-                if fields[b"o"].decode() == self.origin:
-                    continue
-                if b"ops" in fields:
-                    self._apply(json.loads(fields[b"ops"]))
-                elif b"ctl" in fields and self.on_control is not None:
-                    self.on_control(fields[b"ctl"].decode(), json.loads(fields[b"state"]))
-            if len(entries) < 500:
+            settings_text, version = self.redis.hmget(key, "settings", "ver")
+            settings = AGENT.names[b"settings"][1](settings_text)
+            for name, value in changes.items():
+                setattr(settings, name, value)
+            text = AGENT.fields[[f[0] for f in AGENT.fields].index("settings")][1](settings)
+            if self._run("change_settings", agent_id, version, text):
+                return settings
+
+    def replace_token(self, agent_id: int, token: str) -> None:
+        while True:
+            old = self.redis.hget(self.key(f"agent:{agent_id}"), "api_token").decode()
+            new_digest = secret_key(token).hex()
+            if self._run("replace_token", agent_id, secret_key(old).hex(), new_digest, old, token):
                 return
 
-    def _apply(self, ops: list) -> None:
-        previous = tracking.current()
-        tracking.begin()  # what applying changes is not a change of this worker
-        try:
-            with self._meta:
-                for op in ops:
-                    self._apply_one(op)
-        finally:
-            tracking.restore(previous)
+    # -- users ---------------------------------------------------------------------------
+    def add_user(self, user: User) -> tuple[User, bool]:
+        name_key = f"{user.agent_id}|{user.mode}|{user.name.lower()}"
+        code = int(self._run("add_user", user.agent_id, user.user_code, name_key, *USER.flat(user)))
+        if code == user.user_code:
+            return user, True
+        existing = self.user(code)
+        assert existing is not None
+        return existing, False
 
-    def _apply_one(self, op: list) -> None:
-        verb, kind = op[0], op[1]
-        if verb == "put":
-            key = _key_from_json(kind, op[2])
-            self._put(kind, key, load_record(kind, op[3]))
-        elif verb == "del":
-            key = _key_from_json(kind, op[2])
-            if kind == "rounds":
-                self.rounds.get(key[0], {}).pop(key[1], None)
-            else:
-                record = self._container(kind).pop(key, None)
-                if kind == "sessions" and record is not None:
-                    self._sessions_by_secret.pop(secret_key(record.secret), None)
-        elif verb == "row":
-            row = load_record(kind, op[3])
-            if kind == "tx":
-                self._insert_row(row)
-            elif kind == "stats":
-                self.round_stats[op[2]].append(row)
-            else:
-                self._insert_point_row(row)
-        elif verb == "popleft":
-            self.transactions[op[2]].popleft() if kind == "tx" else self.round_stats[op[2]].popleft()
-        elif verb == "clear":
-            if kind in ("tx", "stats"):
-                (self.transactions if kind == "tx" else self.round_stats)[op[2]].clear()
-            elif kind in ("rounds", "poll"):
-                self._container(kind, op[2]).clear()
-            else:
-                self._container(kind).clear()
-        elif verb == "num":
-            target = self._container(kind, op[2])
-            target[_num_key(kind, op[3])] = float(op[4]) if kind == "poll" else Decimal(op[4])
-        elif verb == "numdel":
-            self._container(kind, op[2]).pop(_num_key(kind, op[3]), None)
+    def user(self, user_code: int) -> User | None:
+        raw = self.redis.hgetall(self.key(f"user:{user_code}"))
+        return USER.decode(raw) if raw else None
 
-    def _put(self, kind: str, key: Any, record: Any) -> None:
-        """Insert a record another worker added, or update the one here in place."""
-        if kind == "rounds":
-            existing: Any = self.rounds.get(key[0], {}).get(key[1])
-        else:
-            existing = self._container(kind).get(key)
-        if existing is None:
-            self.attach(kind, key, record)
-            adders: dict[str, Callable[[Any], None]] = {
-                "agents": self._insert_agent,
-                "users": self._insert_user,
-                "launch": self._insert_launch,
-                "sessions": self._insert_session,
-                "bonus": self._insert_call,
-                "fr": self._insert_grant,
-            }
-            if kind == "rounds":
-                self.rounds[key[0]][key[1]] = record
-            else:
-                adders[kind](record)
-            return
-        if kind == "agents" and existing.api_token != record.api_token:
-            self._agents_by_token.pop(secret_key(existing.api_token), None)
-            self._agents_by_token[secret_key(record.api_token)] = existing.agent_id
-        state = existing.__dict__
-        for name, value in record.__dict__.items():
-            state[name] = tracking._own(existing, value)
+    def user_by_name(self, agent_id: int, mode: str, name: str) -> User | None:
+        code = self.redis.hget(self.key("username"), f"{agent_id}|{mode}|{name.lower()}")
+        return None if code is None else self.user(int(code))
 
-    # -- publishing and loading --------------------------------------------------------
-    def records(self) -> Iterator[tuple[str, Any, Any]]:
-        """Every record with its kind and key (a round's key is ``(agent_id, round_id)``)."""
-        for kind in ("agents", "users", "launch", "sessions", "bonus", "fr"):
-            for key, record in self._container(kind).items():
-                yield kind, key, record
-        for agent_id, rounds in self.rounds.items():
-            for round_id, round_ in rounds.items():
-                yield "rounds", (agent_id, round_id), round_
+    def users_of(self, agent_id: int) -> list[User]:
+        codes = self.redis.zrange(self.key(f"users:{agent_id}"), 0, -1)
+        return self._many(USER, [f"user:{int(c)}" for c in codes])
 
-    def attach_all(self) -> None:
-        """Attach every record (after a build or a load), so changes to them are seen."""
-        for kind, key, record in self.records():
-            self.attach(kind, key, record)
+    def _many(self, codec: Codec, names: list[str]) -> list[Any]:
+        out: list[Any] = []
+        for start in range(0, len(names), _BATCH):
+            pipe = self.redis.pipeline(transaction=False)
+            for name in names[start : start + _BATCH]:
+                pipe.hgetall(self.key(name))
+            out.extend(codec.decode(raw) for raw in pipe.execute() if raw)
+        return out
 
-    def go_live(self, epoch: str, applied: int, last_id: bytes | str) -> None:
-        self.attach_all()
-        for name, sequence in self._sequences().items():
-            cast(RedisSequence, sequence).bind(self.redis, self.keys.seq(name))  # installed by __init__
-        self.epoch = epoch
-        self.applied = applied
-        self._last_id = last_id
-        self.live = True
+    def user_count(self) -> int:
+        return int(self.redis.hget(self.key("count"), "users") or 0)
 
-    def records_commands(self) -> list[list[str]]:
-        """Every record of this (fully built) store as Redis write commands."""
-        commands: list[list[str]] = []
+    def set_user_active(self, user_code: int, active: bool) -> None:
+        self.redis.hset(self.key(f"user:{user_code}"), "active", "1" if active else "0")
 
-        for kind, key, record in self.records():
-            agent = key[0] if kind == "rounds" else None
-            text = compact(dump_record(kind, record))
-            commands.append(["HSET", self.keys.record(kind, agent), self._field(kind, key), text])
-        for agent_id, rows in self.transactions.items():
-            for row in rows:
-                text = compact(dump_record("tx", row))
-                commands.append(["ZADD", self.keys.record("tx", agent_id), str(row.trans_id), text])
-        for agent_id, stats in self.round_stats.items():
+    def set_last_balance(self, user_code: int, balance: Decimal) -> None:
+        self.redis.hset(self.key(f"user:{user_code}"), "last_balance", scaled(balance))
+
+    # -- money ---------------------------------------------------------------------------
+    def _points(
+        self, mode: str, kind: str, source: int | None, target: int, amount: Decimal, at: datetime
+    ) -> PointTransaction:
+        source_arg = "" if source is None else source
+        result = self._run("points", mode, kind, source_arg, target, scaled(amount), micros(at))
+        if int(result[0]) < 0:
+            raise Shortfall("points", unscaled(result[1]))
+        return _point_row(result[1])
+
+    def issue_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
+        return self._points("issue", "issue", None, agent_id, amount, at)
+
+    def move_points(
+        self, kind: str, source_id: int, target_id: int, amount: Decimal, at: datetime
+    ) -> PointTransaction:
+        return self._points("move", kind, source_id, target_id, amount, at)
+
+    def hold_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
+        return self._points("hold", "call_hold", agent_id, agent_id, amount, at)
+
+    def return_held(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
+        return self._points("return", "call_return", agent_id, agent_id, amount, at)
+
+    def move_balance(
+        self,
+        user_code: int,
+        trans_type: int,
+        change: Decimal,
+        at: datetime,
+        *,
+        points: Decimal = Decimal(0),
+        house: Decimal = Decimal(0),
+        ref: PlayRef | None = None,
+    ) -> Transaction:
+        tx = self._move(user_code, trans_type, change, at, points, house, ref, False)
+        assert tx is not None
+        return tx
+
+    def withdraw_all(self, user_code: int, at: datetime) -> Transaction | None:
+        return self._move(user_code, TransType.WITHDRAW, Decimal(0), at, Decimal(0), Decimal(0), None, True)
+
+    def _move(
+        self,
+        user_code: int,
+        trans_type: int,
+        change: Decimal,
+        at: datetime,
+        points: Decimal,
+        house: Decimal,
+        ref: PlayRef | None,
+        whole: bool,
+    ) -> Transaction | None:
+        result = self._run(
+            "move_balance",
+            user_code,
+            int(trans_type),
+            scaled(change),
+            scaled(points),
+            scaled(house),
+            micros(at),
+            ref.round_id if ref else "",
+            ref.provider_id if ref else 0,
+            ref.game_code if ref else "",
+            "1" if whole else "0",
+        )
+        status = int(result[0])
+        if status == 0:
+            return None
+        if status < 0:
+            raise Shortfall("balance" if status == -1 else "points", unscaled(result[1]))
+        trans_id, pre, bal, t, amount, agent_id = (int(v) for v in result[1:7])
+        tx = Transaction(
+            trans_id,
+            agent_id,
+            user_code,
+            int(trans_type),
+            unscaled(amount),
+            unscaled(pre),
+            unscaled(bal),
+            instant(t),
+        )
+        if ref is not None:
+            tx.round_id, tx.provider_id, tx.game_code = ref.round_id, ref.provider_id, ref.game_code
+        return tx
+
+    def move_house(self, agent_id: int, points: Decimal) -> None:
+        result = self._run("move_house", agent_id, scaled(points))
+        if int(result[0]) < 0:
+            raise Shortfall("points", unscaled(result[1]))
+
+    def reserve_trans_id(self, agent_id: int, at: datetime) -> int:
+        return int(self._run("reserve", agent_id, micros(at)))
+
+    def release_trans_id(self, agent_id: int, trans_id: int) -> None:
+        self.redis.hdel(self.key(f"resv:{agent_id}"), trans_id)
+
+    def record_row(self, row: Transaction, last_balance: Decimal | None = None) -> Transaction:
+        trans_id, t = self._run(
+            "record_row",
+            row.agent_id,
+            row.trans_id,
+            row.user_code,
+            int(row.trans_type),
+            scaled(row.trans_amount),
+            scaled(row.prebalance),
+            scaled(row.balance),
+            micros(row.created_at),
+            row.round_id,
+            row.provider_id,
+            row.game_code,
+            "" if last_balance is None else scaled(last_balance),
+        )
+        return dataclasses.replace(row, trans_id=int(trans_id), created_at=instant(t))
+
+    def money_totals(self) -> MoneyTotals:
+        agents = self.all_agents()
+        users = [u for a in agents for u in self.users_of(a.agent_id)]
+        movements: dict[int, Decimal] = {
+            int(k): unscaled(v) for k, v in self.redis.hgetall(self.key("purged")).items()
+        }
+        for agent in agents:
+            for tx in self.transactions_of(agent.agent_id):
+                movements[tx.user_code] = movements.get(tx.user_code, Decimal(0)) + (
+                    tx.balance - tx.prebalance
+                )
+        ptx = self.all_point_transactions()
+        return MoneyTotals(
+            issued=sum((p.amount for p in ptx if p.kind == "issue"), Decimal(0)),
+            points=sum((a.points for a in agents), Decimal(0)),
+            held=sum((unscaled(v) for v in self.redis.hvals(self.key("held"))), Decimal(0)),
+            house=sum((unscaled(v) for v in self.redis.hvals(self.key("house"))), Decimal(0)),
+            balances={u.user_code: u.balance for u in users if u.mode == "transfer"},
+            movements=movements,
+        )
+
+    # -- history -------------------------------------------------------------------------
+    def window(self, agent_id: int, start: datetime, end: datetime, offset: int, limit: int) -> Page:
+        total, *members = self._run(
+            "window", agent_id, _ceil_seconds(start), _ceil_seconds(end), offset, limit
+        )
+        return Page(int(total), [_row(m) for m in members])
+
+    def after(self, agent_id: int, last_id: int, limit: int) -> list[Transaction]:
+        return [_row(m) for m in self._run("after", agent_id, last_id, limit)]
+
+    def transactions_of(self, agent_id: int) -> list[Transaction]:
+        return [_row(m) for m in self.redis.zrange(self.key(f"tx:{agent_id}"), 0, -1)]
+
+    def transaction_count(self) -> int:
+        return int(self.redis.hget(self.key("count"), "tx") or 0)
+
+    def all_point_transactions(self) -> list[PointTransaction]:
+        return [_point_row(t) for t in self.redis.lrange(self.key("ptx"), 0, -1)]
+
+    def round_stats_of(self, agent_id: int) -> list[RoundStat]:
+        return [_stat(m) for m in self.redis.lrange(self.key(f"stats:{agent_id}"), 0, -1)]
+
+    def purge(self, agent_id: int, retention: Retention) -> Purged:
+        rows, rounds, stats = self._run(
+            "purge",
+            agent_id,
+            micros(retention.transactions_before),
+            micros(retention.rounds_before),
+            micros(retention.round_stats_before),
+            *retention.keep_round_statuses,
+        )
+        return Purged(int(rows), int(rounds), int(stats))
+
+    def admit_poll(self, agent_id: int, key: Hashable, now: float, interval: float) -> float | None:
+        wait = self._run("admit_poll", agent_id, json.dumps(key), repr(now), repr(float(interval)))
+        return None if wait is None else float(wait)
+
+    # -- launches and sessions -------------------------------------------------------------
+    def add_launch(self, launch: LaunchToken) -> None:
+        digest = secret_key(launch.token).hex()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.key(f"launch:{digest}"), mapping=LAUNCH.encode(launch))
+        pipe.sadd(self.key("launches"), digest)
+        pipe.execute()
+
+    def use_launch(self, token: str, now: datetime) -> tuple[LaunchToken | None, str]:
+        refusal, *fields = self._run("use_launch", secret_key(token).hex(), micros(now))
+        if refusal == b"unknown":
+            return None, "unknown"
+        return LAUNCH.decode(fields), refusal.decode()
+
+    def add_session(self, session: GameSession) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.key(f"session:{session.gplay_id}"), mapping=SESSION.encode(session))
+        pipe.hset(self.key("secret"), secret_key(session.secret).hex(), session.gplay_id)
+        pipe.zadd(self.key(f"sessions:{session.agent_id}"), {str(session.gplay_id): session.gplay_id})
+        pipe.hincrby(self.key("count"), "sessions", 1)
+        pipe.execute()
+
+    def session(self, gplay_id: int) -> GameSession | None:
+        raw = self.redis.hgetall(self.key(f"session:{gplay_id}"))
+        return SESSION.decode(raw) if raw else None
+
+    def session_by_secret(self, secret: str) -> GameSession | None:
+        gplay_id = self.redis.hget(self.key("secret"), secret_key(secret).hex())
+        return None if gplay_id is None else self.session(int(gplay_id))
+
+    def sessions_of(self, agent_id: int) -> list[GameSession]:
+        ids = self.redis.zrange(self.key(f"sessions:{agent_id}"), 0, -1)
+        return self._many(SESSION, [f"session:{int(g)}" for g in ids])
+
+    def session_count(self) -> int:
+        return int(self.redis.hget(self.key("count"), "sessions") or 0)
+
+    def kick(self, agent_id: int, user_code: int) -> int:
+        return int(self._run("kick", agent_id, user_code))
+
+    def end_session(self, gplay_id: int) -> None:
+        self.redis.hset(self.key(f"session:{gplay_id}"), "ended", "1")
+
+    # -- rounds ----------------------------------------------------------------------------
+    def record_round(self, round_: Round, at: datetime, recent: int) -> None:
+        refunded = round_.status == "refunded"
+        stat = RoundStat(
+            round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded
+        )
+        self._run(
+            "record_round",
+            round_.agent_id,
+            round_.round_id,
+            round_.gplay_id,
+            micros(at),
+            recent,
+            "1" if refunded else "0",
+            scaled(round_.bet),
+            scaled(round_.win),
+            round_.call_id,
+            micros(round_.created_at),
+            _stat_body(stat),
+            *ROUND.flat(round_),
+        )
+
+    def round(self, agent_id: int, round_id: str) -> Round | None:
+        raw = self.redis.hgetall(self.key(f"round:{agent_id}:{round_id}"))
+        return ROUND.decode(raw) if raw else None
+
+    def rounds_of(self, agent_id: int) -> list[Round]:
+        ids = self.redis.zrange(self.key(f"rounds:{agent_id}"), 0, -1)
+        return self._many(ROUND, [f"round:{agent_id}:{r.decode()}" for r in ids])
+
+    def round_count(self) -> int:
+        return int(self.redis.hget(self.key("count"), "rounds") or 0)
+
+    def update_round(self, agent_id: int, round_id: str, expect: str | None = None, **fields: Any) -> bool:
+        return self._update(ROUND, f"round:{agent_id}:{round_id}", expect, fields)
+
+    def _update(self, codec: Codec, name: str, expect: str | None, changes: dict[str, Any]) -> bool:
+        encoders = {n: e for n, e, _ in codec.fields}
+        gone = [n for n, v in changes.items() if v is None]
+        flat = [part for n, v in changes.items() if v is not None for part in (n, encoders[n](v))]
+        return bool(self._run("update_record", name, expect or "", json.dumps(gone), *flat))
+
+    # -- bonus calls -----------------------------------------------------------------------
+    def open_bonus_call(self, call: BonusCall, at: datetime) -> BonusCall:
+        result = self._run(
+            "open_call",
+            call.agent_id,
+            call.gplay_id,
+            call.call_id,
+            scaled(call.set_point),
+            micros(at),
+            *CALL.flat(call),
+        )
+        status = int(result[0])
+        if status == -3:
+            raise CallRunning(int(result[1]))
+        if status == -2:
+            raise Shortfall("points", unscaled(result[1]))
+        return call
+
+    def bonus_call(self, call_id: int) -> BonusCall | None:
+        raw = self.redis.hgetall(self.key(f"call:{call_id}"))
+        return CALL.decode(raw) if raw else None
+
+    def bonus_calls_of(self, agent_id: int) -> list[BonusCall]:
+        ids = self.redis.zrange(self.key(f"calls:{agent_id}"), 0, -1)
+        return self._many(CALL, [f"call:{int(c)}" for c in ids])
+
+    def bonus_calls_of_session(self, gplay_id: int) -> list[BonusCall]:
+        ids = sorted(int(c) for c in self.redis.smembers(self.key(f"scalls:{gplay_id}")))
+        return self._many(CALL, [f"call:{c}" for c in ids])
+
+    def end_bonus_call(self, call_id: int, status: int, at: datetime) -> bool:
+        return bool(self._run("end_call", call_id, int(status), micros(at)))
+
+    def pay_bonus_call(self, call_id: int, stake_cap: Decimal, max_win: Decimal) -> Decimal | None:
+        payout = self._run("pay_call", call_id, scaled(stake_cap), scaled(max_win))
+        return None if payout is None else unscaled(payout)
+
+    def unpay_bonus_call(self, call_id: int, payout: Decimal) -> None:
+        if self.redis.exists(self.key(f"call:{call_id}")):
+            self.redis.hincrby(self.key(f"call:{call_id}"), "paid", -scaled(payout))
+
+    def complete_bonus_call(self, call_id: int, at: datetime) -> bool:
+        return bool(self._run("complete_call", call_id, micros(at)))
+
+    # -- free rounds -----------------------------------------------------------------------
+    def add_grant(self, grant: FreeRoundGrant) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.key(f"grant:{grant.fr_id}"), mapping=GRANT.encode(grant))
+        pipe.rpush(self.key(f"grants:{grant.agent_id}"), grant.fr_id)
+        pipe.rpush(self.key(f"ugrants:{grant.user_code}"), grant.fr_id)
+        pipe.execute()
+
+    def grant(self, fr_id: str) -> FreeRoundGrant | None:
+        raw = self.redis.hgetall(self.key(f"grant:{fr_id}"))
+        return GRANT.decode(raw) if raw else None
+
+    def grants_of(self, agent_id: int) -> list[FreeRoundGrant]:
+        ids = self.redis.lrange(self.key(f"grants:{agent_id}"), 0, -1)
+        return self._many(GRANT, [f"grant:{g.decode()}" for g in ids])
+
+    def grants_of_user(self, user_code: int) -> list[FreeRoundGrant]:
+        ids = self.redis.lrange(self.key(f"ugrants:{user_code}"), 0, -1)
+        return self._many(GRANT, [f"grant:{g.decode()}" for g in ids])
+
+    def claim_grant(self, user_code: int, provider_id: int, game_code: str, now: datetime) -> str | None:
+        fr_id = self._run("claim_grant", user_code, provider_id, game_code, micros(now))
+        return None if fr_id is None else fr_id.decode()
+
+    def release_grant(self, fr_id: str) -> None:
+        self.redis.hincrby(self.key(f"grant:{fr_id}"), "played", -1)
+
+    def cap_grant_win(self, fr_id: str, win: Decimal) -> Decimal:
+        return unscaled(self._run("cap_grant", fr_id, scaled(win)))
+
+    def uncap_grant_win(self, fr_id: str, win: Decimal) -> None:
+        self.redis.hincrby(self.key(f"grant:{fr_id}"), "won", -scaled(win))
+
+    def cancel_grant(self, fr_id: str, now: datetime) -> bool:
+        return bool(self._run("cancel_grant", fr_id, micros(now)))
+
+    # -- shared RTP streams ----------------------------------------------------------------
+    def next_card(self, stream: str) -> int:
+        return int(self.redis.hincrby(self.key("cards"), stream, 1)) - 1
+
+    # -- snapshots -------------------------------------------------------------------------
+    def export(self) -> StoreState:
+        agents = self.all_agents()
+        state = StoreState(sequences=self.sequences(), agents=agents)
+        launches = [f"launch:{d.decode()}" for d in self.redis.smembers(self.key("launches"))]
+        state.launch_tokens = self._many(LAUNCH, launches)
+        for agent in agents:
+            agent_id = agent.agent_id
+            state.users.extend(self.users_of(agent_id))
+            state.transactions.extend(self.transactions_of(agent_id))
+            state.sessions.extend(self.sessions_of(agent_id))
+            state.rounds.extend(self.rounds_of(agent_id))
+            stats = self.round_stats_of(agent_id)
+            if stats:
+                state.round_stats[agent_id] = stats
+            for key, at in self.redis.hgetall(self.key(f"poll:{agent_id}")).items():
+                state.poll_marks.append((agent_id, json.loads(key), float(at)))
+            state.bonus_calls.extend(self.bonus_calls_of(agent_id))
+            state.free_rounds.extend(self.grants_of(agent_id))
+        state.point_transactions = self.all_point_transactions()
+        state.cards = {k.decode(): int(v) for k, v in self.redis.hgetall(self.key("cards")).items()}
+        for name in ("house_net", "held_points", "purged_movement"):
+            key = {"house_net": "house", "held_points": "held", "purged_movement": "purged"}[name]
+            sums = {int(k): unscaled(v) for k, v in self.redis.hgetall(self.key(key)).items()}
+            setattr(state, name, sums)
+        return state
+
+    def load(self, state: StoreState) -> None:
+        """Write a whole state into this (empty) world, in pipelined batches."""
+        pipe = self.redis.pipeline(transaction=False)
+        count = 0
+
+        def flush(force: bool = False) -> None:
+            nonlocal pipe, count
+            if count and (force or count >= _BATCH):
+                pipe.execute()
+                pipe = self.redis.pipeline(transaction=False)
+                count = 0
+
+        def put(command: str, *args: Any, **kwargs: Any) -> None:
+            nonlocal count
+            getattr(pipe, command)(*args, **kwargs)
+            count += 1
+            flush()
+
+        key = self.key
+        for agent in state.agents:
+            put("hset", key(f"agent:{agent.agent_id}"), mapping=self._agent_fields(agent))
+            put("hset", key("agentname"), agent.name.lower(), agent.agent_id)
+            put("hset", key("token"), secret_key(agent.api_token).hex(), agent.agent_id)
+            put("zadd", key("agents"), {str(agent.agent_id): agent.agent_id})
+        for user in state.users:
+            put("hset", key(f"user:{user.user_code}"), mapping=USER.encode(user))
+            put("hset", key("username"), f"{user.agent_id}|{user.mode}|{user.name.lower()}", user.user_code)
+            put("zadd", key(f"users:{user.agent_id}"), {str(user.user_code): user.user_code})
+        last: dict[int, int] = {}
+        for tx in state.transactions:
+            put("zadd", key(f"tx:{tx.agent_id}"), {_row_member(tx): tx.trans_id})
+            last[tx.agent_id] = max(last.get(tx.agent_id, 0), micros(tx.created_at))
+        for agent_id, t in last.items():
+            put("hset", key("lastt"), agent_id, t)
+        for ptx in sorted(state.point_transactions, key=lambda p: p.point_trans_id):
+            put("rpush", key("ptx"), _point_text(ptx))
+        for launch in state.launch_tokens:
+            digest = secret_key(launch.token).hex()
+            put("hset", key(f"launch:{digest}"), mapping=LAUNCH.encode(launch))
+            put("sadd", key("launches"), digest)
+        for session in state.sessions:
+            put("hset", key(f"session:{session.gplay_id}"), mapping=SESSION.encode(session))
+            put("hset", key("secret"), secret_key(session.secret).hex(), session.gplay_id)
+            put("zadd", key(f"sessions:{session.agent_id}"), {str(session.gplay_id): session.gplay_id})
+        for round_ in state.rounds:
+            put("hset", key(f"round:{round_.agent_id}:{round_.round_id}"), mapping=ROUND.encode(round_))
+            put("zadd", key(f"rounds:{round_.agent_id}"), {round_.round_id: micros(round_.created_at)})
+        for agent_id, stats in state.round_stats.items():
             for stat in stats:
-                text = compact(dump_record("stats", stat))
-                commands.append(["RPUSH", self.keys.record("stats", agent_id), text])
-        for ptx in self.point_transactions:
-            text = compact(dump_record("ptx", ptx))
-            commands.append(["ZADD", self.keys.record("ptx"), str(ptx.point_trans_id), text])
-        for kind, sums in (
-            ("house", self.house_net),
-            ("held", self.held_points),
-            ("purged", self.purged_movement),
+                put("rpush", key(f"stats:{agent_id}"), f"{micros(stat.created_at)}|{_stat_body(stat)}")
+        for name, sums in (
+            ("house", state.house_net),
+            ("held", state.held_points),
+            ("purged", state.purged_movement),
         ):
-            for key, value in sums.items():
-                commands.append(["HSET", self.keys.record(kind), str(key), str(value)])
-        for agent_id, marks in self.poll_marks.items():
-            for key, at in marks.items():
-                commands.append(["HSET", self.keys.record("poll", agent_id), json.dumps(key), str(at)])
-        for name, sequence in self._sequences().items():
-            commands.append(["SET", self.keys.seq(name), str(sequence.peek() - 1)])
-        return commands
-
-    def load_dump(self, dump: dict[str, Any]) -> None:
-        """Fill this (empty, not yet live) store from a dump of its Redis keys (:func:`read_dump`)."""
-        keys = self.keys
-
-        def texts(kind: str, agent: int | None = None) -> Any:
-            return dump.get(keys.record(kind, agent)) or {}
-
-        def records(kind: str, agent: int | None = None) -> list[Any]:
-            return [load_record(kind, json.loads(text)) for text in texts(kind, agent).values()]
-
-        for agent in sorted(records("agents"), key=lambda a: a.agent_id):
-            self._insert_agent(agent)
-        for user in sorted(records("users"), key=lambda u: u.user_code):
-            self._insert_user(user)
-        for launch in records("launch"):
-            self._insert_launch(launch)
-        for session in sorted(records("sessions"), key=lambda s: s.gplay_id):
-            self._insert_session(session)
-        for call in sorted(records("bonus"), key=lambda c: c.call_id):
-            self._insert_call(call)
-        for grant in sorted(records("fr"), key=lambda g: (g.created_at, g.fr_id)):
-            self._insert_grant(grant)
-        for agent_id in list(self.agents):
-            for round_ in sorted(records("rounds", agent_id), key=_round_order):
-                self.rounds[agent_id][round_.round_id] = round_
-            for text in texts("tx", agent_id):
-                self.transactions[agent_id].append(load_record("tx", json.loads(text)))
-            for text in texts("stats", agent_id):
-                self.round_stats[agent_id].append(load_record("stats", json.loads(text)))
-            for field, at in texts("poll", agent_id).items():
-                self.poll_marks[agent_id][_num_key("poll", field)] = float(at)
-        for text in texts("ptx"):
-            self.point_transactions.append(load_record("ptx", json.loads(text)))
-        for kind, sums in (
-            ("house", self.house_net),
-            ("held", self.held_points),
-            ("purged", self.purged_movement),
-        ):
-            for field, value in texts(kind).items():
-                sums[int(field)] = Decimal(value)
-        for name, sequence in self._sequences().items():
-            value = dump.get(keys.seq(name))
-            if value is not None:
-                sequence.set(int(value) + 1)
-
-
-def _round_order(round_: Round) -> tuple:
-    """Rounds in the order they were played: by time, then by id (ids grow)."""
-    return (round_.created_at, int(round_.round_id) if round_.round_id.isdigit() else 0)
-
-
-def _json_key(kind: str, key: Any) -> Any:
-    if kind == "launch":
-        return key.hex()
-    if kind == "rounds":
-        return [key[0], key[1]]
-    return key
-
-
-def _key_from_json(kind: str, key: Any) -> Any:
-    if kind == "launch":
-        return bytes.fromhex(key)
-    if kind == "rounds":
-        return (int(key[0]), str(key[1]))
-    return key
-
-
-def _num_key(kind: str, text: str) -> Any:
-    if kind == "poll":
-        return json.loads(text)
-    return int(text)
-
-
-__all__ = ["Keys", "LockKeeper", "RedisStore"]
+            for owner, amount in sums.items():
+                put("hset", key(name), owner, scaled(amount))
+        for agent_id, poll_key, at in state.poll_marks:
+            put("hset", key(f"poll:{agent_id}"), json.dumps(poll_key), repr(float(at)))
+        for call in state.bonus_calls:
+            put("hset", key(f"call:{call.call_id}"), mapping=CALL.encode(call))
+            put("sadd", key(f"scalls:{call.gplay_id}"), call.call_id)
+            put("zadd", key(f"calls:{call.agent_id}"), {str(call.call_id): call.call_id})
+        for grant in sorted(state.free_rounds, key=lambda g: (g.created_at, g.fr_id)):
+            put("hset", key(f"grant:{grant.fr_id}"), mapping=GRANT.encode(grant))
+            put("rpush", key(f"grants:{grant.agent_id}"), grant.fr_id)
+            put("rpush", key(f"ugrants:{grant.user_code}"), grant.fr_id)
+        counts = {
+            "users": len(state.users),
+            "tx": len(state.transactions),
+            "sessions": len(state.sessions),
+            "rounds": len(state.rounds),
+        }
+        put("hset", key("count"), mapping=counts)
+        for stream, position in state.cards.items():
+            put("hset", key("cards"), stream, position)
+        sequences = {seq.value: state.sequences.get(seq.value, start) for seq, start in _STARTS.items()}
+        put("hset", key("seq"), mapping=sequences)
+        flush(force=True)

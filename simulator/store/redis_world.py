@@ -1,227 +1,233 @@
-"""Whole worlds on Redis: publishing one (start, reset, restore) and loading it (joining workers).
+"""Whole worlds on Redis: which world is current, publishing a new one, and the shared parts.
 
-A *world* is what ``/control/reset`` replaces.  Publishing writes every record
-of a freshly built store under the prefix, with the world's description (seed,
-fixture directory, catalogue) in ``world``, and moves the ``epoch`` on: every
-other worker sees the new epoch in the change stream and loads the world from
-Redis.  While a world is being written the epoch reads ``building:...``, so a
-unit of work of the old world that commits meanwhile is refused instead of
-mixing into the new one.
+A *world* is what ``/control/reset`` replaces.  Each world's keys live under a
+prefix of its own, ``<prefix>w:<epoch>:``; a world is built (from fixtures or
+a snapshot) under a fresh epoch while the current one keeps serving, then
+published by pointing ``<prefix>epoch`` at it - one ``SET``, so every worker
+switches at its next request and nothing ever mixes two worlds.  The old
+world's keys are deleted a little later, once requests already running on it
+have finished.
 
-Loading reads every key of the prefix in one Lua script, so the records, the
-entry count and the last change-stream id it returns belong together; the
-worker then follows the stream from that id.
+Beside the world sit the *shared parts* of :mod:`.redis_shared` (the clock,
+fault rules, forced outcomes, maintenance).  Each is one JSON value; changing
+one bumps ``<prefix>ctl`` so the other workers reload the parts at their next
+request.  A request reads the epoch and that counter in one round trip
+(:meth:`RedisBackend.state`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .redis_store import Keys, LockKeeper, RedisStore, compact
+from .redis_store import RedisStore
 
-_DUMP = """
-local out = {}
-local epoch = redis.call('GET', KEYS[1])
-local version = redis.call('GET', KEYS[2])
-local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
-local last_id = '0-0'
-if #last > 0 then last_id = last[1][1] end
-for _, key in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do
-  local name = string.sub(key, #ARGV[1] + 1)
-  local kept = false
-  for i = 2, #ARGV do
-    if string.sub(name, 1, #ARGV[i]) == ARGV[i] then kept = true end
-  end
-  local kind = kept and 'none' or redis.call('TYPE', key)['ok']
-  if kind == 'hash' then
-    table.insert(out, {key, kind, redis.call('HGETALL', key)})
-  elseif kind == 'zset' then
-    table.insert(out, {key, kind, redis.call('ZRANGE', key, 0, -1)})
-  elseif kind == 'list' then
-    table.insert(out, {key, kind, redis.call('LRANGE', key, 0, -1)})
-  elseif kind == 'string' then
-    table.insert(out, {key, kind, {redis.call('GET', key)}})
+log = logging.getLogger("simulator.store")
+
+#: Seconds a replaced world's keys are kept for requests that were running on it.
+RETIRE_AFTER_S = 10.0
+#: Keys deleted per round trip.
+_BATCH = 1000
+
+
+#: A lock not renewed for this long is free again (its worker died).
+LOCK_LEASE_MS = 10_000
+#: How long a change of a shared part waits for its lock before it gives up.
+LOCK_WAIT_S = 60.0
+
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_RENEW = """
+local renewed = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    redis.call('PEXPIRE', key, ARGV[1]); renewed = renewed + 1
   end
 end
-return {epoch or false, version or '0', last_id, out}
+return renewed
 """
 
-_SHARE = """
-if ARGV[3] ~= '*' and redis.call('GET', KEYS[1]) ~= ARGV[3] then return -1 end
-redis.call('SET', KEYS[4], ARGV[1])
-local n = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*',
-           'n', n, 'o', ARGV[2], 'e', ARGV[3], 'ctl', ARGV[4], 'state', ARGV[1])
-return n
-"""
 
-_PUBLISH = """
-redis.call('SET', KEYS[1], ARGV[1])
-local n = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'n', n, 'o', ARGV[2], 'e', ARGV[1], 'world', '1')
-local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
-return {n, last[1][1]}
-"""
+class LockKeeper:
+    """Redis locks this worker holds (shared parts, publishing), renewed by a heartbeat.
 
-#: Keys a publish keeps: the epoch, the entry count, the stream, the locks, the shared parts,
-#: and what the parts' own classes clear at a reset (retry jobs, journal, callback log, leases).
-_KEEP = ("epoch", "version", "changes", "lock:", "ctl:", "retry:", "journal", "cblog:", "inflight:")
-#: Commands per pipeline round trip while a world is written.
-_BATCH = 2000
-#: How long a joining worker waits for another worker that is writing the world.
-BUILD_WAIT_S = 120.0
+    Only changes of the shared parts and the publishing of a world take them;
+    no store operation does (each is one atomic script).
+    """
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self._held: dict[str, str] = {}
+        self._guard = threading.Lock()
+        self._unlock = redis.register_script(_UNLOCK)
+        self._renew = redis.register_script(_RENEW)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="scorpio-redis-locks", daemon=True)
+        self._thread.start()
+
+    def acquire(self, key: str) -> None:
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.0005
+        while not self._redis.set(key, token, nx=True, px=LOCK_LEASE_MS):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Redis lock {key} still held by another worker after {LOCK_WAIT_S} s")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+        with self._guard:
+            self._held[key] = token
+
+    def release(self, key: str) -> None:
+        with self._guard:
+            token = self._held.pop(key, None)
+        if token is not None:
+            self._unlock(keys=[key], args=[token])
+
+    def _beat(self) -> None:
+        while not self._stop.wait(LOCK_LEASE_MS / 3000):
+            with self._guard:
+                held = list(self._held.items())
+            if not held:
+                continue
+            try:
+                self._renew(keys=[k for k, _ in held], args=[LOCK_LEASE_MS, *[t for _, t in held]])
+            except Exception:  # a Redis hiccup: the next beat tries again
+                log.warning("could not renew Redis locks", exc_info=True)
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 class RedisBackend:
-    """One simulator's connection to Redis: its stores, its locks, its worlds."""
+    """One simulator's connection to Redis: its worlds and its shared parts."""
 
     def __init__(self, url: str, prefix: str = "scorpio:") -> None:
         import redis
 
         self.url = url
-        #: Untyped: redis-py types every reply of its sync client as ``Awaitable | Any``.
+        #: The client; typed Any: redis-py types every reply as "Awaitable | Any".
         self.redis: Any = redis.Redis.from_url(url)
-        self.keys = Keys(prefix)
-        #: Names this worker's entries in the change stream (host, pid and a random part).
+        self.prefix = prefix
+        #: Names this worker (host, pid and a random part), e.g. as the owner of retry jobs.
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.locks = LockKeeper(self.redis)
-        self._dump = self.redis.register_script(_DUMP)
-        self._publish = self.redis.register_script(_PUBLISH)
-        self._share = self.redis.register_script(_SHARE)
-        #: Shared parts beside the world by key (``ctl:clock``, ``wctl:forced``...): see redis_shared.
+        #: Shared parts beside the world by name (see redis_shared), reloaded when ``ctl`` moves.
         self.parts: dict[str, Any] = {}
+        self._epoch_key = f"{prefix}epoch"
+        self._ctl_key = f"{prefix}ctl"
+
+    def world_prefix(self, epoch: str) -> str:
+        return f"{self.prefix}w:{epoch}:"
 
     def new_store(self) -> RedisStore:
-        store = RedisStore(self.redis, self.keys, self.origin, self.locks)
-        store.on_control = self.install_part
+        """An empty world under a fresh epoch, not yet published."""
+        epoch = secrets.token_hex(8)
+        store = RedisStore(self.redis, self.world_prefix(epoch))
+        store.epoch = epoch
+        store.initialise()
         return store
 
-    # -- parts beside the world ---------------------------------------------------------
+    def state(self) -> tuple[str | None, int]:
+        """The current world's epoch and the shared parts' version: one round trip."""
+        epoch, ctl = self.redis.mget(self._epoch_key, self._ctl_key)
+        return (epoch.decode() if epoch else None), int(ctl or 0)
+
+    # -- worlds ---------------------------------------------------------------------------
+    def publish(self, store: RedisStore, description: dict[str, Any], replace: bool = True) -> bool:
+        """Make ``store``'s world the current one.
+
+        With ``replace=False`` (a worker starting) nothing changes when another
+        worker published a world first: False, ``store``'s keys are deleted, and
+        the caller loads that world.
+        """
+        with self.guard("world"):
+            old = self.redis.get(self._epoch_key)
+            if old is not None and not replace:
+                self._delete_world(store.epoch)
+                return False
+            self.redis.set(store.key("desc"), json.dumps(description, separators=(",", ":"), default=str))
+            self.redis.set(self._epoch_key, store.epoch)
+        if old is not None and old.decode() != store.epoch:
+            self._retire(old.decode())
+        return True
+
+    def load(self) -> tuple[RedisStore, dict[str, Any]] | None:
+        """The current world and its description; None when Redis holds none yet."""
+        epoch = self.redis.get(self._epoch_key)
+        if epoch is None:
+            return None
+        store = RedisStore(self.redis, self.world_prefix(epoch.decode()))
+        store.epoch = epoch.decode()
+        description = self.redis.get(store.key("desc"))
+        if description is None:
+            return None
+        return store, json.loads(description)
+
+    def _retire(self, epoch: str) -> None:
+        """Delete a replaced world's keys once the requests still running on it are done."""
+        timer = threading.Timer(RETIRE_AFTER_S, self._delete_world, args=(epoch,))
+        timer.daemon = True
+        timer.start()
+
+    def _delete_world(self, epoch: str) -> None:
+        with contextlib.suppress(Exception):  # Redis gone (a test's server stopped): keys and all
+            self._delete_matching(f"{self.world_prefix(epoch)}*")
+
+    def _delete_matching(self, pattern: str) -> None:
+        batch = []
+        for key in self.redis.scan_iter(match=pattern, count=_BATCH):
+            batch.append(key)
+            if len(batch) >= _BATCH:
+                self.redis.unlink(*batch)
+                batch = []
+        if batch:
+            self.redis.unlink(*batch)
+
+    def drop_everything(self) -> None:
+        """Delete every key of this prefix (tests; ``make`` targets that start over)."""
+        self._delete_matching(f"{self.prefix}*")
+
+    # -- shared parts ---------------------------------------------------------------------
     @contextmanager
-    def guard(self, key: str) -> Iterator[None]:
-        """Hold the Redis lock of a shared part."""
-        lock = f"{self.keys.prefix}lock:{key}"
+    def guard(self, name: str) -> Iterator[None]:
+        """Hold the Redis lock of a shared part (or of publishing a world)."""
+        lock = f"{self.prefix}lock:{name}"
         self.locks.acquire(lock)
         try:
             yield
         finally:
             self.locks.release(lock)
 
-    def shared(self, key: str) -> Any:
-        raw = self.redis.get(f"{self.keys.prefix}{key}")
+    def part_key(self, name: str, epoch: str | None) -> str:
+        """A part's key: under its world's prefix for a world-bound part, else under the prefix."""
+        return f"{self.world_prefix(epoch)}ctl:{name}" if epoch else f"{self.prefix}ctl:{name}"
+
+    def shared(self, name: str, epoch: str | None) -> Any:
+        raw = self.redis.get(self.part_key(name, epoch))
         return None if raw is None else json.loads(raw)
 
-    def share(self, key: str, state: Any, epoch: str = "*") -> bool:
-        """Write a part and tell the other workers; False when its world was replaced meanwhile."""
-        from .redis_store import STREAM_LENGTH
+    def share(self, name: str, state: Any, epoch: str | None) -> None:
+        """Write a part and tell the other workers to reload the parts."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.part_key(name, epoch), json.dumps(state, separators=(",", ":"), default=str))
+        pipe.incr(self._ctl_key)
+        pipe.execute()
 
-        keys = self.keys
-        text = json.dumps(state, separators=(",", ":"), default=str)
-        number = self._share(
-            keys=[keys.epoch, keys.version, keys.changes, f"{keys.prefix}{key}"],
-            args=[text, self.origin, epoch, key, STREAM_LENGTH],
-        )
-        return int(number) >= 0
-
-    def install_part(self, key: str, state: Any) -> None:
-        """Another worker changed a part: install its copy here."""
-        part = self.parts.get(key)
-        if part is not None:
-            part.install(state)
-
-    # -- publishing ---------------------------------------------------------------------
-    def publish(self, store: RedisStore, description: dict[str, Any], replace: bool = True) -> bool:
-        """Make ``store`` (built, not live) the shared world, replacing whatever was there.
-
-        With ``replace=False`` (a worker starting) nothing is written when another
-        worker published a world first: False, and the caller loads that one.
-        """
-        from .redis_store import STREAM_LENGTH
-
-        keys = self.keys
-        self.locks.acquire(keys.world_lock)
-        try:
-            if not replace and self.redis.get(keys.epoch) is not None:
-                return False
-            self.redis.set(keys.epoch, f"building:{self.origin}")
-            self._delete_world()
-            commands = store.records_commands()
-            commands.append(["SET", keys.world, compact(description)])
-            for start in range(0, len(commands), _BATCH):
-                pipe = self.redis.pipeline(transaction=False)
-                for command in commands[start : start + _BATCH]:
-                    pipe.execute_command(*command)
-                pipe.execute()
-            epoch = secrets.token_hex(8)
-            number, last_id = self._publish(
-                keys=[keys.epoch, keys.version, keys.changes], args=[epoch, self.origin, STREAM_LENGTH]
-            )
-            store.go_live(epoch, int(number), last_id)
-            return True
-        finally:
-            self.locks.release(keys.world_lock)
-
-    def _delete_world(self) -> None:
-        prefix = self.keys.prefix
-        doomed = []
-        for key in self.redis.scan_iter(match=f"{prefix}*", count=1000):
-            name = key.decode()[len(prefix) :]
-            if not name.startswith(_KEEP):
-                doomed.append(key)
-        for start in range(0, len(doomed), _BATCH):
-            self.redis.unlink(*doomed[start : start + _BATCH])
-
-    # -- loading ------------------------------------------------------------------------
-    def load(self) -> tuple[RedisStore, dict[str, Any]] | None:
-        """The shared world as a live store and its description; None when Redis has none yet."""
-        deadline = time.monotonic() + BUILD_WAIT_S
-        while True:
-            epoch, version, last_id, entries = self._dump(
-                keys=[self.keys.epoch, self.keys.version, self.keys.changes],
-                args=[self.keys.prefix, *_KEEP],
-            )
-            if not epoch:
-                return None
-            epoch = epoch.decode()
-            if not epoch.startswith("building:"):
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"another worker has been writing the world for {BUILD_WAIT_S} s")
-            time.sleep(0.05)
-        dump: dict[str, Any] = {}
-        for raw_key, kind, values in entries:
-            key = raw_key.decode()
-            decoded = [v.decode() for v in values]
-            if kind == b"hash":
-                dump[key] = dict(zip(decoded[::2], decoded[1::2], strict=True))
-            elif kind in (b"zset", b"list"):
-                dump[key] = decoded
-            else:
-                dump[key] = decoded[0]
-        description = json.loads(dump.get(self.keys.world, "null") or "null")
-        if description is None:
-            return None
-        store = self.new_store()
-        store.load_dump(dump)
-        store.go_live(epoch, int(version), last_id)
-        return store, description
-
-    def drop_everything(self) -> None:
-        """Delete every key of this prefix (tests; ``make`` targets that start over)."""
-        keys = list(self.redis.scan_iter(match=f"{self.keys.prefix}*", count=1000))
-        for start in range(0, len(keys), _BATCH):
-            self.redis.unlink(*keys[start : start + _BATCH])
-
-    def has_world(self) -> bool:
-        epoch = self.redis.get(self.keys.epoch)
-        return epoch is not None
+    def pull_parts(self) -> None:
+        for part in list(self.parts.values()):
+            part.pull()
 
     def close(self) -> None:
         self.locks.close()

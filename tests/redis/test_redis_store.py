@@ -15,6 +15,7 @@ import pytest
 
 from simulator.config import Settings
 from simulator.runtime import Simulator
+from simulator.store.interface import Seq
 
 _prefixes = itertools.count(1)
 
@@ -38,23 +39,25 @@ def demo_and_player(sim: Simulator):
 def test_a_second_worker_joins_the_world_the_first_built(workers):
     first, second = workers
     assert second.world.store.epoch == first.world.store.epoch
-    assert sorted(second.world.store.users) == sorted(first.world.store.users)
+    assert [u.user_code for u in second.world.store.users_of(3)] == [
+        u.user_code for u in first.world.store.users_of(3)
+    ]
 
 
 def test_a_deposit_on_one_worker_is_seen_by_the_other_at_its_next_request(workers):
     first, second = workers
     agent, player = demo_and_player(first)
-    before = second.world.store.users[player.user_code].balance
+    before = second.world.store.user(player.user_code).balance
     first.world.ledger.deposit(agent, player, Decimal("12.5"))
     world = second.refresh()
-    assert world.store.users[player.user_code].balance == before + Decimal("12.5")
-    assert world.store.agents[agent.agent_id].points == first.world.store.agents[agent.agent_id].points
+    assert world.store.user(player.user_code).balance == before + Decimal("12.5")
+    assert world.store.agent(agent.agent_id).points == first.world.store.agent(agent.agent_id).points
     assert world.ledger.audit().conserved
 
 
 def test_ids_handed_out_by_two_workers_never_repeat(workers):
     first, second = workers
-    ids = [sim.world.store.next_trans_id() for sim in (first, second) for _ in range(50)]
+    ids = [sim.world.store.next_id(Seq.TRANS) for sim in (first, second) for _ in range(50)]
     assert len(set(ids)) == 100
 
 
@@ -65,7 +68,7 @@ def test_a_reset_on_one_worker_replaces_the_world_of_the_other(workers):
     first.reset()
     world = second.refresh()
     assert world.store.epoch == first.world.store.epoch
-    assert world.store.users[player.user_code].balance == first.world.store.users[player.user_code].balance
+    assert world.store.user(player.user_code).balance == first.world.store.user(player.user_code).balance
 
 
 def test_a_change_on_a_replaced_world_is_dropped_not_mixed_into_the_new_one(workers):
@@ -73,11 +76,11 @@ def test_a_change_on_a_replaced_world_is_dropped_not_mixed_into_the_new_one(work
     old_world = second.world
     agent, player = demo_and_player(second)
     first.reset()
-    before = first.world.store.users[player.user_code].balance
+    before = first.world.store.user(player.user_code).balance
     old_world.ledger.deposit(agent, player, Decimal(7))  # a request still running on the old world
-    assert old_world.store.stale
-    assert first.refresh().store.users[player.user_code].balance == before
-    assert second.refresh().store.users[player.user_code].balance == before
+    assert old_world.store.epoch != first.world.store.epoch
+    assert first.refresh().store.user(player.user_code).balance == before
+    assert second.refresh().store.user(player.user_code).balance == before
 
 
 def test_a_fault_rule_added_on_one_worker_fires_on_the_other_and_counts_once(workers):
@@ -153,11 +156,11 @@ def test_a_worker_joining_a_world_does_not_roll_it_back_to_the_state_file(redis_
         save(first)  # the file holds the fixture state
         agent, player = demo_and_player(first)
         first.world.ledger.deposit(agent, player, Decimal(9))
-        balance = first.world.store.users[player.user_code].balance
+        balance = first.world.store.user(player.user_code).balance
         second = Simulator(settings)
         try:
             assert load_at_start(second) is False
-            assert second.refresh().store.users[player.user_code].balance == balance
+            assert second.refresh().store.user(player.user_code).balance == balance
         finally:
             second.close()
     finally:

@@ -195,6 +195,7 @@ def test_a_legacy_win_settled_by_a_retry_after_later_rows_gets_a_new_trans_id(si
     deadline = time.monotonic() + 5
     while late_round.status != RoundStatus.SETTLED and time.monotonic() < deadline:
         time.sleep(0.01)
+        late_round = sim.world.store.round(agent_id, late_round.round_id)  # settled by a retry
     seen += history.after(agent_id, seen[-1].trans_id, 100)
     assert [tx.trans_id for tx in seen] == [
         *late_round.trans_ids[:1],
