@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .api.admission import LocalGate, RedisGate
 from .clock import Clock
 from .config import Settings
 from .control.faults import FaultBook
@@ -89,7 +90,9 @@ class Simulator:
             self.journal = RedisJournal(backend.redis, backend.prefix, settings.journal_size)
             self.callback_log = RedisCallbackLog(backend.redis, backend.prefix, settings.callback_log_size)
         self.faults = self._new_faults(settings.seed)
-        self.limiter = make_limiter(settings)
+        self.limiter = make_limiter(settings, None if backend is None else backend.redis)
+        #: How a /v4 call starts and ends (its guards, its slot, its journal entry).
+        self.gate = LocalGate(self) if backend is None else RedisGate(self)
         self.callbacks = CallbackClient(
             self.clock, self.callback_log, lambda agent, target: self.faults.fire(agent, target)
         )
@@ -216,11 +219,17 @@ class Simulator:
 
         Called at the start of each request: one round trip on Redis, none in memory.
         """
+        if self.backend is None:
+            return self.world
+        return self.adopt(*self.backend.state())
+
+    def adopt(self, epoch: str | None, version: int) -> World:
+        """The world of ``epoch`` with the shared parts of ``version`` (Redis), as read by this
+        request: reload the parts when they moved, switch worlds after a reset elsewhere."""
         backend = self.backend
         world = self.world
         if backend is None:
             return world
-        epoch, version = backend.state()
         if version != self._parts_version:
             self._parts_version = version
             backend.pull_parts()

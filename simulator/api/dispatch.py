@@ -44,10 +44,12 @@ def _schema(schema_class: type, strict: bool) -> Any:
 class _Outcome:
     """What the journal and the log need to know about one call."""
 
-    __slots__ = ("agent", "code", "detail", "raw", "too_big")
+    __slots__ = ("agent", "code", "detail", "raw", "slot", "too_big")
 
     def __init__(self) -> None:
         self.agent: str | None = None
+        #: The in-flight slot the call holds until its journal entry is written.
+        self.slot: str | None = None
         self.code = ResultCode.OK
         self.detail = ""
         self.raw = b""
@@ -82,7 +84,8 @@ def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
         # The rest of the body was never read: the connection cannot be reused.
         answer.headers.append(("Connection", "close"))
     duration = (time.perf_counter() - started) * 1000
-    sim.journal.record(
+    sim.gate.finish(
+        outcome.slot,
         JournalEntry(
             time=datetime.fromtimestamp(sim.clock.timestamp(), tz=UTC).isoformat(),
             agent=outcome.agent,
@@ -92,7 +95,7 @@ def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
             code=int(outcome.code),
             duration_ms=round(duration, 3),
             detail=outcome.detail,
-        )
+        ),
     )
     log.info("agent=%s path=/v4/%s code=%d ms=%.1f", outcome.agent, path, outcome.code, duration)
     return answer
@@ -115,43 +118,33 @@ def _route(sim: Simulator, environ: dict[str, Any], path: str, ip: str, outcome:
 def _guarded(
     sim: Simulator, environ: dict[str, Any], endpoint: Endpoint, path: str, ip: str, outcome: _Outcome
 ) -> Answer:
-    world = sim.world
     token = guards.bearer_token(environ.get("HTTP_AUTHORIZATION"))
-    agent = guards.agent_for_token(world.store, token)
-    outcome.agent = agent.name
-    guards.check_ip(agent, ip)
-    slot = ip if sim.settings.inflight_scope == "ip" else f"agent:{agent.agent_id}"
-    limiter = sim.limiter
-    if not limiter.acquire(slot):
-        raise SimError(
-            ResultCode.SERVER_IS_BUSY, f"more than {limiter.limit} requests of this agent in flight"
-        )
-    try:
-        for effect in sim.faults.fire(agent.name, f"api:/v4/{path}"):
-            if "latency_ms" in effect:
-                time.sleep(effect["latency_ms"] / 1000)
-            elif "code" in effect:
-                raise SimError(ResultCode(effect["code"]), "answered by a fault rule")
-            elif effect.get("drop"):
-                outcome.detail = "connection dropped by a fault rule"
-                return _drop_connection(environ)
-        if world.catalogue.platform_maintenance:
-            raise SimError(ResultCode.UNDER_MAINTENANCE, "the platform is in maintenance")
-        if outcome.too_big:
-            limit = sim.settings.max_body
-            raise SimError.validation("body", f"The request body must not exceed {limit} bytes.")
-        body = parse_body(outcome.raw, sim.settings.max_json_depth)
-        params = _schema(endpoint.schema, sim.settings.strict_types).parse(body)
-        forced = _forced_result(sim, environ)
-        if forced == ResultCode.VALIDATION_ERROR:
-            # A forced 1002 keeps the shape of every 1002: a list of field problems (2.2, OP-13).
-            raise SimError.validation("X-Sim-Result", "answered by the X-Sim-Result header")
-        if forced is not None:
-            raise SimError(forced, "answered by the X-Sim-Result header")
-        data = endpoint.handler(Call(sim, world, agent, params, ip))
-        return envelope_answer(ResultCode.OK, data)
-    finally:
-        limiter.release(slot)
+    admitted = sim.gate.admit(token, ip)  # 1009, 2001, 1020, 1018; the slot is given back in serve()
+    world, agent = admitted.world, admitted.agent
+    outcome.agent, outcome.slot = agent.name, admitted.slot
+    for effect in sim.faults.fire(agent.name, f"api:/v4/{path}"):
+        if "latency_ms" in effect:
+            time.sleep(effect["latency_ms"] / 1000)
+        elif "code" in effect:
+            raise SimError(ResultCode(effect["code"]), "answered by a fault rule")
+        elif effect.get("drop"):
+            outcome.detail = "connection dropped by a fault rule"
+            return _drop_connection(environ)
+    if world.catalogue.platform_maintenance:
+        raise SimError(ResultCode.UNDER_MAINTENANCE, "the platform is in maintenance")
+    if outcome.too_big:
+        limit = sim.settings.max_body
+        raise SimError.validation("body", f"The request body must not exceed {limit} bytes.")
+    body = parse_body(outcome.raw, sim.settings.max_json_depth)
+    params = _schema(endpoint.schema, sim.settings.strict_types).parse(body)
+    forced = _forced_result(sim, environ)
+    if forced == ResultCode.VALIDATION_ERROR:
+        # A forced 1002 keeps the shape of every 1002: a list of field problems (2.2, OP-13).
+        raise SimError.validation("X-Sim-Result", "answered by the X-Sim-Result header")
+    if forced is not None:
+        raise SimError(forced, "answered by the X-Sim-Result header")
+    data = endpoint.handler(Call(sim, world, agent, params, ip))
+    return envelope_answer(ResultCode.OK, data)
 
 
 #: Fault effect ``drop`` without a socket to close: an empty 444, as a Flask ``Response(b"", 444)``.

@@ -17,6 +17,7 @@ from ..config import Settings
 from ..domain.catalogue import Catalogue, Game
 from ..domain.enums import WalletMode
 from ..domain.models import Agent
+from ..money import ZERO
 from ..runtime import Simulator, World
 from . import schemas
 from .guards import allow_list
@@ -88,36 +89,32 @@ def user_info(call: Call) -> Any:
     return _user_info.dump({"name": user.name, "balance": users.displayed_balance(user)})
 
 
-def _transfer_user(call: Call):
-    """The user of a wallet call.
-
-    An agent in seamless mode gets 1010 (OP-15) before any user lookup: the
-    wallet endpoints do not exist for it, whatever the ``user_code``.
-    """
+def _transfer_agent(call: Call) -> None:
+    """An agent in seamless mode gets 1010 (OP-15) before any user lookup: the wallet
+    endpoints do not exist for it, whatever the ``user_code``."""
     if call.agent.mode == WalletMode.SEAMLESS:
         raise SimError(
             ResultCode.PERMISSION_ERROR,
             f"agent {call.agent.name} is in seamless mode; wallet endpoints are for transfer mode only",
         )
-    return call.world.users.lookup(call.agent, call.params["user_code"])
 
 
 def wallet_deposit(call: Call) -> Any:
-    user = _transfer_user(call)
-    tx = call.world.ledger.deposit(call.agent, user, call.params["amount"])
+    _transfer_agent(call)
+    tx = call.world.ledger.deposit_to(call.agent, call.params["user_code"], call.params["amount"])
     return _wallet_result.dump({"balance": tx.balance, "amount": tx.trans_amount})
 
 
 def wallet_withdraw(call: Call) -> Any:
-    user = _transfer_user(call)
-    tx = call.world.ledger.withdraw(call.agent, user, call.params["amount"])
+    _transfer_agent(call)
+    tx = call.world.ledger.withdraw_from(call.agent, call.params["user_code"], call.params["amount"])
     return _wallet_result.dump({"balance": tx.balance, "amount": tx.trans_amount})
 
 
 def wallet_withdraw_all(call: Call) -> Any:
-    user = _transfer_user(call)
-    amount, tx = call.world.ledger.withdraw_all(call.agent, user)
-    return _wallet_result.dump({"balance": tx.balance if tx else user.balance, "amount": amount})
+    _transfer_agent(call)
+    amount, tx = call.world.ledger.withdraw_all_from(call.agent, call.params["user_code"])
+    return _wallet_result.dump({"balance": tx.balance if tx else ZERO, "amount": amount})
 
 
 # -- catalogue -------------------------------------------------------------------

@@ -61,13 +61,17 @@ class RedisJournal(Journal):
         self._lock = threading.Lock()
         self._entries = _RedisEntries(self)  # type: ignore[assignment]
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry, pipe: Any = None) -> None:
+        """Append an entry; with ``pipe``, as commands of that pipeline (the caller executes it)."""
         if self.size <= 0:
             return
-        pipe = self._redis.pipeline(transaction=True)
+        own = pipe is None
+        if own:
+            pipe = self._redis.pipeline(transaction=True)
         pipe.rpush(self.key, dump_entry(entry))
         pipe.ltrim(self.key, -self.size, -1)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def query(
         self,

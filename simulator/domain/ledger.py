@@ -23,9 +23,10 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO, plain
-from ..store.interface import PlayRef, Shortfall, Store
+from ..store.interface import NotOwned, Owner, PlayRef, Shortfall, Store
 from .enums import PointKind
 from .models import Agent, PointTransaction, Transaction, TransType, User
+from .users import check_owner
 
 __all__ = ["Audit", "Ledger", "PlayRef"]
 
@@ -94,6 +95,39 @@ class Ledger:
             )
         except Shortfall as short:
             raise _balance_short(user, short, f"withdrawal needs {plain(amount)}") from None
+
+    # -- the same, for a user known by its code (the wallet API: one step to check and move) ----
+    def deposit_to(self, agent: Agent, user_code: int, amount: Decimal) -> Transaction:
+        """:meth:`deposit` to the agent's user ``user_code``; its 2002/1010 as :func:`check_owner` says."""
+        _require_positive(amount)
+        try:
+            return self._store.move_balance(
+                user_code, TransType.DEPOSIT, amount, self._clock.now(), points=-amount, owner=_owner(agent)
+            )
+        except NotOwned as wrong:
+            raise _not_owned(agent, user_code, wrong) from None
+        except Shortfall as short:
+            raise _points_short(agent, short, f"deposit needs {plain(amount)}") from None
+
+    def withdraw_from(self, agent: Agent, user_code: int, amount: Decimal) -> Transaction:
+        """:meth:`withdraw` from the agent's user ``user_code``."""
+        _require_positive(amount)
+        try:
+            return self._store.move_balance(
+                user_code, TransType.WITHDRAW, -amount, self._clock.now(), points=amount, owner=_owner(agent)
+            )
+        except NotOwned as wrong:
+            raise _not_owned(agent, user_code, wrong) from None
+        except Shortfall as short:
+            raise _balance_short(user_code, short, f"withdrawal needs {plain(amount)}") from None
+
+    def withdraw_all_from(self, agent: Agent, user_code: int) -> tuple[Decimal, Transaction | None]:
+        """:meth:`withdraw_all` of the agent's user ``user_code``."""
+        try:
+            tx = self._store.withdraw_all(user_code, self._clock.now(), owner=_owner(agent))
+        except NotOwned as wrong:
+            raise _not_owned(agent, user_code, wrong) from None
+        return (tx.trans_amount, tx) if tx is not None else (ZERO, None)
 
     def withdraw_all(self, agent: Agent, user: User) -> tuple[Decimal, Transaction | None]:
         """Withdraw the whole balance; a zero balance records nothing (spec 5.8)."""
@@ -206,10 +240,22 @@ def _points_short(agent: Agent, short: Shortfall, need: str) -> SimError:
     return SimError(ResultCode.POINT_NOT_ENOUGH, f"agent {agent.name} has {plain(short.have)} points, {need}")
 
 
-def _balance_short(user: User, short: Shortfall, need: str) -> SimError:
-    return SimError(
-        ResultCode.BALANCE_NOT_ENOUGH, f"user {user.user_code} has a balance of {plain(short.have)}, {need}"
-    )
+def _balance_short(user: User | int, short: Shortfall, need: str) -> SimError:
+    code = user if isinstance(user, int) else user.user_code
+    have = plain(short.have)
+    return SimError(ResultCode.BALANCE_NOT_ENOUGH, f"user {code} has a balance of {have}, {need}")
+
+
+def _owner(agent: Agent) -> Owner:
+    return agent.agent_id, agent.mode
+
+
+def _not_owned(agent: Agent, user_code: int, wrong: NotOwned) -> SimError:
+    try:
+        check_owner(agent, user_code, wrong.user)
+    except SimError as error:
+        return error
+    raise AssertionError("the store refused a user the domain accepts")  # pragma: no cover
 
 
 def _require_positive(amount: Decimal) -> None:

@@ -69,19 +69,23 @@ class Users:
 
     def lookup(self, agent: Agent, user_code: int) -> User:
         """The agent's user in its current mode: 2002 if unknown, 1010 if another agent's."""
-        user = self._store.user(user_code)
-        if user is None:
-            raise SimError(ResultCode.USER_NOT_FOUND, f"no user with user_code {user_code}")
-        if user.agent_id != agent.agent_id:
-            raise SimError(ResultCode.PERMISSION_ERROR, f"user_code {user_code} belongs to another agent")
-        if user.mode != agent.mode:
-            raise SimError(
-                ResultCode.USER_NOT_FOUND,
-                f"user_code {user_code} was created in {user.mode} mode; "
-                f"the agent is now in {agent.mode} mode",
-            )
-        return user
+        return check_owner(agent, user_code, self._store.user(user_code))
 
     def displayed_balance(self, user: User) -> Decimal:
         """Transfer mode: the platform balance; seamless: the last reported one (spec 5.5)."""
         return user.last_balance if user.mode == WalletMode.SEAMLESS else user.balance
+
+
+def check_owner(agent: Agent, user_code: int, user: User | None) -> User:
+    """``user`` (the record of ``user_code``) if it is the agent's in its current mode, else the
+    spec's error: 2002 unknown, 1010 another agent's, 2002 created in the other wallet mode."""
+    if user is None:
+        raise SimError(ResultCode.USER_NOT_FOUND, f"no user with user_code {user_code}")
+    if user.agent_id != agent.agent_id:
+        raise SimError(ResultCode.PERMISSION_ERROR, f"user_code {user_code} belongs to another agent")
+    if user.mode != agent.mode:
+        raise SimError(
+            ResultCode.USER_NOT_FOUND,
+            f"user_code {user_code} was created in {user.mode} mode; the agent is now in {agent.mode} mode",
+        )
+    return user

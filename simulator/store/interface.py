@@ -57,6 +57,10 @@ def regdate_instant(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
+#: The (agent_id, wallet mode) a movement's user must have (see ``Store.move_balance``).
+Owner = tuple[int, WalletMode]
+
+
 class Seq(StrEnum):
     """The id counters; the values are the names snapshots keep them under."""
 
@@ -81,6 +85,17 @@ class Shortfall(Exception):
         super().__init__(f"{what} short: {have}")
         self.what = what
         self.have = have
+
+
+class NotOwned(Exception):
+    """The user of a movement is unknown, or not the expected agent's in the expected mode.
+
+    ``user`` is the stored user (None when unknown), so the domain can name what is wrong.
+    """
+
+    def __init__(self, user: User | None) -> None:
+        super().__init__("the user is not the caller's")
+        self.user = user
 
 
 class CallRunning(Exception):
@@ -265,17 +280,23 @@ class Store(Protocol):
         points: Decimal = Decimal(0),
         house: Decimal = Decimal(0),
         ref: PlayRef | None = None,
+        owner: Owner | None = None,
     ) -> Transaction:
         """Change a transfer-mode balance by ``change`` and record the row.
 
         In the same step the user's agent's points change by ``points`` and its
         house result by ``house``.  :class:`Shortfall` (``balance``) when the
-        balance would go below zero, (``points``) when the points would.
+        balance would go below zero, (``points``) when the points would; with
+        ``owner``, :class:`NotOwned` unless the user is that agent's, in that mode
+        (a wallet call checks its user and moves the money in one step).
         """
         ...
 
-    def withdraw_all(self, user_code: int, at: datetime) -> Transaction | None:
-        """The whole balance back to the agent's points (Withdraw 8); None for a zero balance."""
+    def withdraw_all(self, user_code: int, at: datetime, owner: Owner | None = None) -> Transaction | None:
+        """The whole balance back to the agent's points (Withdraw 8); None for a zero balance.
+
+        ``owner`` as for :meth:`move_balance`.
+        """
         ...
 
     def move_house(self, agent_id: int, points: Decimal) -> None:

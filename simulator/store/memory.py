@@ -46,6 +46,8 @@ from ..domain.models import (
 from .interface import (
     CallRunning,
     MoneyTotals,
+    NotOwned,
+    Owner,
     Page,
     PlayRef,
     Purged,
@@ -400,8 +402,9 @@ class MemoryStore:
         points: Decimal = ZERO,
         house: Decimal = ZERO,
         ref: PlayRef | None = None,
+        owner: Owner | None = None,
     ) -> Transaction:
-        user = self.users[user_code]
+        user = self._owned(user_code, owner)
         with self.locked(user.agent_id):
             agent = self.agents[user.agent_id]
             if change < 0 and user.balance < -change:
@@ -412,14 +415,21 @@ class MemoryStore:
             self.house_net[agent.agent_id] += house
             return self._balance_row(user, trans_type, change, at, ref)
 
-    def withdraw_all(self, user_code: int, at: datetime) -> Transaction | None:
-        user = self.users[user_code]
+    def withdraw_all(self, user_code: int, at: datetime, owner: Owner | None = None) -> Transaction | None:
+        user = self._owned(user_code, owner)
         with self.locked(user.agent_id):
             amount = user.balance
             if amount <= ZERO:
                 return None
             self.agents[user.agent_id].points += amount
             return self._balance_row(user, TransType.WITHDRAW, -amount, at, None)
+
+    def _owned(self, user_code: int, owner: Owner | None) -> User:
+        """The user of a movement; :class:`NotOwned` when it is not ``owner``'s (agent, mode)."""
+        user = self.users.get(user_code)
+        if user is None or (owner is not None and (user.agent_id, user.mode) != owner):
+            raise NotOwned(user)
+        return user
 
     def _balance_row(
         self, user: User, trans_type: int, change: Decimal, at: datetime, ref: PlayRef | None

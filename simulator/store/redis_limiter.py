@@ -30,6 +30,8 @@ import os
 import secrets
 import socket
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -77,9 +79,50 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 """
 
 
+#: A /v4 request's start in one round trip (see :meth:`RedisInflightLimiter.admit`): the current
+#: world's epoch and the shared parts' version, the agent of the token in that world, and a lease
+#: on the in-flight slot (``ARGV[3]``, or the agent's own when empty) if the agent is known.
+_ADMIT = """
+local prefix = ARGV[1]
+local epoch = redis.call('GET', prefix .. 'epoch')
+local ctl = redis.call('GET', prefix .. 'ctl') or '0'
+if not epoch then return {false, ctl} end
+local world = prefix .. 'w:' .. epoch .. ':'
+local id = redis.call('HGET', world .. 'token', ARGV[2])
+if not id then return {epoch, ctl} end
+local slot = ARGV[3]
+if slot == '' then slot = 'agent:' .. id end
+local key = prefix .. 'inflight:' .. slot
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+local granted = 0
+if redis.call('ZCARD', key) < tonumber(ARGV[4]) then
+  redis.call('ZADD', key, now + tonumber(ARGV[5]), ARGV[6])
+  redis.call('PEXPIRE', key, ARGV[5])
+  granted = 1
+end
+return {epoch, ctl, slot, granted, redis.call('HGETALL', world .. 'agent:' .. id)}
+"""
+
+
 def _default_worker_id() -> str:
     """Unique per process and start: host and pid for the reader, a random part against pid reuse."""
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What :meth:`RedisInflightLimiter.admit` found: the current world's ``epoch`` (None: no
+    world yet), the shared parts' ``version``, the token's agent as its Redis hash fields (None:
+    no agent has that token), and the in-flight ``slot`` taken for the request (None unless
+    ``granted``)."""
+
+    epoch: str | None
+    version: int
+    agent_fields: list[bytes] | None
+    slot: str | None
+    granted: bool
 
 
 class RedisInflightLimiter:
@@ -105,6 +148,7 @@ class RedisInflightLimiter:
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._renew = self._redis.register_script(_RENEW)
         self._count = self._redis.register_script(_COUNT)
+        self._admit = self._redis.register_script(_ADMIT)
         self._fixed_worker_id = worker_id
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -135,8 +179,31 @@ class RedisInflightLimiter:
             self._leases.setdefault(key, []).append(lease_id)
         return True
 
-    def release(self, key: str) -> None:
-        """Give back one of this worker's slots of ``key``.
+    def admit(self, token_digest: str, slot: str) -> Admission:
+        """A /v4 request's start in one round trip (``_ADMIT``): see :class:`Admission`.
+
+        ``slot`` is the in-flight key to count (the client's IP when the scope is
+        ``ip``), or ``""`` for the agent's own.
+        """
+        with self._lock:
+            if self._pid != os.getpid():
+                self._start_process()
+            self._ensure_heartbeat()
+            lease_id = f"{self.worker_id}:{next(self._serial)}"
+        found = self._admit(
+            keys=[], args=[self.prefix, token_digest, slot, self.limit, self._lease_ms, lease_id]
+        )
+        epoch = found[0].decode() if found[0] else None
+        if len(found) < 5:
+            return Admission(epoch, int(found[1]), None, None, False)
+        held, granted = found[2].decode(), bool(int(found[3]))
+        if granted:
+            with self._lock:
+                self._leases.setdefault(held, []).append(lease_id)
+        return Admission(epoch, int(found[1]), found[4], held if granted else None, granted)
+
+    def release(self, key: str, pipe: Any = None) -> None:
+        """Give back one of this worker's slots of ``key``; with ``pipe``, as one of its commands.
 
         Called from a ``finally``, so a Redis error is logged rather than raised:
         the lease then simply expires.
@@ -148,6 +215,9 @@ class RedisInflightLimiter:
             lease_id = held.pop()
             if not held:
                 del self._leases[key]
+        if pipe is not None:
+            pipe.zrem(self._key(key), lease_id)
+            return
         try:
             self._redis.zrem(self._key(key), lease_id)
         except redis.RedisError as exc:

@@ -89,12 +89,14 @@ end
 """
 
 #: ARGV: W, user, trans_type, change, points, house, at, round_id, provider_id, game_code,
-#: all ('1': the whole balance).
+#: all ('1': the whole balance), owner agent ('' any), owner mode.
 MOVE_BALANCE = r"""
 local user, change, points, house = ARGV[2], num(ARGV[4]), num(ARGV[5]), num(ARGV[6])
 local ukey = W .. 'user:' .. user
-local agent = redis.call('HGET', ukey, 'agent_id')
-local bal = num(redis.call('HGET', ukey, 'balance'))
+local found = redis.call('HMGET', ukey, 'agent_id', 'mode', 'balance')
+local agent = found[1]
+if not agent or (ARGV[12] ~= '' and (agent ~= ARGV[12] or found[2] ~= ARGV[13])) then return {-3} end
+local bal = num(found[3])
 if ARGV[11] == '1' then
   if bal <= 0 then return {0} end
   change, points = -bal, bal

@@ -61,6 +61,8 @@ from ..state.codec import schema_for
 from .interface import (
     CallRunning,
     MoneyTotals,
+    NotOwned,
+    Owner,
     Page,
     PlayRef,
     Purged,
@@ -330,6 +332,12 @@ class RedisStore:
         agent.settings = dataclasses.replace(settings, providers=list(settings.providers))
         return agent
 
+    def agent_from_fields(self, raw: list[bytes]) -> Agent:
+        """An agent from its hash fields as a script returned them (the /v4 admission)."""
+        agent = self._agent(raw)
+        assert agent is not None
+        return agent
+
     def _agent_fields(self, agent: Agent) -> dict[str, str]:
         fields = AGENT.encode(agent)
         fields["ver"] = "0"
@@ -457,13 +465,15 @@ class RedisStore:
         points: Decimal = Decimal(0),
         house: Decimal = Decimal(0),
         ref: PlayRef | None = None,
+        owner: Owner | None = None,
     ) -> Transaction:
-        tx = self._move(user_code, trans_type, change, at, points, house, ref, False)
+        tx = self._move(user_code, trans_type, change, at, points, house, ref, False, owner)
         assert tx is not None
         return tx
 
-    def withdraw_all(self, user_code: int, at: datetime) -> Transaction | None:
-        return self._move(user_code, TransType.WITHDRAW, Decimal(0), at, Decimal(0), Decimal(0), None, True)
+    def withdraw_all(self, user_code: int, at: datetime, owner: Owner | None = None) -> Transaction | None:
+        zero = Decimal(0)
+        return self._move(user_code, TransType.WITHDRAW, zero, at, zero, zero, None, True, owner)
 
     def _move(
         self,
@@ -475,6 +485,7 @@ class RedisStore:
         house: Decimal,
         ref: PlayRef | None,
         whole: bool,
+        owner: Owner | None,
     ) -> Transaction | None:
         result = self._run(
             "move_balance",
@@ -488,10 +499,14 @@ class RedisStore:
             ref.provider_id if ref else 0,
             ref.game_code if ref else "",
             "1" if whole else "0",
+            owner[0] if owner else "",
+            owner[1].value if owner else "",
         )
         status = int(result[0])
         if status == 0:
             return None
+        if status == -3:
+            raise NotOwned(self.user(user_code))
         if status < 0:
             raise Shortfall("balance" if status == -1 else "points", unscaled(result[1]))
         trans_id, pre, bal, t, amount, agent_id = (int(v) for v in result[1:7])
