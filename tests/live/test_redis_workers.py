@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from simulator.config import Settings
+from simulator.domain.sessions import LaunchRequest
 from simulator.runtime import Simulator
 from simulator.testing.redis_server import RedisServer
 from tests.live.conftest import DEMO_TOKEN, LiveServer, start_server, stop_group
@@ -341,3 +342,54 @@ def assert_no_live_leases(redis_server: RedisServer, agent_id: int) -> None:
         assert limiter.in_flight(f"agent:{agent_id}") == 0
     finally:
         limiter.close()
+
+
+SPINS = 40_000
+SPINS_PER_CALL = 500
+SPIN_STAKE = Decimal(100)
+
+
+def test_forty_thousand_spins_over_four_workers_pay_what_one_worker_pays(live):
+    """One RTP stream per agent and game is shared by the workers (issue 14): 40,000 spins of one
+    agent at RTP 95, spread over four workers, pay exactly what one worker pays for them alone -
+    the same cards, dealt in another order - and so land within the tolerance one worker meets."""
+    with requests.Session() as session:
+        player = v4(session, live, "user/create", {"name": "rtp40k"})["data"]["user_code"]
+        deposit = {"user_code": player, "amount": 900_000}
+        assert v4(session, live, "wallet/deposit", deposit)["code"] == 0
+    spin = {
+        "agent": "demo",
+        "user_code": player,
+        "provider_id": 1,
+        "game_code": "vs20fruitsw",
+        "bet": int(SPIN_STAKE),
+        "rounds": SPINS_PER_CALL,
+    }
+
+    def calls(_: int) -> list[dict]:
+        with requests.Session() as own:  # a connection of its own: calls spread over the workers
+            answer = own.post(
+                f"{live.base_url}/control/play", json=spin, headers=live.control_headers, timeout=600
+            )
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        rounds = [r for batch in pool.map(calls, range(SPINS // SPINS_PER_CALL)) for r in batch]
+    assert [r["status"] for r in rounds] == ["settled"] * SPINS
+    shared = sum(Decimal(str(r["win"])) for r in rounds) / (SPIN_STAKE * SPINS)
+
+    alone = Simulator(Settings(store="memory"))  # one worker, the same seed and the same stream
+    try:
+        world = alone.world
+        agent = world.hierarchy.get("demo")
+        user, _ = world.users.create_or_get(agent, "rtp40k")
+        world.ledger.deposit(agent, user, Decimal(900_000))
+        game = world.sessions.open(
+            world.sessions.launch(agent, LaunchRequest(user.user_code, 1, "vs20fruitsw", 1)).token
+        )
+        one = sum(world.rounds.play(game, SPIN_STAKE).win for _ in range(SPINS)) / (SPIN_STAKE * SPINS)
+    finally:
+        alone.close()
+    assert shared == one
+    assert abs(one - Decimal("0.95")) < Decimal("0.0001")
