@@ -154,7 +154,9 @@ class Hierarchy:
             )
         self._check_same_currency(source, target)
         ptx = self._ledger.move_points(source, target, amount, kind)
-        return ptx, source, target
+        # The two agents as they stand after the move (records are values: the ones read
+        # above still show the points before it).
+        return ptx, self.get(source_name), self.get(target_name)
 
     def tree(self) -> list[dict[str, Any]]:
         def node(agent: Agent) -> dict[str, Any]:

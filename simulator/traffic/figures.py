@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -104,10 +105,20 @@ class Figures:
             if len(self.error_samples) < MAX_ERROR_SAMPLES:
                 self.error_samples.append(message)
 
-    def resolve_pending(self) -> int:
-        """Count pending rounds whose win was since accepted (or gave up); returns how many remain."""
+    def resolve_pending(self, current: Callable[[Round], Round | None]) -> int:
+        """Count pending rounds whose win was since accepted (or gave up); returns how many remain.
+
+        ``current`` reads a round as the store holds it now: the records kept in
+        ``pending`` are values, taken when ``play`` returned.
+        """
         with self.lock:
-            for round_id, (round_, account) in list(self.pending.items()):
+            waiting = list(self.pending.items())
+        now = {round_id: current(played) or played for round_id, (played, _) in waiting}  # outside the lock
+        with self.lock:
+            for round_id, (_, account) in list(self.pending.items()):
+                round_ = now.get(round_id)
+                if round_ is None:  # became pending after the reads above
+                    continue
                 if round_.status == RoundStatus.SETTLED:
                     self.settled += 1
                     tally = self.tally(account)

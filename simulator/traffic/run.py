@@ -266,7 +266,7 @@ class TrafficRun:
         while True:
             if self._world_gone():
                 raise WorldReset()
-            left = self.figures.resolve_pending()
+            left = self.figures.resolve_pending(lambda r: self.world.store.round(r.agent_id, r.round_id))
             self.pending_retries = len(self._run_retries())
             if (not left and not self.pending_retries) or time.monotonic() >= deadline:
                 break
@@ -283,8 +283,8 @@ class TrafficRun:
                 continue
             if self.prepared.seamless:  # a balance callback: what the wallet holds now
                 finals[player.name] = self.world.rounds.refresh_balance(player.session)
-            else:
-                finals[player.name] = player.user.balance
+            else:  # the balance now, not the one of the record read before the deposit
+                finals[player.name] = self.world.ledger.balance_of(player.user)
         return finals
 
     def _checks(self, finals: dict[str, Decimal | None]) -> list[reconcile.Check]:

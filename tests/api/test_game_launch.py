@@ -171,10 +171,11 @@ def test_each_opening_starts_a_session_with_a_new_gplay_id(sim, v4):
 
 
 def _play(sim, v4, rounds=1, bet=100):
+    """Plays ``rounds`` rounds; returns the session as it stands after them (records are values)."""
     session = sim.world.sessions.open(token_of(launch(v4)))
     for _ in range(rounds):
         sim.world.rounds.play(session, Decimal(bet))
-    return session
+    return sim.world.store.session(session.gplay_id)
 
 
 def test_online_games_lists_an_active_session_with_its_figures(sim, v4):

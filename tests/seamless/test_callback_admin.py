@@ -90,7 +90,7 @@ def test_a_win_that_exhausts_its_retries_is_listed_as_win_error(client, sim, sea
     session = _seamless_session(sim)
     round_ = sim.world.rounds.play(session, Decimal(100))
     assert sim.retries.wait_idle(10)
-    assert round_.status == "win_error"
+    assert sim.world.store.round(round_.agent_id, round_.round_id).status == "win_error"
     (pending,) = client.get("/admin/api/agents/demo_seamless/pending-callbacks").get_json()
     assert (pending["command"], pending["state"], pending["attempts"]) == ("win", "win_error", 4)
 
@@ -106,7 +106,7 @@ def test_replaying_a_failed_win_settles_it_with_the_same_transaction_id(client, 
     replay = client.post(f"/control/callbacks/{pending['last_entry_id']}/replay").get_json()
     assert replay["settled"] is True
     assert replay["entry"]["request"] == pending["request"]
-    assert round_.status == "settled"
+    assert sim.world.store.round(round_.agent_id, round_.round_id).status == "settled"
     agent = sim.world.hierarchy.get("demo_seamless")
     types = [
         tx.trans_type

@@ -81,6 +81,11 @@ def session(sim, agent, user, wallet):
     return sim.world.sessions.open(launch.token)
 
 
+def points_of(sim, agent):
+    """The agent's points as the store holds them now (records are values, not live objects)."""
+    return sim.world.store.agent(agent.agent_id).points
+
+
 def rows_of(sim, agent, round_id):
     return [
         (tx.trans_type, tx.trans_amount, tx.balance)
@@ -110,6 +115,7 @@ def test_a_completed_call_pays_set_point_exactly_into_the_wallet(sim, agent, wal
     for _ in range(3):
         sim.world.rounds.play(session, Decimal(100))
     assert [w["data"]["amount"] for w in wallet.money() if w["command"] == "win"] == [1000, 1000, 500]
+    call = sim.world.store.bonus_call(call.call_id)  # as it stands now (records are values)
     assert (call.status, call.paid, wallet.balance()) == (2, 2500, START - 300 + 2500)
 
 
@@ -117,14 +123,14 @@ def test_bonus_call_wins_do_not_touch_the_points(sim, agent, wallet, session):
     sim.world.bonus.start(agent, session.gplay_id, Decimal(2500))
     for _ in range(3):
         sim.world.rounds.play(session, Decimal(100))
-    assert agent.points == POINTS - 300  # the stakes only; the held set_point came back
+    assert points_of(sim, agent) == POINTS - 300  # the stakes only; the held set_point came back
     assert sim.world.ledger.audit().conserved
 
 
 def test_points_are_held_while_the_call_runs(sim, agent, wallet, session):
     sim.world.bonus.start(agent, session.gplay_id, Decimal(2500))
     sim.world.rounds.play(session, Decimal(100))
-    assert agent.points == POINTS - 2500 - 100
+    assert points_of(sim, agent) == POINTS - 2500 - 100
     assert sim.world.ledger.audit().conserved
 
 

@@ -59,12 +59,12 @@ def commands(wallet):
 @pytest.mark.parametrize("result", [21, 22, 99, 100, 2002])
 def test_a_bet_refused_with_a_check_failure_records_nothing(sim, seamless_agent, wallet, session, result):
     replies(wallet, bet=(result, 1000))
-    points = seamless_agent.points
+    points = sim.world.store.agent(seamless_agent.agent_id).points
     with pytest.raises(SimError) as refused:
         sim.world.rounds.play(session, Decimal(100))
     assert refused.value.code == 1015
     assert history(sim, seamless_agent) == []
-    assert seamless_agent.points == points
+    assert sim.world.store.agent(seamless_agent.agent_id).points == points
     assert "cancel" not in commands(wallet)
 
 
@@ -91,7 +91,7 @@ def test_a_win_answered_41_counts_as_already_applied(sim, seamless_agent, wallet
     replies(wallet, win=(41, 1200))
     sim.world.forced.push(session.agent_id, "test1234", [Fraction(2)])
     round_ = sim.world.rounds.play(session, Decimal(100))
-    assert round_.status == "settled"
+    assert sim.world.store.round(round_.agent_id, round_.round_id).status == "settled"
     assert commands(wallet).count("win") == 1
     assert history(sim, seamless_agent) == [(1, 100), (2, 200)]
 
@@ -102,7 +102,7 @@ def test_a_win_refused_is_retried(sim, seamless_agent, wallet, session, result):
     round_ = sim.world.rounds.play(session, Decimal(100))
     assert sim.retries.wait_idle(5)
     assert commands(wallet).count("win") == 4
-    assert round_.status == "win_error"
+    assert sim.world.store.round(round_.agent_id, round_.round_id).status == "win_error"
 
 
 @pytest.mark.parametrize("result", [41, 42, 43])
@@ -197,6 +197,6 @@ def test_points_model_off_leaves_points_alone(sim, seamless_agent, wallet, sessi
     user = sim.world.store.user_by_name(agent.agent_id, "seamless", "test1234")
     launch = sim.world.sessions.launch(agent, LaunchRequest(user.user_code, 1, "vs20fruitsw", 1))
     fresh = sim.world.sessions.open(launch.token)
-    points = agent.points
+    points = sim.world.store.agent(agent.agent_id).points
     sim.world.rounds.play(fresh, Decimal(100))
-    assert agent.points == points
+    assert sim.world.store.agent(agent.agent_id).points == points

@@ -139,12 +139,12 @@ def test_a_bet_refused_with_31_records_nothing(sim, wallet, session):
     agent = sim.world.hierarchy.get("demo_seamless")
     wallet.wallet_app.extensions["wallet_ledger"].accounts["test1234"].balance = Decimal(50)
     before = len(sim.world.store.transactions_of(agent.agent_id))
-    points = agent.points
+    points = sim.world.store.agent(agent.agent_id).points
     with pytest.raises(SimError) as refused:
         sim.world.rounds.play(session, Decimal(100))
     assert refused.value.code == 2006
     assert len(sim.world.store.transactions_of(agent.agent_id)) == before
-    assert agent.points == points
+    assert sim.world.store.agent(agent.agent_id).points == points
 
 
 def test_a_bet_that_times_out_is_cancelled_forward(sim, wallet, session):
@@ -164,7 +164,7 @@ def test_a_win_answered_500_is_retried_per_the_profile_then_left_as_win_error(si
     round_ = sim.world.rounds.play(session, Decimal(100))
     assert sim.retries.wait_idle(10)
     assert wallet.count("win") == 4  # 1 + 3 retries (OP-2 default)
-    assert round_.status == "win_error"
+    assert sim.world.store.round(round_.agent_id, round_.round_id).status == "win_error"
     assert rows(sim, round_.round_id) == [(1, 100)]  # OP-19: no Win row until accepted
 
 
@@ -182,18 +182,17 @@ def test_a_win_recovers_on_retry(sim, wallet, session):
     round_ = sim.world.rounds.play(session, Decimal(100))
     wallet.mode["win"] = "pass"
     assert sim.retries.wait_idle(10)
-    assert round_.status == "settled"
+    assert sim.world.store.round(round_.agent_id, round_.round_id).status == "settled"
     assert rows(sim, round_.round_id) == [(1, 100), (2, 200)]
     assert wallet_balance(wallet) == START + 100
 
 
 def test_points_follow_op3(sim, wallet, session):
-    agent = sim.world.hierarchy.get("demo_seamless")
-    points = agent.points
+    points = sim.world.hierarchy.get("demo_seamless").points
     sim.world.forced.push(session.agent_id, "test1234", [Fraction(5), Fraction(0)])
     sim.world.rounds.play(session, Decimal(100))
     sim.world.rounds.play(session, Decimal(100))
-    assert agent.points == points - 200 + 500
+    assert sim.world.hierarchy.get("demo_seamless").points == points - 200 + 500
     assert sim.world.ledger.audit().conserved
 
 

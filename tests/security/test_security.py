@@ -10,6 +10,7 @@ import hmac
 import io
 import logging
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from simulator import create_app
 from simulator.banner import banner_text
 from simulator.domain.round_links import round_token
-from simulator.store import memory
+from simulator.store.memory import MemoryStore, secret_key
 
 from ..conftest import DEMO_TOKEN, DEMO_USER, V4, make_settings
 
@@ -61,19 +62,62 @@ def _launch(client: Any, **extra: Any) -> str:
     return client.get(f"/play/{launch}").headers["Location"].rsplit("/", 1)[1]
 
 
+# -- store internals: the subject is how each store keys its secret indexes --------------------
+# The memory store keeps {SHA-256 digest: id} dicts; the Redis store hashes keyed by the digest's
+# hex (``<world prefix>token``, ``<world prefix>secret``) and one ``launch:<digest hex>`` hash per
+# launch.  Both are read back as {digest bytes: id}: a key that is not a hex digest fails there.
+def _redis_index(store: Any, name: str) -> dict[bytes, int]:
+    raw = store.redis.hgetall(f"{store.prefix}{name}")
+    return {bytes.fromhex(key.decode()): int(value) for key, value in raw.items()}
+
+
+def _token_index(store: Any) -> dict[bytes, int]:
+    """API token digest -> agent_id, as the store holds it."""
+    if isinstance(store, MemoryStore):
+        return dict(store._agents_by_token)
+    return _redis_index(store, "token")
+
+
+def _secret_index(store: Any) -> dict[bytes, int]:
+    """Game session secret digest -> gplay_id, as the store holds it."""
+    if isinstance(store, MemoryStore):
+        return dict(store._sessions_by_secret)
+    return _redis_index(store, "secret")
+
+
+def _launch_keys(store: Any) -> list[bytes]:
+    """The keys the store files its launches under."""
+    if isinstance(store, MemoryStore):
+        return list(store.launch_tokens)
+    prefix = f"{store.prefix}launch:"
+    return [bytes.fromhex(key.decode()[len(prefix) :]) for key in store.redis.scan_iter(f"{prefix}*")]
+
+
+def _spy_on_hashing(monkeypatch: Any) -> list[str]:
+    """Every secret hashed from now on, by whichever module does it (the memory store, the Redis
+    store, or the Redis request gate, which looks the token up in the same step as the in-flight slot)."""
+    hashed: list[str] = []
+
+    def spy(value: str) -> bytes:
+        hashed.append(value)
+        return secret_key(value)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("simulator.") and getattr(module, "secret_key", None) is secret_key:
+            monkeypatch.setattr(module, "secret_key", spy)
+    return hashed
+
+
 # -- constant-time comparison of secrets ------------------------------------------------------
 def test_api_tokens_are_indexed_by_their_sha256_digest(sim):
-    # store internals: the subject is the memory store's token index (keyed by digest, not by token)
-    index = sim.world.store._agents_by_token
+    index = _token_index(sim.world.store)
     assert DEMO_TOKEN not in index
     assert all(isinstance(key, bytes) and len(key) == 32 for key in index)
-    assert index[memory.secret_key(DEMO_TOKEN)] == sim.world.hierarchy.get("demo").agent_id
+    assert index[secret_key(DEMO_TOKEN)] == sim.world.hierarchy.get("demo").agent_id
 
 
 def test_a_bearer_token_is_looked_up_by_its_digest(monkeypatch, v4):
-    hashed: list[str] = []
-    real = memory.secret_key
-    monkeypatch.setattr(memory, "secret_key", lambda secret: hashed.append(secret) or real(secret))
+    hashed = _spy_on_hashing(monkeypatch)
     assert v4("agent/info").code == 0
     assert v4("agent/info", token="x" + DEMO_TOKEN[1:]).code == 1009
     assert hashed == [DEMO_TOKEN, "x" + DEMO_TOKEN[1:]]
@@ -81,20 +125,19 @@ def test_a_bearer_token_is_looked_up_by_its_digest(monkeypatch, v4):
 
 def test_a_reissued_token_replaces_the_old_digest(client, sim):
     new = client.post("/admin/api/agents/demo/api-token").get_json()["api_token"]
-    # store internals: the subject is the memory store's token index (the old digest leaves it)
-    index = sim.world.store._agents_by_token
-    assert memory.secret_key(DEMO_TOKEN) not in index
-    assert memory.secret_key(new) in index
+    index = _token_index(sim.world.store)
+    assert secret_key(DEMO_TOKEN) not in index
+    assert secret_key(new) in index
     assert V4(client, new)("agent/info").code == 0
 
 
 def test_game_session_secrets_are_looked_up_by_their_digest(client, sim, monkeypatch):
     secret = _launch(client)
-    # store internals: the subject is the memory store's session index (keyed by digest)
-    assert secret not in sim.world.store._sessions_by_secret
-    hashed: list[str] = []
-    real = memory.secret_key
-    monkeypatch.setattr(memory, "secret_key", lambda value: hashed.append(value) or real(value))
+    index = _secret_index(sim.world.store)
+    assert secret not in index
+    assert all(isinstance(key, bytes) and len(key) == 32 for key in index)
+    assert secret_key(secret) in index
+    hashed = _spy_on_hashing(monkeypatch)
     assert client.get(f"/play/api/session/{secret}/state").status_code == 200
     assert hashed == [secret]
 
@@ -103,9 +146,8 @@ def test_launch_tokens_are_looked_up_by_their_digest(client, sim, monkeypatch):
     answer = V4(client)("game/game-url", {"user_code": DEMO_USER, **GAME})
     launch = answer.data["game_url"].rsplit("/", 1)[1]
     assert [t.token for t in sim.world.store.export().launch_tokens] == [launch]
-    hashed: list[str] = []
-    real = memory.secret_key
-    monkeypatch.setattr(memory, "secret_key", lambda value: hashed.append(value) or real(value))
+    assert _launch_keys(sim.world.store) == [secret_key(launch)]  # filed by digest, not by token
+    hashed = _spy_on_hashing(monkeypatch)
     assert client.get(f"/play/{launch}").status_code == 303
     assert hashed[0] == launch  # the launch is found by the token's digest, first of all
 

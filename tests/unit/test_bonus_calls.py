@@ -37,6 +37,16 @@ def spin(sim, session, stake=100):
     return sim.world.rounds.play(session, Decimal(stake))
 
 
+def points(sim, agent):
+    """The agent's points as the store holds them now (records are values, not live objects)."""
+    return sim.world.store.agent(agent.agent_id).points
+
+
+def now_of(sim, call):
+    """The bonus call as the store holds it now."""
+    return sim.world.store.bonus_call(call.call_id)
+
+
 def rows_of(sim, agent, round_id):
     return [
         (tx.trans_type, tx.trans_amount)
@@ -48,7 +58,7 @@ def rows_of(sim, agent, round_id):
 def test_start_holds_set_point_from_the_agents_points(sim, agent, session):
     start(sim, agent, session, 2500)
     audit = sim.world.ledger.audit()
-    assert (agent.points, audit.held) == (POINTS - 2500, 2500)
+    assert (points(sim, agent), audit.held) == (POINTS - 2500, 2500)
     assert audit.conserved
 
 
@@ -72,6 +82,7 @@ def test_a_new_call_is_init_until_the_first_spin(sim, agent, session):
 def test_the_first_spin_under_a_call_makes_it_running(sim, agent, session):
     call = start(sim, agent, session, 2500)
     spin(sim, session)
+    call = now_of(sim, call)
     assert (call.status, call.paid) == (CallStatus.RUNNING, 1000)
 
 
@@ -79,6 +90,7 @@ def test_each_spin_pays_ten_stakes_and_the_last_is_cut_to_set_point(sim, agent, 
     call = start(sim, agent, session, 2500)
     wins = [spin(sim, session).win for _ in range(3)]
     assert wins == [1000, 1000, 500]
+    call = now_of(sim, call)
     assert (call.status, call.paid) == (CallStatus.COMPLETE, Decimal(2500))
 
 
@@ -87,7 +99,7 @@ def test_a_completed_call_gives_the_whole_set_point_back(sim, agent, session):
     for _ in range(3):
         spin(sim, session)
     audit = sim.world.ledger.audit()
-    assert (agent.points, audit.held) == (POINTS, 0)
+    assert (points(sim, agent), audit.held) == (POINTS, 0)
     assert audit.conserved
 
 
@@ -99,18 +111,18 @@ def test_a_bonus_spin_records_bet_then_bonus_call_32(sim, agent, session):
 
 
 def test_the_player_keeps_the_bonus_winnings_and_pays_the_stakes(sim, agent, session):
-    user = sim.world.store.user(DEMO_USER)
-    before = user.balance
+    before = sim.world.store.user(DEMO_USER).balance
     start(sim, agent, session, 2500)
     for _ in range(3):
         spin(sim, session)
-    assert user.balance == before - 300 + 2500
+    assert sim.world.store.user(DEMO_USER).balance == before - 300 + 2500
 
 
 def test_bonus_wins_show_as_call_win_not_as_session_win(sim, agent, session):
     start(sim, agent, session, 2500)
     for _ in range(3):
         spin(sim, session)
+    session = sim.world.store.session(session.gplay_id)
     assert (session.spend, session.win, sim.world.bonus.summary(session).call_win) == (300, 0, 2500)
 
 
@@ -131,12 +143,17 @@ def test_max_win_caps_each_bonus_payout(sim, agent, session):
 
 
 def test_cancel_gives_the_points_back_and_what_was_paid_stays_paid(sim, agent, session):
-    user = sim.world.store.user(DEMO_USER)
     call = start(sim, agent, session, 2500)
     spin(sim, session)
-    balance = user.balance
+    balance = sim.world.store.user(DEMO_USER).balance
     sim.world.bonus.cancel(agent, call.call_id)
-    assert (call.status, call.paid, agent.points, user.balance) == (CallStatus.CANCEL, 1000, POINTS, balance)
+    call, user = now_of(sim, call), sim.world.store.user(DEMO_USER)
+    assert (call.status, call.paid, points(sim, agent), user.balance) == (
+        CallStatus.CANCEL,
+        1000,
+        POINTS,
+        balance,
+    )
     assert sim.world.bonus.summary(session).callend_flag is True
     assert sim.world.ledger.audit().conserved
 
@@ -154,14 +171,14 @@ def test_a_call_resumes_after_30_minutes_idle(sim, agent, session):
     sim.clock.advance(30 * 60)
     assert sim.world.bonus.expire_idle(agent) == 0
     assert spin(sim, session).win == 1000
-    assert call.status == CallStatus.RUNNING
+    assert now_of(sim, call).status == CallStatus.RUNNING
 
 
 def test_a_call_idle_for_more_than_30_minutes_is_cancelled_on_read(sim, agent, session):
     call = start(sim, agent, session, 2500)
     sim.clock.advance(30 * 60 + 1)
     assert sim.world.bonus.expire_idle(agent) == 1
-    assert (call.status, agent.points) == (CallStatus.CANCEL, POINTS)
+    assert (now_of(sim, call).status, points(sim, agent)) == (CallStatus.CANCEL, POINTS)
 
 
 def test_a_call_idle_for_more_than_30_minutes_is_cancelled_before_the_next_spin(sim, agent, session):
@@ -169,7 +186,12 @@ def test_a_call_idle_for_more_than_30_minutes_is_cancelled_before_the_next_spin(
     sim.clock.advance(30 * 60 + 1)
     sim.world.forced.push(agent.agent_id, "test1234", [Fraction(0)])
     round_ = spin(sim, session)
-    assert (round_.call_id, round_.win, call.status, agent.points) == (0, 0, CallStatus.CANCEL, POINTS)
+    assert (round_.call_id, round_.win, now_of(sim, call).status, points(sim, agent)) == (
+        0,
+        0,
+        CallStatus.CANCEL,
+        POINTS,
+    )
 
 
 def test_a_failed_settlement_pays_nothing_from_the_call(sim, agent, session):
@@ -177,6 +199,7 @@ def test_a_failed_settlement_pays_nothing_from_the_call(sim, agent, session):
     sim.faults.add({"agent": "demo", "target": "round:settle", "effect": {"fail": True}, "times": 1})
     with pytest.raises(RoundFailed):
         spin(sim, session)
+    call = now_of(sim, call)
     assert (call.status, call.paid) == (CallStatus.INIT, 0)
     assert spin(sim, session).win == 1000
 

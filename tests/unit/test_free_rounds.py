@@ -77,19 +77,18 @@ def test_a_free_round_is_played_first_with_a_bet_of_zero(sim, agent, session):
 
 
 def test_a_free_round_costs_the_player_nothing(sim, agent, session):
-    user = sim.world.store.user(DEMO_USER)
-    before = user.balance
+    before = sim.world.store.user(DEMO_USER).balance
     grant(sim, agent)
     force(sim, agent, 0)
     sim.world.rounds.play(session, Decimal(100))
-    assert user.balance == before
+    assert sim.world.store.user(DEMO_USER).balance == before
 
 
 def test_paid_rounds_resume_when_the_free_rounds_are_used_up(sim, agent, session):
     fr = grant(sim, agent, rounds=2)
     rounds = [sim.world.rounds.play(session, Decimal(100)) for _ in range(3)]
     assert [(r.free, r.bet) for r in rounds] == [(True, 0), (True, 0), (False, 100)]
-    assert fr.played == 2
+    assert sim.world.store.grant(fr.fr_id).played == 2
 
 
 def test_the_win_cap_limits_the_grants_total_winnings(sim, agent, session):
@@ -115,6 +114,7 @@ def test_rounds_played_before_a_cancel_stay_played(sim, agent, session):
     force(sim, agent, 3)
     played = sim.world.rounds.play(session, Decimal(100))
     sim.world.free_rounds.cancel(agent, fr.fr_id)
+    fr = sim.world.store.grant(fr.fr_id)
     assert (played.win, fr.played, fr.won) == (600, 1, 600)
 
 
@@ -153,7 +153,7 @@ def test_a_free_spin_that_fails_gives_its_round_back(sim, agent, session):
     with pytest.raises(RoundFailed) as failed:
         sim.world.rounds.play(session, Decimal(100))
     assert rows_of(sim, agent, failed.value.round.round_id) == [(1, 0, 0), (16, 0, 0)]
-    assert fr.played == 0
+    assert sim.world.store.grant(fr.fr_id).played == 0
     assert sim.world.rounds.play(session, Decimal(100)).free is True
 
 
@@ -163,6 +163,7 @@ def test_free_spins_do_not_steer_under_a_bonus_call(sim, agent, session):
     force(sim, agent, 0)
     free = sim.world.rounds.play(session, Decimal(100))
     paid = sim.world.rounds.play(session, Decimal(100))
+    call = sim.world.store.bonus_call(call.call_id)
     assert (free.call_id, free.win, paid.call_id, paid.win, call.paid) == (0, 0, 1, 1000, 1000)
 
 

@@ -280,7 +280,7 @@ def test_after_only_reads_the_agents_own_rows(desk):
 # -- 5.22 round look-up -----------------------------------------------------------------------
 def test_round_of_finds_the_users_round(desk):
     round_ = desk.play()
-    assert desk.history.round_of(desk.agent.agent_id, DEMO_USER, round_.round_id) is round_
+    assert desk.history.round_of(desk.agent.agent_id, DEMO_USER, round_.round_id) == round_
 
 
 def test_round_of_another_user_is_2013(desk):
@@ -311,13 +311,13 @@ def test_round_of_with_another_game_is_2013(desk):
 def test_round_of_with_the_matching_provider_and_game_finds_it(desk):
     round_ = desk.play()
     found = desk.history.round_of(desk.agent.agent_id, DEMO_USER, round_.round_id, 1, "vs20fruitsw")
-    assert found is round_
+    assert found == round_
 
 
 def test_round_of_a_round_exactly_30_days_old_finds_it(desk):
     round_ = desk.play()
     desk.at(30 * 86400)
-    assert desk.history.round_of(desk.agent.agent_id, DEMO_USER, round_.round_id) is round_
+    assert desk.history.round_of(desk.agent.agent_id, DEMO_USER, round_.round_id) == round_
 
 
 def test_round_of_a_round_older_than_30_days_is_2013(desk):
