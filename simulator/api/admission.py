@@ -16,6 +16,7 @@ token, 2001 disabled agent, 1020 IP not allowed, 1018 too many in flight.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,11 @@ log = logging.getLogger("simulator.api")
 
 @dataclass(frozen=True)
 class Admitted:
-    """A call let in: the world it runs on, its agent, and the in-flight slot it holds."""
+    """A call let in: the world it runs on, its agent, and the in-flight slot it holds.
+
+    ``admit`` calls ``seen`` with the agent as soon as the token names one, so a
+    refusal by a later guard (2001, 1020, 1018) is journaled under that agent.
+    """
 
     world: World
     agent: Agent
@@ -56,10 +61,11 @@ class LocalGate:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
 
-    def admit(self, token: str, ip: str) -> Admitted:
+    def admit(self, token: str, ip: str, seen: Callable[[Agent], None]) -> Admitted:
         sim = self.sim
         world = sim.world
         agent = guards.agent_for_token(world.store, token)
+        seen(agent)
         guards.check_ip(agent, ip)
         slot = ip if sim.settings.inflight_scope == "ip" else f"agent:{agent.agent_id}"
         if not sim.limiter.acquire(slot):
@@ -79,7 +85,7 @@ class RedisGate:
         self.sim = sim
         self._redis: Any = sim.backend.redis  # type: ignore[union-attr]
 
-    def admit(self, token: str, ip: str) -> Admitted:
+    def admit(self, token: str, ip: str, seen: Callable[[Agent], None]) -> Admitted:
         sim = self.sim
         scope = ip if sim.settings.inflight_scope == "ip" else ""
         found = sim.limiter.admit(secret_key(token).hex(), scope)  # type: ignore[union-attr]
@@ -87,6 +93,7 @@ class RedisGate:
         if found.agent_fields is None:
             raise SimError(ResultCode.TOKEN_INVALID, "the API token matches no agent")
         agent = world.store.agent_from_fields(found.agent_fields)  # type: ignore[attr-defined]
+        seen(agent)
         try:
             _check(agent, ip)
         except SimError:

@@ -119,9 +119,10 @@ def _guarded(
     sim: Simulator, environ: dict[str, Any], endpoint: Endpoint, path: str, ip: str, outcome: _Outcome
 ) -> Answer:
     token = guards.bearer_token(environ.get("HTTP_AUTHORIZATION"))
-    admitted = sim.gate.admit(token, ip)  # 1009, 2001, 1020, 1018; the slot is given back in serve()
+    # 1009, 2001, 1020, 1018; the slot is given back with the journal entry in serve().
+    admitted = sim.gate.admit(token, ip, lambda agent: setattr(outcome, "agent", agent.name))
     world, agent = admitted.world, admitted.agent
-    outcome.agent, outcome.slot = agent.name, admitted.slot
+    outcome.slot = admitted.slot
     for effect in sim.faults.fire(agent.name, f"api:/v4/{path}"):
         if "latency_ms" in effect:
             time.sleep(effect["latency_ms"] / 1000)

@@ -145,6 +145,12 @@ def test_ip_missing_from_the_allow_list_is_1020(v4, sim):
     assert answer.body == {"code": 1020, "message": "IP_NOT_ALLOWED"}
 
 
+def test_a_call_refused_for_its_ip_is_journaled_under_its_agent(v4, sim):
+    _allow(sim, "10.0.0.1")
+    v4("agent/info", remote_addr="10.0.0.2")
+    assert [(e["agent"], e["code"]) for e in sim.journal.query(code=1020)] == [("demo", 1020)]
+
+
 def test_ip_in_the_allow_list_passes(v4, sim):
     _allow(sim, "10.0.0.1")
     assert v4("agent/info", remote_addr="10.0.0.1").code == 0
