@@ -126,6 +126,7 @@ class Simulator:
         self._stopping = threading.Event()
         #: The shared parts' version this worker last loaded (Redis; see ``refresh``).
         self._parts_version = -1
+        self._parts_lock = threading.Lock()
         #: True when this worker started on a world Redis already held (not one it built).
         self.joined_world = False
         self.world = self._join_or_build(settings.fixtures_dir, settings.seed)
@@ -231,8 +232,10 @@ class Simulator:
         if backend is None:
             return world
         if version != self._parts_version:
-            self._parts_version = version
-            backend.pull_parts()
+            with self._parts_lock:  # the other threads wait for the parts, not run without them
+                if version != self._parts_version:
+                    backend.pull_parts()
+                    self._parts_version = version
         if epoch is not None and epoch != world.store.epoch:
             with self._reset_lock:
                 if self.world is world:

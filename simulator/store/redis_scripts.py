@@ -427,6 +427,26 @@ if not id then return false end
 return redis.call('HGETALL', W .. 'agent:' .. id)
 """
 
+#: ARGV: W.  Every key of the world with its type and contents, read in one atomic step (a snapshot).
+DUMP = r"""
+local out = {}
+for _, key in ipairs(redis.call('KEYS', W .. '*')) do
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'hash' then
+    table.insert(out, {key, kind, redis.call('HGETALL', key)})
+  elseif kind == 'zset' then
+    table.insert(out, {key, kind, redis.call('ZRANGE', key, 0, -1)})
+  elseif kind == 'list' then
+    table.insert(out, {key, kind, redis.call('LRANGE', key, 0, -1)})
+  elseif kind == 'set' then
+    table.insert(out, {key, kind, redis.call('SMEMBERS', key)})
+  elseif kind == 'string' then
+    table.insert(out, {key, kind, {redis.call('GET', key)}})
+  end
+end
+return out
+"""
+
 SCRIPTS = {
     name: _LIB + source
     for name, source in {
@@ -454,5 +474,6 @@ SCRIPTS = {
         "change_settings": CHANGE_SETTINGS,
         "replace_token": REPLACE_TOKEN,
         "agent_by_token": AGENT_BY_TOKEN,
+        "dump": DUMP,
     }.items()
 }

@@ -782,6 +782,14 @@ class RedisStore:
 
     # -- snapshots -------------------------------------------------------------------------
     def export(self) -> StoreState:
+        """Every record, read in one atomic step (the ``dump`` script), so the state is consistent
+        even while other workers go on: a snapshot never sees half of a money movement."""
+        frozen = RedisStore.__new__(RedisStore)
+        frozen.__dict__.update(self.__dict__)
+        frozen.redis = _Frozen(self._run("dump"))
+        return frozen._export()
+
+    def _export(self) -> StoreState:
         agents = self.all_agents()
         state = StoreState(sequences=self.sequences(), agents=agents)
         launches = [f"launch:{d.decode()}" for d in self.redis.smembers(self.key("launches"))]
@@ -886,3 +894,37 @@ class RedisStore:
         sequences = {seq.value: state.sequences.get(seq.value, start) for seq, start in _STARTS.items()}
         put("hset", key("seq"), mapping=sequences)
         flush(force=True)
+
+
+class _Frozen:
+    """The reads :meth:`RedisStore._export` makes, answered from one dump of the world's keys."""
+
+    def __init__(self, entries: list[list[Any]]) -> None:
+        self._data = {key.decode(): values for key, _, values in entries}
+
+    def hgetall(self, key: str) -> dict[bytes, bytes]:
+        values = self._data.get(key, [])
+        return dict(zip(values[::2], values[1::2], strict=True))
+
+    def zrange(self, key: str, start: int, end: int) -> list[bytes]:
+        return list(self._data.get(key, []))
+
+    lrange = zrange
+
+    def smembers(self, key: str) -> set[bytes]:
+        return set(self._data.get(key, []))
+
+    def pipeline(self, transaction: bool = False) -> _FrozenPipeline:
+        return _FrozenPipeline(self)
+
+
+class _FrozenPipeline:
+    def __init__(self, frozen: _Frozen) -> None:
+        self._frozen = frozen
+        self._results: list[Any] = []
+
+    def hgetall(self, key: str) -> None:
+        self._results.append(self._frozen.hgetall(key))
+
+    def execute(self) -> list[Any]:
+        return self._results
