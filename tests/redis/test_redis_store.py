@@ -15,6 +15,7 @@ import pytest
 
 from simulator.config import Settings
 from simulator.runtime import Simulator
+from simulator.store.interface import Seq
 
 _prefixes = itertools.count(1)
 
@@ -54,7 +55,7 @@ def test_a_deposit_on_one_worker_is_seen_by_the_other_at_its_next_request(worker
 
 def test_ids_handed_out_by_two_workers_never_repeat(workers):
     first, second = workers
-    ids = [sim.world.store.next_trans_id() for sim in (first, second) for _ in range(50)]
+    ids = [sim.world.store.next_id(Seq.TRANS) for sim in (first, second) for _ in range(50)]
     assert len(set(ids)) == 100
 
 
