@@ -78,60 +78,58 @@ class Ledger:
 
     def deposit(self, agent: Agent, user: User, amount: Decimal) -> Transaction:
         """Agent points -> user balance, recorded as Deposit (4)."""
-        _require_positive(amount)
-        try:
-            return self._store.move_balance(
-                user.user_code, TransType.DEPOSIT, amount, self._clock.now(), points=-amount
-            )
-        except Shortfall as short:
-            raise _points_short(agent, short, f"deposit needs {plain(amount)}") from None
+        return self._deposit(agent, user.user_code, amount, None)
 
     def withdraw(self, agent: Agent, user: User, amount: Decimal) -> Transaction:
         """User balance -> agent points, recorded as Withdraw (8)."""
-        _require_positive(amount)
-        try:
-            return self._store.move_balance(
-                user.user_code, TransType.WITHDRAW, -amount, self._clock.now(), points=amount
-            )
-        except Shortfall as short:
-            raise _balance_short(user, short, f"withdrawal needs {plain(amount)}") from None
+        return self._withdraw(agent, user.user_code, amount, None)
+
+    def withdraw_all(self, agent: Agent, user: User) -> tuple[Decimal, Transaction | None]:
+        """Withdraw the whole balance; a zero balance records nothing (spec 5.8)."""
+        return self._withdraw_all(agent, user.user_code, None)
 
     # -- the same, for a user known by its code (the wallet API: one step to check and move) ----
     def deposit_to(self, agent: Agent, user_code: int, amount: Decimal) -> Transaction:
         """:meth:`deposit` to the agent's user ``user_code``; its 2002/1010 as :func:`check_owner` says."""
+        return self._deposit(agent, user_code, amount, _owner(agent))
+
+    def withdraw_from(self, agent: Agent, user_code: int, amount: Decimal) -> Transaction:
+        """:meth:`withdraw` from the agent's user ``user_code``."""
+        return self._withdraw(agent, user_code, amount, _owner(agent))
+
+    def withdraw_all_from(self, agent: Agent, user_code: int) -> tuple[Decimal, Transaction | None]:
+        """:meth:`withdraw_all` of the agent's user ``user_code``."""
+        return self._withdraw_all(agent, user_code, _owner(agent))
+
+    def _deposit(self, agent: Agent, user_code: int, amount: Decimal, owner: Owner | None) -> Transaction:
         _require_positive(amount)
         try:
             return self._store.move_balance(
-                user_code, TransType.DEPOSIT, amount, self._clock.now(), points=-amount, owner=_owner(agent)
+                user_code, TransType.DEPOSIT, amount, self._clock.now(), points=-amount, owner=owner
             )
         except NotOwned as wrong:
             raise _not_owned(agent, user_code, wrong) from None
         except Shortfall as short:
             raise _points_short(agent, short, f"deposit needs {plain(amount)}") from None
 
-    def withdraw_from(self, agent: Agent, user_code: int, amount: Decimal) -> Transaction:
-        """:meth:`withdraw` from the agent's user ``user_code``."""
+    def _withdraw(self, agent: Agent, user_code: int, amount: Decimal, owner: Owner | None) -> Transaction:
         _require_positive(amount)
         try:
             return self._store.move_balance(
-                user_code, TransType.WITHDRAW, -amount, self._clock.now(), points=amount, owner=_owner(agent)
+                user_code, TransType.WITHDRAW, -amount, self._clock.now(), points=amount, owner=owner
             )
         except NotOwned as wrong:
             raise _not_owned(agent, user_code, wrong) from None
         except Shortfall as short:
             raise _balance_short(user_code, short, f"withdrawal needs {plain(amount)}") from None
 
-    def withdraw_all_from(self, agent: Agent, user_code: int) -> tuple[Decimal, Transaction | None]:
-        """:meth:`withdraw_all` of the agent's user ``user_code``."""
+    def _withdraw_all(
+        self, agent: Agent, user_code: int, owner: Owner | None
+    ) -> tuple[Decimal, Transaction | None]:
         try:
-            tx = self._store.withdraw_all(user_code, self._clock.now(), owner=_owner(agent))
+            tx = self._store.withdraw_all(user_code, self._clock.now(), owner=owner)
         except NotOwned as wrong:
             raise _not_owned(agent, user_code, wrong) from None
-        return (tx.trans_amount, tx) if tx is not None else (ZERO, None)
-
-    def withdraw_all(self, agent: Agent, user: User) -> tuple[Decimal, Transaction | None]:
-        """Withdraw the whole balance; a zero balance records nothing (spec 5.8)."""
-        tx = self._store.withdraw_all(user.user_code, self._clock.now())
         return (tx.trans_amount, tx) if tx is not None else (ZERO, None)
 
     # -- rounds in transfer mode (spec 7) ---------------------------------------
@@ -140,7 +138,7 @@ class Ledger:
         try:
             return self._play(user, TransType.BET, -amount, ref)
         except Shortfall as short:
-            raise _balance_short(user, short, f"the stake is {plain(amount)}") from None
+            raise _balance_short(user.user_code, short, f"the stake is {plain(amount)}") from None
 
     def win(self, agent: Agent, user: User, amount: Decimal, ref: PlayRef) -> Transaction:
         """Settle a round: Win (2), also for 0."""
@@ -240,8 +238,7 @@ def _points_short(agent: Agent, short: Shortfall, need: str) -> SimError:
     return SimError(ResultCode.POINT_NOT_ENOUGH, f"agent {agent.name} has {plain(short.have)} points, {need}")
 
 
-def _balance_short(user: User | int, short: Shortfall, need: str) -> SimError:
-    code = user if isinstance(user, int) else user.user_code
+def _balance_short(code: int, short: Shortfall, need: str) -> SimError:
     have = plain(short.have)
     return SimError(ResultCode.BALANCE_NOT_ENOUGH, f"user {code} has a balance of {have}, {need}")
 

@@ -258,19 +258,24 @@ def test_kick_marks_the_users_live_sessions(sim, store, demo, player):
     assert store.session_by_secret(session.secret).ended
 
 
-def test_a_bonus_call_holds_its_points_until_it_ends(sim, store, demo, player, now):
-    session = _session(sim, demo, player)
-    points = store.agent(demo.agent_id).points
-    call = BonusCall(
+def _call(store, session, set_point, now):
+    """A new bonus call of the session's player, not yet opened."""
+    return BonusCall(
         store.next_id(Seq.CALL),
-        demo.agent_id,
+        session.agent_id,
         session.gplay_id,
-        player.user_code,
-        Decimal(100),
+        session.user_code,
+        set_point,
         None,
         None,
         now,
     )
+
+
+def test_a_bonus_call_holds_its_points_until_it_ends(sim, store, demo, player, now):
+    session = _session(sim, demo, player)
+    points = store.agent(demo.agent_id).points
+    call = _call(store, session, Decimal(100), now)
     store.open_bonus_call(call, now)
     assert store.agent(demo.agent_id).points == points - 100
     assert store.end_bonus_call(call.call_id, CallStatus.CANCEL, now)
@@ -281,27 +286,9 @@ def test_a_bonus_call_holds_its_points_until_it_ends(sim, store, demo, player, n
 
 def test_a_session_holds_one_open_bonus_call(sim, store, demo, player, now):
     session = _session(sim, demo, player)
-    first = BonusCall(
-        store.next_id(Seq.CALL),
-        demo.agent_id,
-        session.gplay_id,
-        player.user_code,
-        Decimal(10),
-        None,
-        None,
-        now,
-    )
+    first = _call(store, session, Decimal(10), now)
     store.open_bonus_call(first, now)
-    second = BonusCall(
-        store.next_id(Seq.CALL),
-        demo.agent_id,
-        session.gplay_id,
-        player.user_code,
-        Decimal(10),
-        None,
-        None,
-        now,
-    )
+    second = _call(store, session, Decimal(10), now)
     with pytest.raises(CallRunning):
         store.open_bonus_call(second, now)
     assert store.bonus_call(second.call_id) is None
@@ -309,16 +296,7 @@ def test_a_session_holds_one_open_bonus_call(sim, store, demo, player, now):
 
 def test_a_bonus_call_pays_up_to_its_set_point_then_completes(sim, store, demo, player, now):
     session = _session(sim, demo, player)
-    call = BonusCall(
-        store.next_id(Seq.CALL),
-        demo.agent_id,
-        session.gplay_id,
-        player.user_code,
-        Decimal(25),
-        None,
-        None,
-        now,
-    )
+    call = _call(store, session, Decimal(25), now)
     store.open_bonus_call(call, now)
     assert store.pay_bonus_call(call.call_id, Decimal(10), Decimal(0)) == 10
     assert store.pay_bonus_call(call.call_id, Decimal(20), Decimal(0)) == 15
