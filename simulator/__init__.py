@@ -49,10 +49,7 @@ def create_app(settings: Any = None) -> Flask:
     admin_token = settings.admin_token
     if not admin_token and not settings.loopback_only:
         admin_token = secrets.token_urlsafe(24)
-        if sim.backend is not None:  # one token for all workers, printed by each banner
-            from .store.redis_shared import first_drawn
-
-            admin_token = first_drawn(sim.backend, "admin_token", admin_token)
+        admin_token = sim.backend.first_drawn("admin_token", admin_token)  # one for all workers
     app.config["SCORPIO_ADMIN_TOKEN"] = admin_token
     app.register_blueprint(v4)
     app.register_blueprint(admin_api)
@@ -97,19 +94,5 @@ def create_app(settings: Any = None) -> Flask:
         logging.getLogger("simulator").exception("unexpected error on %s", request.path)
         return json_error("internal error; see the simulator's log", 500)
 
-    app.wsgi_app = V4Front(app.wsgi_app, sim)  # type: ignore[method-assign]
-    if sim.backend is not None:
-        app.wsgi_app = _catching_up(app.wsgi_app, sim)  # type: ignore[method-assign]
+    app.wsgi_app = sim.backend.catching_up(V4Front(app.wsgi_app, sim), sim)  # type: ignore[method-assign]
     return app
-
-
-def _catching_up(inner: Any, sim: Any) -> Any:
-    """On Redis: every request starts by applying the other workers' changes (and a new world
-    after a reset elsewhere), so it sees everything that was answered before it began."""
-
-    def application(environ: dict[str, Any], start_response: Any) -> Any:
-        if not environ.get("PATH_INFO", "").startswith("/v4/"):  # a /v4 call catches up as it starts
-            sim.refresh()
-        return inner(environ, start_response)
-
-    return application

@@ -10,8 +10,6 @@ already running finishes on the world it started with.
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import threading
 import weakref
 from dataclasses import dataclass
@@ -19,12 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .api.admission import LocalGate, RedisGate
-from .clock import Clock
+from .backends import Backend, link_secret, open_backend
 from .config import Settings
-from .control.faults import FaultBook
-from .control.journal import Journal
-from .control.redis_journal import RedisJournal
 from .domain.bonus import BonusCalls
 from .domain.catalogue import Catalogue
 from .domain.enums import WalletMode
@@ -40,15 +34,9 @@ from .fixtures import load_catalogue, load_players, load_tree, plan_players
 from .memtrim import TRIM_AFTER_ROWS, release_freed_memory
 from .reporting import format_time, timezone_named
 from .seamless.client import CallbackClient
-from .seamless.log import CallbackLog
-from .seamless.protocol import StampAllocator
-from .seamless.redis_log import RedisCallbackLog
-from .seamless.retry import RetryJob, RetryQueue
+from .seamless.retry import RetryJob
 from .seamless.wallet import SeamlessWallet
 from .state import snapshot
-from .store import MemoryStore
-from .store import redis_shared as shared
-from .store.factory import make_limiter
 from .store.interface import Store
 
 
@@ -78,50 +66,26 @@ class Simulator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         OPEN.add(self)
-        #: The shared state of ``SCORPIO_SIM_STORE=redis://...``; None for the in-memory store.
-        self.backend = _open_backend(settings.store, settings.store_prefix)
-        self.clock = Clock() if self.backend is None else shared.SharedClock(self.backend)
+        #: Where the services come from: this process, or Redis (``SCORPIO_SIM_STORE``).
+        self.backend: Backend = open_backend(settings)
         backend = self.backend
-        if backend is None:
-            self.journal = Journal(settings.journal_size)
-            self.callback_log = CallbackLog(settings.callback_log_size)
-        else:
-            # Every worker's entries, in the order Redis received them.
-            self.journal = RedisJournal(backend.redis, backend.prefix, settings.journal_size)
-            self.callback_log = RedisCallbackLog(backend.redis, backend.prefix, settings.callback_log_size)
-        self.faults = self._new_faults(settings.seed)
-        self.limiter = make_limiter(settings, None if backend is None else backend.redis)
+        self.clock = backend.clock()
+        self.journal = backend.journal(settings.journal_size)
+        self.callback_log = backend.callback_log(settings.callback_log_size)
+        self.faults = backend.fault_book(settings.seed)
+        self.limiter = backend.limiter(settings)
         #: How a /v4 call starts and ends (its guards, its slot, its journal entry).
-        self.gate = LocalGate(self) if backend is None else RedisGate(self)
+        self.gate = backend.gate(self)
         self.callbacks = CallbackClient(
             self.clock, self.callback_log, lambda agent, target: self.faults.fire(agent, target)
         )
         delay = (settings.retry_delay_min, settings.retry_delay_max)
-        if backend is None:
-            self.retries = RetryQueue(self.callbacks, settings.seed, delay)
-        else:
-            from .seamless.redis_retry import RedisRetryQueue  # imports redis: only on the Redis store
-
-            # Any worker delivers a pending win or cancel; a dead worker's jobs go to another.
-            self.retries = RedisRetryQueue(
-                self.callbacks,
-                settings.seed,
-                delay,
-                redis=backend.redis,
-                prefix=backend.prefix,
-                origin=backend.origin,
-                rebuild=self._rebuild_job,
-            )
+        self.retries = backend.retry_queue(self.callbacks, settings.seed, delay, self._rebuild_job)
         self.report_zone = timezone_named(settings.report_tz)
-        if self.backend is None:
-            self.stamps = StampAllocator()
-            #: Signs round-page links (the rounds themselves live only as long as the process).
-            self.link_secret = secrets.token_bytes(32)
-        else:
-            self.stamps = shared.SharedStamps(self.backend)
-            self.link_secret = shared.shared_link_secret(self.backend)
-            self.clock.part.pull()
-            self.faults.part.pull()
+        self.stamps = backend.stamps()
+        #: Signs round-page links (the same key on every worker).
+        self.link_secret = link_secret(backend)
+        backend.pull_parts()  # the clock and fault rules as the other workers left them
         self._reset_lock = threading.Lock()
         self._stopping = threading.Event()
         #: The shared parts' version this worker last loaded (Redis; see ``refresh``).
@@ -148,12 +112,9 @@ class Simulator:
         except (KeyError, ValueError):
             return None
 
-    def _new_faults(self, seed: int) -> FaultBook:
-        return FaultBook(seed) if self.backend is None else shared.SharedFaultBook(seed, self.backend)
-
     def new_store(self) -> Store:
         """An empty store of the configured backend (a world being built or restored)."""
-        return MemoryStore() if self.backend is None else self.backend.new_store()
+        return self.backend.new_store()
 
     def _join_or_build(self, fixtures_dir: Path, seed: int) -> World:
         """At start: the world other workers already share, else a fresh one from the fixtures.
@@ -162,8 +123,6 @@ class Simulator:
         wins and the others load its world, so no worker serves a world that is
         then replaced.
         """
-        if self.backend is None:
-            return self._build_world(fixtures_dir, seed)
         for _ in range(3):
             loaded = self.backend.load()
             if loaded is not None:
@@ -187,22 +146,17 @@ class Simulator:
         return world
 
     def _publish(self, world: World, from_fixtures: bool, replace: bool = True) -> bool:
-        """Make a newly built world the shared one (Redis); the memory store has nothing to do.
+        """Make a newly built world the shared one (Redis; in one process there is nothing to do).
 
         A fixture world's catalogue is the fixture directory's (every worker reads it
         there, as it would at start); a restored one travels whole.
         """
-        if self.backend is not None:
-            description = {
-                "seed": world.seed,
-                "fixtures": str(world.fixtures_dir),
-                "catalogue": None if from_fixtures else snapshot.catalogue_state(world.catalogue),
-            }
-            if not self.backend.publish(world.store, description, replace):
-                return False
-            world.forced.share()
-            world.catalogue.shared.share()
-        return True
+        description = {
+            "seed": world.seed,
+            "fixtures": str(world.fixtures_dir),
+            "catalogue": None if from_fixtures else snapshot.catalogue_state(world.catalogue),
+        }
+        return self.backend.publish(world, description, replace)
 
     def _world_from(self, store: Store, description: dict[str, Any]) -> World:
         fixtures_dir = Path(description["fixtures"])
@@ -220,8 +174,6 @@ class Simulator:
 
         Called at the start of each request: one round trip on Redis, none in memory.
         """
-        if self.backend is None:
-            return self.world
         return self.adopt(*self.backend.state())
 
     def adopt(self, epoch: str | None, version: int) -> World:
@@ -229,8 +181,6 @@ class Simulator:
         request: reload the parts when they moved, switch worlds after a reset elsewhere."""
         backend = self.backend
         world = self.world
-        if backend is None:
-            return world
         if version != self._parts_version:
             with self._parts_lock:  # the other threads wait for the parts, not run without them
                 if version != self._parts_version:
@@ -250,12 +200,7 @@ class Simulator:
         hierarchy = Hierarchy(store, ledger, self.clock)
         users = Users(store, self.clock, self.callbacks.authenticate)
         sessions = Sessions(store, self.clock, catalogue, users, self.callbacks.authenticate)
-        if self.backend is None:
-            forced = ForcedOutcomes()
-        else:
-            epoch = lambda: store.epoch  # noqa: E731 - the world's epoch once it is published
-            forced = shared.SharedForcedOutcomes(self.backend, epoch)
-            catalogue.shared = shared.SharedMaintenance(self.backend, catalogue, epoch)
+        forced = self.backend.forced_outcomes(store, catalogue)
         bonus = BonusCalls(store, self.clock, catalogue)
         free_rounds = FreeRounds(store, self.clock, catalogue, users)
         engine = RtpEngine(seed, store.next_card)  # one card sequence per stream for every worker
@@ -339,8 +284,7 @@ class Simulator:
         self.stop_housekeeping()
         self.retries.stop()
         self.limiter.close()
-        if self.backend is not None:
-            self.backend.close()
+        self.backend.close()
 
     def reset(self, fixtures: str | None = None, seed: int | None = None) -> World:
         """Back to a fixture state; clears faults, journal and the clock offset (control-api.md)."""
@@ -356,9 +300,8 @@ class Simulator:
             except Exception:
                 self.clock.restore(before)
                 raise
-            self.faults = self._new_faults(seed)
-            if self.backend is not None:
-                self.faults.part.overwrite()  # every worker's rules go too
+            self.faults = self.backend.fault_book(seed)
+            self.faults.share()  # every worker's rules go too
             self.journal.clear()
             self.callback_log.clear()
             self.retries.clear()
@@ -376,24 +319,5 @@ class Simulator:
         with self._reset_lock:
             self._publish(restored.world, from_fixtures=False)
             snapshot.install(self, restored)
-            if self.backend is not None:
-                shared.share_link_secret(self.backend, self.link_secret)
+            self.backend.share_link_secret(self.link_secret)
         return restored.world
-
-
-def _open_backend(store: str, prefix: str) -> Any:
-    """The Redis backend for a ``redis://`` store setting (imported only then), else None."""
-    if store == "memory":
-        return None
-    import redis
-
-    from .store.redis_world import RedisBackend
-
-    backend = RedisBackend(store, prefix)
-    try:
-        backend.redis.ping()
-    except redis.RedisError as exc:
-        backend.close()
-        shown = re.sub(r"//[^/@]*@", "//***@", store)
-        raise RuntimeError(f"SCORPIO_SIM_STORE: cannot reach Redis at {shown}: {exc}") from None
-    return backend

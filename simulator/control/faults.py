@@ -261,6 +261,9 @@ class FaultBook:
             rules[fault_id] = rule
         return next_id, rules
 
+    def share(self) -> None:
+        """Make these rules every worker's (a reset's fresh book); one process has no other."""
+
     def install_state(self, parsed: tuple[int, dict[int, FaultRule]]) -> None:
         """Replace the rules with those of :meth:`parse_state`."""
         next_id, rules = parsed

@@ -124,6 +124,9 @@ class ForcedOutcomes:
             queue = self._queues.get((agent_id, account.lower()))
             return queue.popleft() if queue else None
 
+    def share(self) -> None:
+        """Make these queues every worker's (a newly published world); one process has no other."""
+
     def pending(self, agent_id: int, account: str) -> int:
         return len(self._queues.get((agent_id, account.lower()), ()))
 

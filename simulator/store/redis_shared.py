@@ -18,7 +18,6 @@ When no rule is active anywhere, firing reads nothing from Redis.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -150,6 +149,9 @@ class SharedFaultBook(FaultBook):
         with self.part.changing():
             super().install_state(parsed)
 
+    def share(self) -> None:
+        self.part.overwrite()
+
 
 class SharedForcedOutcomes(ForcedOutcomes):
     """Queued multipliers of ``/control/outcomes``: pushed on one worker, played on any."""
@@ -221,22 +223,6 @@ class SharedStamps(StampAllocator):
         self._redis.set(self._key, last)
 
 
-def first_drawn(backend: RedisBackend, name: str, draw: str) -> str:
-    """A value every worker must share that one of them draws: the first worker's draw wins."""
-    key = f"{backend.prefix}ctl:{name}"
-    backend.redis.set(key, draw, nx=True)
-    return backend.redis.get(key).decode()
-
-
-def shared_link_secret(backend: RedisBackend) -> bytes:
-    """The round-page link secret every worker signs with."""
-    return bytes.fromhex(first_drawn(backend, "link_secret", secrets.token_hex(32)))
-
-
-def share_link_secret(backend: RedisBackend, secret: bytes) -> None:
-    backend.redis.set(f"{backend.prefix}ctl:link_secret", secret.hex())
-
-
 class _Part(SharedPart):
     def __init__(
         self,
@@ -264,6 +250,4 @@ __all__ = [
     "SharedForcedOutcomes",
     "SharedMaintenance",
     "SharedStamps",
-    "first_drawn",
-    "shared_link_secret",
 ]

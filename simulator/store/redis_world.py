@@ -145,7 +145,7 @@ class RedisBackend:
         return (epoch.decode() if epoch else None), int(ctl or 0)
 
     # -- worlds ---------------------------------------------------------------------------
-    def publish(self, store: RedisStore, description: dict[str, Any], replace: bool = True) -> bool:
+    def publish_store(self, store: RedisStore, description: dict[str, Any], replace: bool = True) -> bool:
         """Make ``store``'s world the current one.
 
         With ``replace=False`` (a worker starting) nothing changes when another
