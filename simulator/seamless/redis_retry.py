@@ -66,8 +66,8 @@ from typing import Any
 from redis import Redis, RedisError
 
 from ..money import json_default
+from . import redis_retry_scripts as lua
 from .client import Attempt, CallbackClient
-from .redis_retry_scripts import BEGIN, CLAIM, FINISH, PRELUDE, RENEW, REPLAY, SUBMIT
 from .replies import Reply
 from .retry import RetryJob
 
@@ -122,15 +122,8 @@ class RedisRetryQueue:
         self._lease_ms = max(1, round(lease * 1000))
         self._poll = poll
         self._scripts = {
-            name: self._redis.register_script(PRELUDE + body)
-            for name, body in (
-                ("submit", SUBMIT),
-                ("claim", CLAIM),
-                ("renew", RENEW),
-                ("begin", BEGIN),
-                ("finish", FINISH),
-                ("replay", REPLAY),
-            )
+            name: self._redis.register_script(lua.PRELUDE + getattr(lua, name.upper()))
+            for name in ("submit", "claim", "renew", "begin", "finish", "replay")
         }
         self._lock = threading.Condition()
         #: Claims this worker holds (job id -> token): their leases are renewed.
@@ -235,9 +228,10 @@ class RedisRetryQueue:
             with self._lock:
                 self._held[job_id] = token
                 self._running += 1
-            claim = (job_id, token, _text(data), int(attempts), _text(last))
             try:
-                future = self._pool.submit(self._deliver, claim)
+                future = self._pool.submit(
+                    self._deliver, job_id, token, _text(data), int(attempts), _text(last)
+                )
             except RuntimeError:  # stopped meanwhile: hand the claim back
                 self._release(job_id, token)
                 continue
@@ -266,8 +260,7 @@ class RedisRetryQueue:
             self._lock.notify_all()
 
     # -- attempts ----------------------------------------------------------------------------
-    def _deliver(self, claim: tuple[int, str, str, int, str]) -> None:
-        job_id, token, data, attempts, last = claim
+    def _deliver(self, job_id: int, token: str, data: str, attempts: int, last: str) -> None:
         try:
             try:
                 job = self._bind(job_id, data, attempts, "pending", last)
@@ -281,14 +274,9 @@ class RedisRetryQueue:
                 return
             attempt = self._send(job, attempts)
             if job.settles(attempt):
-                self._settle(job, token, attempt)
+                self._conclude(job, token, attempt, "settled")
             elif attempts >= job.max_attempts:
-                if self._call("begin", job_id, token, "failing", self._lease_ms, attempt.entry_id or ""):
-                    try:
-                        job.on_failed(attempt)
-                    finally:
-                        self._finish(job_id, token, "failed")
-                        job.state = "failed"
+                self._conclude(job, token, attempt, "failed")
             else:
                 self._finish(job_id, token, "pending", self._due_in_ms(), attempt.entry_id)
         except RedisError as exc:
@@ -310,16 +298,19 @@ class RedisRetryQueue:
         job.last = attempt
         return attempt
 
-    def _settle(self, job: RetryJob, token: str, attempt: Attempt) -> bool:
-        """Run ``on_settled`` if this claim still holds the job; at most once across all workers."""
-        if not self._call("begin", job.job_id, token, "settling", self._lease_ms, attempt.entry_id or ""):
-            log.info("retry job %s: claim lost while on the wire; settled elsewhere or cleared", job.job_id)
+    def _conclude(self, job: RetryJob, token: str, attempt: Attempt, outcome: str) -> bool:
+        """Run ``on_settled`` (``outcome`` "settled") or ``on_failed`` ("failed") if this claim still
+        holds the job; at most once across all workers."""
+        settled = outcome == "settled"
+        begin = "settling" if settled else "failing"
+        if not self._call("begin", job.job_id, token, begin, self._lease_ms, attempt.entry_id or ""):
+            log.info("retry job %s: claim lost while on the wire; taken elsewhere or cleared", job.job_id)
             return False
         try:
-            job.on_settled(attempt)
+            (job.on_settled if settled else job.on_failed)(attempt)
         finally:
-            self._finish(job.job_id, token, "settled")
-            job.state = "settled"
+            self._finish(job.job_id, token, outcome)
+            job.state = outcome
         return True
 
     def replay(self, job: RetryJob) -> Attempt:
@@ -342,7 +333,7 @@ class RedisRetryQueue:
         try:
             attempt = self._send(job, int(number))
             if job.settles(attempt):
-                settled = self._settle(job, token, attempt)
+                settled = self._conclude(job, token, attempt, "settled")
             return attempt
         finally:
             if not settled:
@@ -371,8 +362,9 @@ class RedisRetryQueue:
             job.last = Attempt(job.command, job.body, reply, None, 0.0, entry_id=data["last_entry_id"])
         return job
 
-    def _listed(self) -> list[RetryJob]:
-        """Every job of every worker, oldest first, bound to this worker's world."""
+    def outstanding(self) -> list[RetryJob]:
+        """Pending and failed jobs of every worker, oldest first, bound to this worker's world:
+        what a snapshot keeps."""
         pipe = self._redis.pipeline(transaction=True)
         for key in self._keys[:4]:
             pipe.hgetall(key)
@@ -398,17 +390,13 @@ class RedisRetryQueue:
     @property
     def jobs(self) -> dict[int, RetryJob]:
         """Pending and failed jobs of all workers by id (what the back office lists)."""
-        return {job.job_id: job for job in self._listed()}
+        return {job.job_id: job for job in self.outstanding()}
 
     def pending(self) -> list[RetryJob]:
-        return [job for job in self._listed() if job.state == "pending"]
+        return [job for job in self.outstanding() if job.state == "pending"]
 
     def failed(self) -> list[RetryJob]:
-        return [job for job in self._listed() if job.state == "failed"]
-
-    def outstanding(self) -> list[RetryJob]:
-        """Pending and failed jobs, oldest first: what a snapshot keeps."""
-        return self._listed()
+        return [job for job in self.outstanding() if job.state == "failed"]
 
     def _any_pending(self) -> bool:
         states = self._redis.hvals(self._keys[1])

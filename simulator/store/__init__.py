@@ -1,4 +1,4 @@
-"""State storage behind a small interface (in memory for now)."""
+"""All simulator state behind one typed interface (:mod:`.interface`): in memory or in Redis."""
 
 from .memory import MemoryStore
 

@@ -51,6 +51,8 @@ from ..domain.models import (
     User,
 )
 
+ZERO = Decimal(0)
+
 
 def regdate_instant(moment: datetime) -> datetime:
     """The instant ``regdate`` shows: the row's time cut to the second (what callers filter on)."""
@@ -72,6 +74,14 @@ class Seq(StrEnum):
     ROUND = "round_ids"
     CALL = "call_ids"
     FREE_ROUND = "fr_seq"
+
+
+#: The first id each counter hands out: the ranges of the spec's examples, 1 for the others.
+FIRST_IDS: dict[Seq, int] = {seq: 1 for seq in Seq} | {
+    Seq.USER: 400_000_001,
+    Seq.GPLAY: 8_949_101,
+    Seq.ROUND: 336_097_135_001,
+}
 
 
 class Shortfall(Exception):
@@ -161,6 +171,20 @@ class MoneyTotals:
     #: Per user, the sum of (balance - prebalance) over every row, purged ones included.
     movements: dict[int, Decimal]
 
+    @classmethod
+    def of(cls, state: StoreState) -> MoneyTotals:
+        movements = dict(state.purged_movement)
+        for tx in state.transactions:
+            movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (tx.balance - tx.prebalance)
+        return cls(
+            issued=sum((p.amount for p in state.point_transactions if p.kind == PointKind.ISSUE), ZERO),
+            points=sum((a.points for a in state.agents), ZERO),
+            held=sum(state.held_points.values(), ZERO),
+            house=sum(state.house_net.values(), ZERO),
+            balances={u.user_code: u.balance for u in state.users if u.mode == WalletMode.TRANSFER},
+            movements=movements,
+        )
+
 
 @dataclass
 class StoreState:
@@ -191,16 +215,18 @@ class StoreState:
 
 
 class Store(Protocol):
-    """The simulator's state (see the module docstring for the rules every operation keeps)."""
+    """The simulator's state (see the module docstring for the rules every operation keeps).
+
+    Stores subclass it explicitly: mypy then checks each implements every operation,
+    and a query derived from others (:meth:`children_of`) is written once, here.
+    """
 
     # -- ids ------------------------------------------------------------------------------
     def next_id(self, seq: Seq) -> int:
         """A new id from the counter, never handed out before."""
-        ...
 
     def sequences(self) -> dict[str, int]:
         """The id each counter hands out next, by :class:`Seq` value."""
-        ...
 
     # -- agents ---------------------------------------------------------------------------
     def add_agent(self, agent: Agent) -> None: ...
@@ -209,25 +235,21 @@ class Store(Protocol):
 
     def agent_by_name(self, name: str) -> Agent | None:
         """Names are matched without regard to case."""
-        ...
 
     def agent_by_token(self, token: str) -> Agent | None: ...
 
     def all_agents(self) -> list[Agent]:
         """Every agent, by agent_id."""
-        ...
 
     def children_of(self, parent_id: int | None) -> list[Agent]:
         """The agents directly under ``parent_id`` (None: the root brokers), by agent_id."""
-        ...
+        return [a for a in self.all_agents() if a.parent_id == parent_id]
 
     def change_settings(self, agent_id: int, changes: dict[str, Any]) -> AgentSettings:
         """Set the named settings fields; the new settings."""
-        ...
 
     def replace_token(self, agent_id: int, token: str) -> None:
         """The agent's API token becomes ``token``; the old one stops matching at once."""
-        ...
 
     # -- users ----------------------------------------------------------------------------
     def add_user(self, user: User) -> tuple[User, bool]:
@@ -235,7 +257,6 @@ class Store(Protocol):
 
         Returns the stored user and whether it is the new one.
         """
-        ...
 
     def user(self, user_code: int) -> User | None: ...
 
@@ -249,26 +270,15 @@ class Store(Protocol):
 
     def set_last_balance(self, user_code: int, balance: Decimal) -> None:
         """Seamless mode: the balance the integrator's wallet last reported (spec 5.5)."""
-        ...
 
     # -- money ----------------------------------------------------------------------------
     def issue_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
         """Create points for an agent (a root broker): the only way points enter."""
-        ...
 
     def move_points(
         self, kind: PointKind, source_id: int, target_id: int, amount: Decimal, at: datetime
     ) -> PointTransaction:
         """Points from one agent to another; :class:`Shortfall` if the source has too few."""
-        ...
-
-    def hold_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        """Points into the agent's held sum (a bonus call's funding, spec 8); :class:`Shortfall`."""
-        ...
-
-    def return_held(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        """Held points back to the agent's points."""
-        ...
 
     def move_balance(
         self,
@@ -277,8 +287,8 @@ class Store(Protocol):
         change: Decimal,
         at: datetime,
         *,
-        points: Decimal = Decimal(0),
-        house: Decimal = Decimal(0),
+        points: Decimal = ZERO,
+        house: Decimal = ZERO,
         ref: PlayRef | None = None,
         owner: Owner | None = None,
     ) -> Transaction:
@@ -290,21 +300,18 @@ class Store(Protocol):
         ``owner``, :class:`NotOwned` unless the user is that agent's, in that mode
         (a wallet call checks its user and moves the money in one step).
         """
-        ...
 
     def withdraw_all(self, user_code: int, at: datetime, owner: Owner | None = None) -> Transaction | None:
         """The whole balance back to the agent's points (Withdraw 8); None for a zero balance.
 
         ``owner`` as for :meth:`move_balance`.
         """
-        ...
 
     def move_house(self, agent_id: int, points: Decimal) -> None:
         """Seamless play (OP-3): the agent's points change by ``points``, the house by the opposite.
 
         :class:`Shortfall` when the points would go below zero.
         """
-        ...
 
     def reserve_trans_id(self, agent_id: int, at: datetime) -> int:
         """A ``trans_id`` handed out at ``at`` before its row exists (``legacy`` callbacks carry it).
@@ -313,11 +320,9 @@ class Store(Protocol):
         with :meth:`record_row` (stamped ``at``, so ``regdate`` keeps its order)
         or given up with :meth:`release_trans_id`.
         """
-        ...
 
     def release_trans_id(self, agent_id: int, trans_id: int) -> None:
         """A reserved id that will never be recorded (the bet it was for never left)."""
-        ...
 
     def record_row(self, row: Transaction, last_balance: Decimal | None = None) -> Transaction:
         """Record a history row that moves no platform money (seamless play, spec 6.11).
@@ -326,45 +331,37 @@ class Store(Protocol):
         row takes the reservation's time.  ``last_balance``, when
         given, becomes the user's last reported balance in the same step.
         """
-        ...
 
     def money_totals(self) -> MoneyTotals: ...
 
     # -- history --------------------------------------------------------------------------
     def window(self, agent_id: int, start: datetime, end: datetime, offset: int, limit: int) -> Page:
         """Visible rows with ``start <= regdate < end`` (whole seconds) in trans_id order."""
-        ...
 
     def after(self, agent_id: int, last_id: int, limit: int) -> list[Transaction]:
         """Up to ``limit`` visible rows with ``trans_id > last_id``, oldest first."""
-        ...
 
     def transactions_of(self, agent_id: int) -> list[Transaction]:
         """Every retained row of the agent, visible or not, in trans_id order."""
-        ...
 
     def transaction_count(self) -> int: ...
 
     def all_point_transactions(self) -> list[PointTransaction]:
         """Every point movement, oldest first."""
-        ...
 
     def round_stats_of(self, agent_id: int) -> list[RoundStat]: ...
 
     def purge(self, agent_id: int, retention: Retention) -> Purged:
         """Drop the agent's rows older than the cut-offs; purged movements still count in the audit."""
-        ...
 
     def admit_poll(self, agent_id: int, key: Hashable, now: float, interval: float) -> float | None:
         """OP-7: None and the poll is marked, or the seconds to wait when the same poll came too soon."""
-        ...
 
     # -- launches and sessions ------------------------------------------------------------
     def add_launch(self, launch: LaunchToken) -> None: ...
 
     def use_launch(self, token: str, now: datetime) -> tuple[LaunchToken | None, str]:
         """Consume a launch token once: (launch, "") or (launch or None, "unknown"/"used"/"expired")."""
-        ...
 
     def add_session(self, session: GameSession) -> None: ...
 
@@ -374,13 +371,11 @@ class Store(Protocol):
 
     def sessions_of(self, agent_id: int) -> list[GameSession]:
         """The agent's sessions, by gplay_id."""
-        ...
 
     def session_count(self) -> int: ...
 
     def kick(self, agent_id: int, user_code: int) -> int:
         """Mark the user's sessions that have not ended (spec 5.14); how many were marked."""
-        ...
 
     def end_session(self, gplay_id: int) -> None: ...
 
@@ -388,13 +383,11 @@ class Store(Protocol):
     def record_round(self, round_: Round, at: datetime, recent: int) -> None:
         """Keep a finished round: its record (30 days), its statistics row (90 days) and
         its session's figures (spend, win, the last ``recent`` round ids)."""
-        ...
 
     def round(self, agent_id: int, round_id: str) -> Round | None: ...
 
     def rounds_of(self, agent_id: int) -> list[Round]:
         """The agent's retained rounds, oldest first."""
-        ...
 
     def round_count(self) -> int: ...
 
@@ -402,7 +395,6 @@ class Store(Protocol):
         self, agent_id: int, round_id: str, expect: RoundStatus | None = None, **fields: Any
     ) -> bool:
         """Set fields of a recorded round; with ``expect``, only while its status is that (else False)."""
-        ...
 
     # -- bonus calls (spec 8) -------------------------------------------------------------
     def open_bonus_call(self, call: BonusCall, at: datetime) -> BonusCall:
@@ -411,7 +403,6 @@ class Store(Protocol):
         :class:`CallRunning` when its session has an open call, :class:`Shortfall`
         when the points do not cover ``set_point``.
         """
-        ...
 
     def bonus_call(self, call_id: int) -> BonusCall | None: ...
 
@@ -421,17 +412,14 @@ class Store(Protocol):
 
     def end_bonus_call(self, call_id: int, status: CallStatus, at: datetime) -> bool:
         """Complete or cancel an open call and return its ``set_point``; False if it was not open."""
-        ...
 
     def pay_bonus_call(self, call_id: int, stake_cap: Decimal, max_win: Decimal) -> Decimal | None:
         """Reserve a spin's payout: min(what is left, ``stake_cap``, ``max_win`` if > 0); None if ended."""
-        ...
 
     def unpay_bonus_call(self, call_id: int, payout: Decimal) -> None: ...
 
     def complete_bonus_call(self, call_id: int, at: datetime) -> bool:
         """A running call that has paid its whole ``set_point`` is completed; whether it was."""
-        ...
 
     # -- free rounds (spec 9) -------------------------------------------------------------
     def add_grant(self, grant: FreeRoundGrant) -> None: ...
@@ -440,47 +428,35 @@ class Store(Protocol):
 
     def grants_of(self, agent_id: int) -> list[FreeRoundGrant]:
         """The agent's grants, oldest first."""
-        ...
-
-    def grants_of_user(self, user_code: int) -> list[FreeRoundGrant]: ...
 
     def claim_grant(self, user_code: int, provider_id: int, game_code: str, now: datetime) -> str | None:
         """Take one round of the user's oldest active grant of that game; its fr_id, or None."""
-        ...
 
     def release_grant(self, fr_id: str) -> None:
         """Give a claimed round back (the spin was refused or refunded)."""
-        ...
 
     def cap_grant_win(self, fr_id: str, win: Decimal) -> Decimal:
         """Cut a spin's win to what the grant's cap still allows, and count it."""
-        ...
 
     def uncap_grant_win(self, fr_id: str, win: Decimal) -> None: ...
 
     def cancel_grant(self, fr_id: str, now: datetime) -> bool:
         """Cancel an active grant; False when it is used up, expired or cancelled already."""
-        ...
 
     # -- RTP streams ----------------------------------------------------------------------
     def next_card(self, stream: str) -> int:
         """The position of the next card dealt from a shared RTP stream (0, 1, 2, ...); every
         process dealing from the stream gets a distinct one."""
-        ...
 
     # -- consistency and snapshots --------------------------------------------------------
     def activity(self) -> AbstractContextManager[None]:
         """Held while a multi-step operation runs (a round), so a snapshot never sees half of it."""
-        ...
 
     def quiesced(self, timeout: float | None = None) -> AbstractContextManager[None]:
         """No activity running or starting: the state is consistent.  ``TimeoutError`` after ``timeout``."""
-        ...
 
     def export(self) -> StoreState:
         """Copies of every record and sum (taken while quiesced, for a snapshot)."""
-        ...
 
     def load(self, state: StoreState) -> None:
         """Fill an empty store from checked records (a restore)."""
-        ...

@@ -22,7 +22,7 @@ import hashlib
 import itertools
 import threading
 from collections import deque
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +44,8 @@ from ..domain.models import (
     User,
 )
 from .interface import (
+    FIRST_IDS,
+    ZERO,
     CallRunning,
     MoneyTotals,
     NotOwned,
@@ -54,14 +56,14 @@ from .interface import (
     Retention,
     Seq,
     Shortfall,
+    Store,
     StoreState,
     regdate_instant,
 )
 
-ZERO = Decimal(0)
-FIRST_USER_CODE = 400000001
-FIRST_GPLAY_ID = 8_949_101
-FIRST_ROUND_ID = 336_097_135_001
+# What redis_store imports from here until it reads FIRST_IDS itself.
+FIRST_USER_CODE, FIRST_GPLAY_ID, FIRST_ROUND_ID = (FIRST_IDS[s] for s in (Seq.USER, Seq.GPLAY, Seq.ROUND))
+
 #: Bonus-call statuses of a call that has not ended (spec 8).
 _OPEN_CALL = (CallStatus.INIT, CallStatus.RUNNING)
 
@@ -154,7 +156,7 @@ class ActivityGate:
                 self._cond.notify_all()
 
 
-class MemoryStore:
+class MemoryStore(Store):
     """The state of one process (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -168,12 +170,7 @@ class MemoryStore:
         self._users_by_name: dict[tuple[int, str, str], int] = {}
         self.transactions: dict[int, deque[Transaction]] = {}
         self.point_transactions: list[PointTransaction] = []
-        self.agent_ids = Sequence(1)
-        self.user_codes = Sequence(FIRST_USER_CODE)
-        self.trans_ids = Sequence(1)
-        self.point_trans_ids = Sequence(1)
-        self.gplay_ids = Sequence(FIRST_GPLAY_ID)
-        self.round_ids = Sequence(FIRST_ROUND_ID)
+        self._ids = {seq: Sequence(first) for seq, first in FIRST_IDS.items()}
         #: Launch token digest (:func:`secret_key`) -> the one-time launch.
         self.launch_tokens: dict[bytes, LaunchToken] = {}
         self.sessions: dict[int, GameSession] = {}
@@ -191,12 +188,10 @@ class MemoryStore:
         self.poll_marks: dict[int, dict[Any, float]] = {}
         #: Bonus calls by call_id (spec 8), and per agent the points they hold.
         self.bonus_calls: dict[int, BonusCall] = {}
-        self.call_ids = Sequence(1)
         self.held_points: dict[int, Decimal] = {}
         #: Free-round grants by fr_id, oldest first (spec 9).
         self.free_rounds: dict[str, FreeRoundGrant] = {}
         self._free_rounds_by_user: dict[int, list[FreeRoundGrant]] = {}
-        self.fr_seq = Sequence(1)
         #: Per agent, trans_ids handed out before their rows exist -> when (see ``reserve_trans_id``).
         self._reserved: dict[int, dict[int, datetime]] = {}
         #: Per shared RTP stream, the position of its next card (see ``next_card``).
@@ -227,20 +222,20 @@ class MemoryStore:
     @contextmanager
     def quiesced(self, timeout: float | None = None) -> Iterator[None]:
         """No activity running or starting, and every lock held: the state is consistent."""
-        with self._gate.quiet(timeout), self.locked(*list(self.agents)), self._meta:
+        with self._gate.quiet(timeout), self._all_locked():
             yield
 
-    def _sequences(self) -> dict[str, Sequence]:
-        """Every id counter by its :class:`Seq` value."""
-        return {seq.value: getattr(self, seq.value) for seq in Seq}
+    @contextmanager
+    def _all_locked(self) -> Iterator[None]:
+        with self.locked(*list(self.agents)), self._meta:
+            yield
 
     # -- ids -------------------------------------------------------------
     def next_id(self, seq: Seq) -> int:
-        sequence: Sequence = getattr(self, seq.value)
-        return sequence.next()
+        return self._ids[seq].next()
 
     def sequences(self) -> dict[str, int]:
-        return {name: sequence.peek() for name, sequence in self._sequences().items()}
+        return {seq.value: sequence.peek() for seq, sequence in self._ids.items()}
 
     # -- agents ----------------------------------------------------------
     def _insert_agent(self, agent: Agent) -> None:
@@ -272,9 +267,6 @@ class MemoryStore:
 
     def all_agents(self) -> list[Agent]:
         return sorted(self.agents.values(), key=lambda a: a.agent_id)
-
-    def children_of(self, parent_id: int | None) -> list[Agent]:
-        return [a for a in self.all_agents() if a.parent_id == parent_id]
 
     def change_settings(self, agent_id: int, changes: dict[str, Any]) -> AgentSettings:
         with self.locked(agent_id):
@@ -334,7 +326,7 @@ class MemoryStore:
         self, kind: PointKind, source: Agent | None, target: Agent, amount: Decimal, at: datetime
     ) -> PointTransaction:
         ptx = PointTransaction(
-            point_trans_id=self.point_trans_ids.next(),
+            point_trans_id=self.next_id(Seq.POINT_TRANS),
             kind=kind,
             from_agent_id=source.agent_id if source else None,
             to_agent_id=target.agent_id,
@@ -343,12 +335,9 @@ class MemoryStore:
             to_points=target.points,
             created_at=at,
         )
-        self._insert_point_row(ptx)
-        return ptx
-
-    def _insert_point_row(self, ptx: PointTransaction) -> None:
         with self._meta:
             self.point_transactions.append(ptx)
+        return ptx
 
     def issue_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
         with self.locked(agent_id):
@@ -367,21 +356,11 @@ class MemoryStore:
             target.points += amount
             return self._point_row(kind, source, target, amount, at)
 
-    def hold_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        with self.locked(agent_id):
-            agent = self.agents[agent_id]
-            if agent.points < amount:
-                raise Shortfall("points", agent.points)
-            agent.points -= amount
-            self.held_points[agent_id] += amount
-            return self._point_row(PointKind.CALL_HOLD, agent, agent, amount, at)
-
-    def return_held(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        with self.locked(agent_id):
-            agent = self.agents[agent_id]
-            self.held_points[agent_id] -= amount
-            agent.points += amount
-            return self._point_row(PointKind.CALL_RETURN, agent, agent, amount, at)
+    def _hold(self, agent: Agent, amount: Decimal, kind: PointKind, at: datetime) -> None:
+        """Points into the agent's held sum (a bonus call's funding, spec 8), or back out of it."""
+        agent.points -= amount
+        self.held_points[agent.agent_id] += amount
+        self._point_row(kind, agent, agent, abs(amount), at)
 
     def move_house(self, agent_id: int, points: Decimal) -> None:
         with self.locked(agent_id):
@@ -437,7 +416,7 @@ class MemoryStore:
         prebalance = user.balance
         user.balance = prebalance + change
         tx = Transaction(
-            trans_id=self.trans_ids.next(),
+            trans_id=self.next_id(Seq.TRANS),
             agent_id=user.agent_id,
             user_code=user.user_code,
             trans_type=int(trans_type),
@@ -463,7 +442,7 @@ class MemoryStore:
 
     def reserve_trans_id(self, agent_id: int, at: datetime) -> int:
         with self.locked(agent_id):
-            trans_id = self.trans_ids.next()
+            trans_id = self.next_id(Seq.TRANS)
             self._reserved.setdefault(agent_id, {})[trans_id] = self._row_time(agent_id, at)
             return trans_id
 
@@ -477,7 +456,7 @@ class MemoryStore:
             if row.trans_id:
                 row.created_at = reserved.pop(row.trans_id, row.created_at)
             else:
-                row.trans_id = self.trans_ids.next()
+                row.trans_id = self.next_id(Seq.TRANS)
                 row.created_at = self._row_time(row.agent_id, row.created_at)
             self._insert_row(row)
             if last_balance is not None:
@@ -496,21 +475,7 @@ class MemoryStore:
         rows.insert(position, tx)
 
     def money_totals(self) -> MoneyTotals:
-        with self.locked(*self.agents), self._meta:
-            movements: dict[int, Decimal] = dict(self.purged_movement)
-            for rows in self.transactions.values():
-                for tx in rows:
-                    movements[tx.user_code] = movements.get(tx.user_code, ZERO) + (tx.balance - tx.prebalance)
-            return MoneyTotals(
-                issued=sum((p.amount for p in self.point_transactions if p.kind == PointKind.ISSUE), ZERO),
-                points=sum((a.points for a in self.agents.values()), ZERO),
-                held=sum(self.held_points.values(), ZERO),
-                house=sum(self.house_net.values(), ZERO),
-                balances={
-                    u.user_code: u.balance for u in self.users.values() if u.mode == WalletMode.TRANSFER
-                },
-                movements=movements,
-            )
+        return MoneyTotals.of(self._state(_same))
 
     # -- history -----------------------------------------------------------
     def _visible(self, agent_id: int) -> tuple[deque[Transaction], int]:
@@ -644,23 +609,15 @@ class MemoryStore:
             session.ended = True
 
     # -- rounds ------------------------------------------------------------
-    def _insert_round(self, round_: Round) -> None:
-        self.rounds[round_.agent_id][round_.round_id] = round_
-
-    def _insert_stat(self, agent_id: int, stat: RoundStat) -> None:
-        self.round_stats[agent_id].append(stat)
-
     def record_round(self, round_: Round, at: datetime, recent: int) -> None:
         refunded = round_.status == RoundStatus.REFUNDED
         session = self.sessions[round_.gplay_id]
         with self.locked(round_.agent_id):
-            self._insert_round(round_)
-            self._insert_stat(
-                round_.agent_id,
-                RoundStat(
-                    round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded
-                ),
+            self.rounds[round_.agent_id][round_.round_id] = round_
+            stat = RoundStat(
+                round_.created_at, round_.user_code, round_.category, round_.bet, round_.win, refunded
             )
+            self.round_stats[round_.agent_id].append(stat)
             session.last_update = at
             session.last_round_bet = round_.bet
             if not refunded:
@@ -691,9 +648,6 @@ class MemoryStore:
             return True
 
     # -- bonus calls -------------------------------------------------------
-    def _insert_call(self, call: BonusCall) -> None:
-        self.bonus_calls[call.call_id] = call
-
     def open_bonus_call(self, call: BonusCall, at: datetime) -> BonusCall:
         with self.locked(call.agent_id):
             running = next(
@@ -701,8 +655,11 @@ class MemoryStore:
             )
             if running is not None:
                 raise CallRunning(running.call_id)
-            self.hold_points(call.agent_id, call.set_point, at)
-            self._insert_call(call)
+            agent = self.agents[call.agent_id]
+            if agent.points < call.set_point:
+                raise Shortfall("points", agent.points)
+            self._hold(agent, call.set_point, PointKind.CALL_HOLD, at)
+            self.bonus_calls[call.call_id] = call
             return call
 
     def bonus_call(self, call_id: int) -> BonusCall | None:
@@ -721,7 +678,7 @@ class MemoryStore:
                 return False
             call.status = status
             call.ended_at = at
-            self.return_held(call.agent_id, call.set_point, at)
+            self._hold(self.agents[call.agent_id], -call.set_point, PointKind.CALL_RETURN, at)
             return True
 
     def pay_bonus_call(self, call_id: int, stake_cap: Decimal, max_win: Decimal) -> Decimal | None:
@@ -768,9 +725,6 @@ class MemoryStore:
     def grants_of(self, agent_id: int) -> list[FreeRoundGrant]:
         return [g for g in list(self.free_rounds.values()) if g.agent_id == agent_id]
 
-    def grants_of_user(self, user_code: int) -> list[FreeRoundGrant]:
-        return list(self._free_rounds_by_user.get(user_code, ()))
-
     def claim_grant(self, user_code: int, provider_id: int, game_code: str, now: datetime) -> str | None:
         user = self.users[user_code]
         with self.locked(user.agent_id):
@@ -816,16 +770,22 @@ class MemoryStore:
     # -- snapshots ----------------------------------------------------------
     def export(self) -> StoreState:
         """Copies of every record, so serialising them later races with nothing."""
-        with self.quiesced_locks():
+        return self._state(_copy)
+
+    def _state(self, copy: Callable[[Any], Any]) -> StoreState:
+        """The whole state, each mutable record passed through ``copy``."""
+        with self._all_locked():
+            with self._cards_lock:
+                cards = dict(self.cards)
             return StoreState(
                 sequences=self.sequences(),
-                agents=[_copy(a) for a in self.all_agents()],
-                users=[_copy(u) for u in self.users.values()],
+                agents=[copy(a) for a in self.all_agents()],
+                users=[copy(u) for u in self.users.values()],
                 transactions=list(itertools.chain.from_iterable(self.transactions.values())),
                 point_transactions=list(self.point_transactions),
-                launch_tokens=[_copy(t) for t in self.launch_tokens.values()],
-                sessions=[_copy(s) for s in self.sessions.values()],
-                rounds=[_copy(r) for rounds in self.rounds.values() for r in rounds.values()],
+                launch_tokens=[copy(t) for t in self.launch_tokens.values()],
+                sessions=[copy(s) for s in self.sessions.values()],
+                rounds=[copy(r) for rounds in self.rounds.values() for r in rounds.values()],
                 round_stats={a: list(stats) for a, stats in self.round_stats.items() if stats},
                 house_net=dict(self.house_net),
                 held_points=dict(self.held_points),
@@ -833,20 +793,10 @@ class MemoryStore:
                 poll_marks=[
                     (a, key, at) for a, marks in self.poll_marks.items() for key, at in marks.items()
                 ],
-                bonus_calls=[_copy(c) for c in self.bonus_calls.values()],
-                free_rounds=[_copy(g) for g in self.free_rounds.values()],
-                cards=self._cards_copy(),
+                bonus_calls=[copy(c) for c in self.bonus_calls.values()],
+                free_rounds=[copy(g) for g in self.free_rounds.values()],
+                cards=cards,
             )
-
-    def _cards_copy(self) -> dict[str, int]:
-        with self._cards_lock:
-            return dict(self.cards)
-
-    @contextmanager
-    def quiesced_locks(self) -> Iterator[None]:
-        """Every lock (the caller has quiesced activity, or nothing runs yet)."""
-        with self.locked(*list(self.agents)), self._meta:
-            yield
 
     def load(self, state: StoreState) -> None:
         for agent in sorted(state.agents, key=lambda a: a.agent_id):
@@ -855,35 +805,37 @@ class MemoryStore:
             self._insert_user(user)
         for tx in state.transactions:
             self._insert_row(tx)
-        for ptx in state.point_transactions:
-            self._insert_point_row(ptx)
+        self.point_transactions.extend(state.point_transactions)
         for launch in state.launch_tokens:
             self._insert_launch(launch)
         for session in state.sessions:
             self._insert_session(session)
         for round_ in state.rounds:
-            self._insert_round(round_)
+            self.rounds[round_.agent_id][round_.round_id] = round_
         for agent_id, stats in state.round_stats.items():
-            for stat in stats:
-                self._insert_stat(agent_id, stat)
+            self.round_stats[agent_id].extend(stats)
         self.house_net.update(state.house_net)
         self.held_points.update(state.held_points)
         self.purged_movement.update(state.purged_movement)
         for agent_id, key, at in state.poll_marks:
             self.poll_marks.setdefault(agent_id, {})[key] = at
         for call in state.bonus_calls:
-            self._insert_call(call)
+            self.bonus_calls[call.call_id] = call
         for grant in state.free_rounds:
             self._insert_grant(grant)
         with self._cards_lock:
             self.cards.update(state.cards)
-        for name, sequence in self._sequences().items():
-            if name in state.sequences:
-                sequence.set(state.sequences[name])
+        for seq, sequence in self._ids.items():
+            if seq.value in state.sequences:
+                sequence.set(state.sequences[seq.value])
 
 
 def _active(grant: FreeRoundGrant, now: datetime) -> bool:
     return not grant.cancelled and grant.played < grant.rounds and now < grant.expires_at
+
+
+def _same(record: Any) -> Any:
+    return record
 
 
 def _copy(record: Any) -> Any:

@@ -18,10 +18,11 @@ When no rule is active anywhere, firing reads nothing from Redis.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..clock import Clock
 from ..control.faults import FaultBook
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from ..domain.catalogue import Catalogue
     from .redis_world import RedisBackend
 
+T = TypeVar("T")
+
 _STAMP = """
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local stamp = math.max(tonumber(ARGV[1]), last + 1)
@@ -41,18 +44,26 @@ return string.format('%d', stamp)
 
 
 class SharedPart:
-    """One named part: its Redis copy, its lock, and how a worker installs another's change."""
+    """One named part: its Redis copy, its lock, and how a worker installs another's change.
 
-    def __init__(self, backend: RedisBackend, name: str, world_bound: bool = False) -> None:
+    A part with an ``epoch`` belongs to that world and goes with it at a reset.
+    """
+
+    def __init__(
+        self,
+        backend: RedisBackend,
+        name: str,
+        export: Callable[[], Any],
+        install: Callable[[Any], None],
+        epoch: Callable[[], str | None] | None = None,
+    ) -> None:
         self.backend = backend
         self.name = name
-        self.key = f"{'wctl' if world_bound else 'ctl'}:{name}"
-        self.world_bound = world_bound
-        #: The epoch of the world this part belongs to (world-bound parts only).
-        self.epoch: Callable[[], str | None] = lambda: None
-
-    def _epoch(self) -> str | None:
-        return self.epoch() if self.world_bound else None
+        self.key = f"{'wctl' if epoch else 'ctl'}:{name}"
+        self.export = export
+        self.install = install
+        self._epoch = epoch or (lambda: None)
+        backend.parts[self.key] = self
 
     @contextmanager
     def changing(self) -> Iterator[None]:
@@ -67,19 +78,28 @@ class SharedPart:
         with self.backend.guard(self.key):
             self.push()
 
+    def _redis_key(self) -> str:
+        epoch = self._epoch()
+        prefix = self.backend.world_prefix(epoch) if epoch else self.backend.prefix
+        return f"{prefix}ctl:{self.name}"
+
     def pull(self) -> None:
-        state = self.backend.shared(self.name, self._epoch())
-        if state is not None:
-            self.install(state)
+        raw = self.backend.redis.get(self._redis_key())
+        if raw is not None:
+            self.install(json.loads(raw))
 
     def push(self) -> None:
-        self.backend.share(self.name, self.export(), self._epoch())
+        self.backend.share(self._redis_key(), self.export())
 
-    def export(self) -> Any:
-        raise NotImplementedError
 
-    def install(self, state: Any) -> None:
-        raise NotImplementedError
+def _changing(base: Callable[..., T]) -> Callable[..., T]:
+    """``base`` run as a change of the object's part (see :meth:`SharedPart.changing`)."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> T:
+        with self.part.changing():
+            return base(self, *args, **kwargs)
+
+    return method
 
 
 class SharedClock(Clock):
@@ -87,7 +107,7 @@ class SharedClock(Clock):
 
     def __init__(self, backend: RedisBackend) -> None:
         super().__init__()
-        self.part = _Part(backend, "clock", self._export, self._install)
+        self.part = SharedPart(backend, "clock", self._export, self._install)
 
     def _export(self) -> Any:
         offset, frozen_at = Clock.state(self)
@@ -96,25 +116,11 @@ class SharedClock(Clock):
     def _install(self, state: Any) -> None:
         Clock.restore(self, (float(state["offset"]), state["frozen_at"]))
 
-    def freeze(self, on: bool) -> None:
-        with self.part.changing():
-            super().freeze(on)
-
-    def advance(self, seconds: float) -> None:
-        with self.part.changing():
-            super().advance(seconds)
-
-    def set(self, when: Any) -> None:
-        with self.part.changing():
-            super().set(when)
-
-    def restore(self, state: tuple[float, float | None]) -> None:
-        with self.part.changing():
-            super().restore(state)
-
-    def reset(self) -> None:
-        with self.part.changing():
-            super().reset()
+    freeze = _changing(Clock.freeze)
+    advance = _changing(Clock.advance)
+    set = _changing(Clock.set)
+    restore = _changing(Clock.restore)
+    reset = _changing(Clock.reset)
 
 
 class SharedFaultBook(FaultBook):
@@ -122,14 +128,15 @@ class SharedFaultBook(FaultBook):
 
     def __init__(self, seed: int, backend: RedisBackend) -> None:
         super().__init__(seed)
-        self.part = _Part(backend, "faults", self.export_state, self._install)
+        self.part = SharedPart(backend, "faults", self.export_state, self._install)
 
     def _install(self, state: Any) -> None:
         FaultBook.install_state(self, self.parse_state(state))
 
-    def add(self, rule: Any) -> Any:
-        with self.part.changing():
-            return super().add(rule)
+    add = _changing(FaultBook.add)
+    remove = _changing(FaultBook.remove)
+    clear = _changing(FaultBook.clear)
+    install_state = _changing(FaultBook.install_state)
 
     def fire(self, agent: str | None, target: str) -> list[dict[str, Any]]:
         if not self._rules:  # no rule anywhere (as of this worker's last catch-up)
@@ -137,45 +144,27 @@ class SharedFaultBook(FaultBook):
         with self.part.changing():
             return super().fire(agent, target)
 
-    def remove(self, fault_id: int) -> bool:
-        with self.part.changing():
-            return super().remove(fault_id)
-
-    def clear(self) -> None:
-        with self.part.changing():
-            super().clear()
-
-    def install_state(self, parsed: Any) -> None:
-        with self.part.changing():
-            super().install_state(parsed)
-
     def share(self) -> None:
         self.part.overwrite()
 
 
 class SharedForcedOutcomes(ForcedOutcomes):
-    """Queued multipliers of ``/control/outcomes``: pushed on one worker, played on any."""
+    """Queued multipliers of ``/control/outcomes``: pushed on one worker, played on any.
+
+    ``load`` (a restore) stays local: the queues are shared once the world is published.
+    """
 
     def __init__(self, backend: RedisBackend, epoch: Callable[[], str | None]) -> None:
         super().__init__()
-        self.part = _Part(backend, "forced", self.export, self._install, world_bound=True)
-        self.part.epoch = epoch
+        self.part = SharedPart(backend, "forced", self.export, self.load, epoch)
 
-    def _install(self, state: Any) -> None:
-        ForcedOutcomes.load(self, state)
-
-    def push(self, agent_id: int, account: str, multipliers: list[Fraction]) -> int:
-        with self.part.changing():
-            return super().push(agent_id, account, multipliers)
+    push = _changing(ForcedOutcomes.push)
 
     def pop(self, agent_id: int, account: str) -> Fraction | None:
         if not any(self._queues.values()):  # nothing forced anywhere (as of this worker's last catch-up)
             return None
         with self.part.changing():
             return super().pop(agent_id, account)
-
-    def load(self, entries: list[dict[str, Any]]) -> None:
-        super().load(entries)  # checked first: a bad snapshot changes nothing
 
     def share(self) -> None:
         """Write this world's queues (after the world is published)."""
@@ -187,13 +176,9 @@ class SharedMaintenance:
 
     def __init__(self, backend: RedisBackend, catalogue: Catalogue, epoch: Callable[[], str | None]) -> None:
         self.catalogue = catalogue
-        self.part = _Part(
-            backend, "maintenance", catalogue.maintenance_state, self._install, world_bound=True
+        self.part = SharedPart(
+            backend, "maintenance", catalogue.maintenance_state, catalogue.install_maintenance, epoch
         )
-        self.part.epoch = epoch
-
-    def _install(self, state: Any) -> None:
-        self.catalogue.install_maintenance(state)
 
     def set(self, scope: str, on: bool) -> None:
         with self.part.changing():
@@ -221,33 +206,3 @@ class SharedStamps(StampAllocator):
 
     def restore(self, last: int) -> None:
         self._redis.set(self._key, last)
-
-
-class _Part(SharedPart):
-    def __init__(
-        self,
-        backend: RedisBackend,
-        name: str,
-        export: Callable[[], Any],
-        install: Callable[[Any], None],
-        world_bound: bool = False,
-    ) -> None:
-        super().__init__(backend, name, world_bound)
-        self._export = export
-        self._install = install
-        backend.parts[self.key] = self
-
-    def export(self) -> Any:
-        return self._export()
-
-    def install(self, state: Any) -> None:
-        self._install(state)
-
-
-__all__ = [
-    "SharedClock",
-    "SharedFaultBook",
-    "SharedForcedOutcomes",
-    "SharedMaintenance",
-    "SharedStamps",
-]

@@ -131,11 +131,14 @@ class RedisBackend:
     def world_prefix(self, epoch: str) -> str:
         return f"{self.prefix}w:{epoch}:"
 
-    def new_store(self) -> RedisStore:
-        """An empty world under a fresh epoch, not yet published."""
-        epoch = secrets.token_hex(8)
+    def _store(self, epoch: str) -> RedisStore:
         store = RedisStore(self.redis, self.world_prefix(epoch))
         store.epoch = epoch
+        return store
+
+    def new_store(self) -> RedisStore:
+        """An empty world under a fresh epoch, not yet published."""
+        store = self._store(secrets.token_hex(8))
         store.initialise()
         return store
 
@@ -168,8 +171,7 @@ class RedisBackend:
         epoch = self.redis.get(self._epoch_key)
         if epoch is None:
             return None
-        store = RedisStore(self.redis, self.world_prefix(epoch.decode()))
-        store.epoch = epoch.decode()
+        store = self._store(epoch.decode())
         description = self.redis.get(store.key("desc"))
         if description is None:
             return None
@@ -210,18 +212,10 @@ class RedisBackend:
         finally:
             self.locks.release(lock)
 
-    def part_key(self, name: str, epoch: str | None) -> str:
-        """A part's key: under its world's prefix for a world-bound part, else under the prefix."""
-        return f"{self.world_prefix(epoch)}ctl:{name}" if epoch else f"{self.prefix}ctl:{name}"
-
-    def shared(self, name: str, epoch: str | None) -> Any:
-        raw = self.redis.get(self.part_key(name, epoch))
-        return None if raw is None else json.loads(raw)
-
-    def share(self, name: str, state: Any, epoch: str | None) -> None:
+    def share(self, key: str, state: Any) -> None:
         """Write a part and tell the other workers to reload the parts."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.set(self.part_key(name, epoch), json.dumps(state, separators=(",", ":"), default=str))
+        pipe.set(key, json.dumps(state, separators=(",", ":"), default=str))
         pipe.incr(self._ctl_key)
         pipe.execute()
 
