@@ -19,6 +19,7 @@ from .seamless.redis_retry import RedisRetryQueue
 from .store import redis_shared as shared
 from .store.interface import Store
 from .store.redis_limiter import RedisInflightLimiter
+from .store.redis_wire import Wire
 from .store.redis_world import RedisBackend
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class RedisServices(RedisBackend):
         return RedisInflightLimiter(settings.inflight_limit, self.redis, prefix=self.prefix)
 
     def gate(self, sim: Simulator) -> RedisGate:
-        return RedisGate(sim)
+        return RedisGate(sim, Wire.of(self.redis))
 
     def retry_queue(
         self, callbacks: CallbackClient, seed: int, delay: tuple[float, float], rebuild: Rebuild

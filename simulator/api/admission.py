@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("simulator.api")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Admitted:
     """A call let in: the world it runs on, its agent, and the in-flight slot it holds.
 
@@ -81,9 +81,10 @@ class LocalGate:
 class RedisGate:
     """The guards on Redis: one round trip to start a call, one to end it (see the module docstring)."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Simulator, wire: Any) -> None:
         self.sim = sim
-        self._redis: Any = sim.backend.redis  # type: ignore[union-attr]
+        #: The store's :class:`~simulator.store.redis_wire.Wire`: a call's end is one pipeline on it.
+        self._wire = wire
 
     def admit(self, token: str, ip: str, seen: Callable[[Agent], None]) -> Admitted:
         sim = self.sim
@@ -105,11 +106,16 @@ class RedisGate:
         return Admitted(world, agent, found.slot)
 
     def finish(self, slot: str | None, entry: JournalEntry) -> None:
-        pipe = self._redis.pipeline(transaction=False)
+        commands: list[tuple[Any, ...]] = self.sim.journal.record_commands(entry)  # type: ignore[attr-defined]
         if slot is not None:
-            self.sim.limiter.release(slot, pipe)  # type: ignore[call-arg]
-        self.sim.journal.record(entry, pipe)  # type: ignore[call-arg]
+            release = self.sim.limiter.release_command(slot)  # type: ignore[union-attr]
+            if release is not None:
+                commands.insert(0, release)
+        if not commands:
+            return
         try:
-            pipe.execute()
+            for reply in self._wire.pipeline(commands):
+                if isinstance(reply, Exception):
+                    raise reply
         except Exception:  # the lease expires by itself; the entry is lost, not the answer
             log.warning("in-flight slot or journal entry not written", exc_info=True)

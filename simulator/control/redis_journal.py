@@ -27,10 +27,12 @@ from typing import Any
 from .journal import DEFAULT_LIMIT, Journal, JournalEntry
 
 _FIELDS = tuple(item.name for item in fields(JournalEntry))
+#: ``json.dumps(..., separators=(",", ":"))`` without building an encoder per entry.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dump_entry(entry: JournalEntry) -> str:
-    return json.dumps({name: getattr(entry, name) for name in _FIELDS}, separators=(",", ":"))
+    return _encode({name: getattr(entry, name) for name in _FIELDS})
 
 
 def load_entry(data: bytes | str) -> JournalEntry:
@@ -61,17 +63,21 @@ class RedisJournal(Journal):
         self._lock = threading.Lock()
         self._entries = _RedisEntries(self)  # type: ignore[assignment]
 
-    def record(self, entry: JournalEntry, pipe: Any = None) -> None:
-        """Append an entry; with ``pipe``, as commands of that pipeline (the caller executes it)."""
-        if self.size <= 0:
-            return
-        own = pipe is None
-        if own:
+    def record(self, entry: JournalEntry) -> None:
+        """Append an entry, in one ``MULTI``/``EXEC`` round trip."""
+        commands = self.record_commands(entry)
+        if commands:
             pipe = self._redis.pipeline(transaction=True)
-        pipe.rpush(self.key, dump_entry(entry))
-        pipe.ltrim(self.key, -self.size, -1)
-        if own:
+            for command in commands:
+                pipe.execute_command(*command)
             pipe.execute()
+
+    def record_commands(self, entry: JournalEntry) -> list[tuple[Any, ...]]:
+        """The commands that append an entry and trim the list (none when the size is 0), for the
+        caller to send: the end of a /v4 call sends them with its in-flight slot's release."""
+        if self.size <= 0:
+            return []
+        return [("RPUSH", self.key, dump_entry(entry)), ("LTRIM", self.key, -self.size, -1)]
 
     def query(
         self,

@@ -61,9 +61,6 @@ from .interface import (
     regdate_instant,
 )
 
-# What redis_store imports from here until it reads FIRST_IDS itself.
-FIRST_USER_CODE, FIRST_GPLAY_ID, FIRST_ROUND_ID = (FIRST_IDS[s] for s in (Seq.USER, Seq.GPLAY, Seq.ROUND))
-
 #: Bonus-call statuses of a call that has not ended (spec 8).
 _OPEN_CALL = (CallStatus.INIT, CallStatus.RUNNING)
 

@@ -31,9 +31,10 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import redis
+
+from .redis_wire import Script, Wire, forks
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,10 @@ def _default_worker_id() -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
-@dataclass(frozen=True)
+_ADMIT_SCRIPT = Script(_ADMIT)
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """What :meth:`RedisInflightLimiter.admit` found: the current world's ``epoch`` (None: no
     world yet), the shared parts' ``version``, the token's agent as its Redis hash fields (None:
@@ -148,7 +152,7 @@ class RedisInflightLimiter:
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._renew = self._redis.register_script(_RENEW)
         self._count = self._redis.register_script(_COUNT)
-        self._admit = self._redis.register_script(_ADMIT)
+        self._wire = Wire.of(self._redis)
         self._fixed_worker_id = worker_id
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -157,6 +161,7 @@ class RedisInflightLimiter:
     def _start_process(self) -> None:
         """Per-process state: after a fork the child has its own id, no leases and no heartbeat yet."""
         self._pid = os.getpid()
+        self._forks = forks()
         self.worker_id = self._fixed_worker_id or _default_worker_id()
         self._serial = itertools.count(1)
         self._leases: dict[str, list[str]] = {}
@@ -185,43 +190,50 @@ class RedisInflightLimiter:
         ``slot`` is the in-flight key to count (the client's IP when the scope is
         ``ip``), or ``""`` for the agent's own.
         """
-        with self._lock:
-            if self._pid != os.getpid():
-                self._start_process()
-            self._ensure_heartbeat()
-            lease_id = f"{self.worker_id}:{next(self._serial)}"
-        found = self._admit(
-            keys=[], args=[self.prefix, token_digest, slot, self.limit, self._lease_ms, lease_id]
+        if self._forks != forks() or self._heartbeat is None:  # a fork is rare: no getpid() per call
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._start_process()
+                self._ensure_heartbeat()
+        lease_id = f"{self.worker_id}:{next(self._serial)}"  # next() of a count is atomic
+        found = self._wire.script(
+            _ADMIT_SCRIPT, self.prefix, token_digest, slot, self.limit, self._lease_ms, lease_id
         )
         epoch = found[0].decode() if found[0] else None
         if len(found) < 5:
             return Admission(epoch, int(found[1]), None, None, False)
-        held, granted = found[2].decode(), bool(int(found[3]))
-        if granted:
+        if found[3] == 1:
+            held = found[2].decode()
             with self._lock:
                 self._leases.setdefault(held, []).append(lease_id)
-        return Admission(epoch, int(found[1]), found[4], held if granted else None, granted)
+            return Admission(epoch, int(found[1]), found[4], held, True)
+        return Admission(epoch, int(found[1]), found[4], None, False)
 
-    def release(self, key: str, pipe: Any = None) -> None:
-        """Give back one of this worker's slots of ``key``; with ``pipe``, as one of its commands.
+    def release(self, key: str) -> None:
+        """Give back one of this worker's slots of ``key``.
 
         Called from a ``finally``, so a Redis error is logged rather than raised:
         the lease then simply expires.
         """
+        command = self.release_command(key)
+        if command is None:
+            return
+        try:
+            self._redis.zrem(*command[1:])
+        except redis.RedisError as exc:
+            log.warning("in-flight slot %s of %s not released (%s); its lease expires", command[2], key, exc)
+
+    def release_command(self, key: str) -> tuple[str, str, str] | None:
+        """Take back one of this worker's leases of ``key``: the ``ZREM`` that gives its slot back,
+        for the caller to send (the end of a /v4 call sends it with the journal entry)."""
         with self._lock:
             held = self._leases.get(key)
             if not held:
-                return
+                return None
             lease_id = held.pop()
             if not held:
                 del self._leases[key]
-        if pipe is not None:
-            pipe.zrem(self._key(key), lease_id)
-            return
-        try:
-            self._redis.zrem(self._key(key), lease_id)
-        except redis.RedisError as exc:
-            log.warning("in-flight slot %s of %s not released (%s); its lease expires", lease_id, key, exc)
+        return ("ZREM", self._key(key), lease_id)
 
     def in_flight(self, key: str) -> int:
         """Slots of ``key`` held now by all workers together."""

@@ -6,6 +6,9 @@ no replica and follows no change stream.  Each operation of
 command for a read, a Lua script (:mod:`.redis_scripts`) for a change that
 must check and apply together - a money movement checks the balance or points,
 moves them, takes the next id and appends the history row in one step.
+The scripts and the user read of a ``/v4`` call go through :class:`Wire`,
+straight on the client's connections (issue 14: redis-py's per-command
+overhead cost a Redis worker more CPU than the call itself).
 
 Keys live under the world's prefix ``<prefix>w:<epoch>:`` (a reset or a restore
 writes a new epoch and switches to it, see :mod:`.redis_world`):
@@ -59,6 +62,7 @@ from ..domain.models import (
 from ..seamless.protocol import TransactionIds
 from ..state.codec import schema_for
 from .interface import (
+    FIRST_IDS,
     CallRunning,
     MoneyTotals,
     NotOwned,
@@ -69,23 +73,15 @@ from .interface import (
     Retention,
     Seq,
     Shortfall,
+    Store,
     StoreState,
 )
-from .memory import FIRST_GPLAY_ID, FIRST_ROUND_ID, FIRST_USER_CODE, ActivityGate, secret_key
+from .memory import ActivityGate, secret_key
 from .redis_scripts import SCRIPTS
+from .redis_wire import Script, Wire
 
 SCALE = 10_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_STARTS = {
-    Seq.AGENT: 1,
-    Seq.USER: FIRST_USER_CODE,
-    Seq.TRANS: 1,
-    Seq.POINT_TRANS: 1,
-    Seq.GPLAY: FIRST_GPLAY_ID,
-    Seq.ROUND: FIRST_ROUND_ID,
-    Seq.CALL: 1,
-    Seq.FREE_ROUND: 1,
-}
 #: Commands per pipeline round trip while a whole state is written or read.
 _BATCH = 2000
 
@@ -119,6 +115,10 @@ class Codec:
             encode, decode = (special or {}).get(item.name) or _converters(hints[item.name])
             self.fields.append((item.name, encode, decode))
         self.names = {name.encode(): (name, decode) for name, _, decode in self.fields}
+        self._blank = {name: None for name, _, _ in self.fields}
+        #: A plain dataclass (no slots, no __post_init__) is filled in without its __init__:
+        #: every field is set below anyway, and a /v4 call decodes one or two records.
+        self._plain = not hasattr(cls, "__slots__") and not hasattr(cls, "__post_init__")
 
     def encode(self, record: Any) -> dict[str, str]:
         out = {}
@@ -132,15 +132,21 @@ class Codec:
         return [part for item in self.encode(record).items() for part in item]
 
     def decode(self, raw: dict[bytes, bytes] | list[bytes]) -> Any:
+        """A record from its hash: a dict (redis-py's ``hgetall``) or the flat list of a raw reply."""
         if isinstance(raw, list):
-            raw = dict(zip(raw[::2], raw[1::2], strict=True))
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            known = self.names.get(key)
+            pairs: Any = zip(raw[::2], raw[1::2], strict=True)
+        else:
+            pairs = raw.items()
+        values = self._blank.copy()
+        names = self.names
+        for key, value in pairs:
+            known = names.get(key)
             if known is not None:
                 values[known[0]] = known[1](value)
-        for name, _, _ in self.fields:
-            values.setdefault(name, None)
+        if self._plain:
+            record: Any = object.__new__(self.cls)
+            record.__dict__.update(values)
+            return record
         return self.cls(**values)
 
 
@@ -150,9 +156,11 @@ def _converters(hint: Any) -> tuple[Any, Any]:
         (member,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         return _converters(member)
     if isinstance(hint, type) and issubclass(hint, IntEnum):
-        return (lambda v: str(int(v))), (lambda v: hint(int(v)))
+        ints = {str(int(member)).encode(): member for member in hint}
+        return (lambda v: str(int(v))), (lambda v: ints[v] if v in ints else hint(int(v)))
     if isinstance(hint, type) and issubclass(hint, StrEnum):
-        return (lambda v: v.value), (lambda v: hint(v.decode()))
+        strs = {member.value.encode(): member for member in hint}
+        return (lambda v: v.value), (lambda v: strs[v] if v in strs else hint(v.decode()))
     if hint is Decimal:
         return (lambda v: str(scaled(v))), unscaled
     if hint is datetime:
@@ -162,13 +170,35 @@ def _converters(hint: Any) -> tuple[Any, Any]:
     if hint is int:
         return str, int
     if hint is str:
-        return (lambda v: v), (lambda v: v.decode())
+        return (lambda v: v), bytes.decode
     if dataclasses.is_dataclass(hint):
         schema = schema_for(hint)  # type: ignore[arg-type]
-        return (lambda v: json.dumps(schema.dump(v), separators=(",", ":"))), (
-            lambda v: schema.load(json.loads(v))
-        )
-    return (lambda v: json.dumps(v, separators=(",", ":"))), json.loads
+        return (lambda v: _dumps(schema.dump(v))), (lambda v: schema.load(json.loads(v)))
+    return _dumps, json.loads
+
+
+#: ``json.dumps(value, separators=(",", ":"))`` without building an encoder per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _settings_codec() -> tuple[Any, Any]:
+    """An agent's settings: decoded once per distinct text (they change rarely, and loading them
+    through their schema is the dearest part of reading an agent), a fresh copy per read."""
+    encode, decode = _converters(AgentSettings)
+    cache: dict[bytes, AgentSettings] = {}
+
+    def cached(text: bytes) -> AgentSettings:
+        settings = cache.get(text)
+        if settings is None:
+            if len(cache) >= 1024:
+                cache.clear()
+            settings = cache[text] = decode(text)
+        copy = object.__new__(AgentSettings)
+        copy.__dict__.update(settings.__dict__)
+        copy.providers = list(settings.providers)
+        return copy
+
+    return encode, cached
 
 
 def _callback_ids() -> tuple[Any, Any]:
@@ -181,7 +211,7 @@ def _callback_ids() -> tuple[Any, Any]:
     return encode, decode
 
 
-AGENT = Codec(Agent)
+AGENT = Codec(Agent, {"settings": _settings_codec()})
 USER = Codec(User)
 LAUNCH = Codec(LaunchToken)
 SESSION = Codec(GameSession)
@@ -275,7 +305,10 @@ def _ceil_seconds(moment: datetime) -> int:
     )
 
 
-class RedisStore:
+_SCRIPTS = {name: Script(source) for name, source in SCRIPTS.items()}
+
+
+class RedisStore(Store):
     """One world's state in Redis (see the module docstring)."""
 
     def __init__(self, redis: Any, world_prefix: str) -> None:
@@ -283,21 +316,20 @@ class RedisStore:
         self.prefix = world_prefix
         #: The world's epoch (set by the backend that made or found it).
         self.epoch = ""
-        self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
+        #: The hot path's commands (see :class:`Wire`); everything else goes through ``redis``.
+        self.wire = Wire.of(redis)
         self._gate = ActivityGate()
-        #: Decoded settings by (agent_id, version): settings change rarely, and decoding is dear.
-        self._settings: dict[tuple[int, bytes], AgentSettings] = {}
 
     # -- plumbing ----------------------------------------------------------------------
     def key(self, name: str) -> str:
         return self.prefix + name
 
     def _run(self, script: str, *args: Any) -> Any:
-        return self._scripts[script](keys=[], args=[self.prefix, *args])
+        return self.wire.script(_SCRIPTS[script], self.prefix, *args)
 
     def initialise(self) -> None:
         """Set the id counters to their first values (a new, empty world)."""
-        self.redis.hset(self.key("seq"), mapping={seq.value: start for seq, start in _STARTS.items()})
+        self.redis.hset(self.key("seq"), mapping={seq.value: start for seq, start in FIRST_IDS.items()})
 
     def activity(self) -> AbstractContextManager[None]:
         return self._gate.activity()
@@ -313,24 +345,11 @@ class RedisStore:
 
     def sequences(self) -> dict[str, int]:
         raw = self.redis.hgetall(self.key("seq"))
-        return {seq.value: int(raw.get(seq.value.encode(), _STARTS[seq])) for seq in Seq}
+        return {seq.value: int(raw.get(seq.value.encode(), FIRST_IDS[seq])) for seq in Seq}
 
     # -- agents --------------------------------------------------------------------------
     def _agent(self, raw: dict[bytes, bytes] | list[bytes] | None) -> Agent | None:
-        if not raw:
-            return None
-        if isinstance(raw, list):
-            raw = dict(zip(raw[::2], raw[1::2], strict=True))
-        key = (int(raw[b"agent_id"]), raw.get(b"ver", b"0"))
-        settings = self._settings.get(key)
-        if settings is None:
-            agent = AGENT.decode(raw)
-            self._settings[key] = agent.settings
-            return agent
-        trimmed = {k: v for k, v in raw.items() if k != b"settings"}
-        agent = AGENT.decode(trimmed)
-        agent.settings = dataclasses.replace(settings, providers=list(settings.providers))
-        return agent
+        return AGENT.decode(raw) if raw else None
 
     def agent_from_fields(self, raw: list[bytes]) -> Agent:
         """An agent from its hash fields as a script returned them (the /v4 admission)."""
@@ -370,9 +389,6 @@ class RedisStore:
             pipe.hgetall(self.key(f"agent:{int(agent_id)}"))
         return [a for a in (self._agent(raw) for raw in pipe.execute()) if a is not None]
 
-    def children_of(self, parent_id: int | None) -> list[Agent]:
-        return [a for a in self.all_agents() if a.parent_id == parent_id]
-
     def change_settings(self, agent_id: int, changes: dict[str, Any]) -> AgentSettings:
         key = self.key(f"agent:{agent_id}")
         while True:
@@ -402,7 +418,7 @@ class RedisStore:
         return existing, False
 
     def user(self, user_code: int) -> User | None:
-        raw = self.redis.hgetall(self.key(f"user:{user_code}"))
+        raw = self.wire.call("HGETALL", f"{self.prefix}user:{user_code}")
         return USER.decode(raw) if raw else None
 
     def user_by_name(self, agent_id: int, mode: str, name: str) -> User | None:
@@ -448,12 +464,6 @@ class RedisStore:
         self, kind: str, source_id: int, target_id: int, amount: Decimal, at: datetime
     ) -> PointTransaction:
         return self._points("move", kind, source_id, target_id, amount, at)
-
-    def hold_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        return self._points("hold", "call_hold", agent_id, agent_id, amount, at)
-
-    def return_held(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        return self._points("return", "call_return", agent_id, agent_id, amount, at)
 
     def move_balance(
         self,
@@ -554,25 +564,8 @@ class RedisStore:
         return dataclasses.replace(row, trans_id=int(trans_id), created_at=instant(t))
 
     def money_totals(self) -> MoneyTotals:
-        agents = self.all_agents()
-        users = [u for a in agents for u in self.users_of(a.agent_id)]
-        movements: dict[int, Decimal] = {
-            int(k): unscaled(v) for k, v in self.redis.hgetall(self.key("purged")).items()
-        }
-        for agent in agents:
-            for tx in self.transactions_of(agent.agent_id):
-                movements[tx.user_code] = movements.get(tx.user_code, Decimal(0)) + (
-                    tx.balance - tx.prebalance
-                )
-        ptx = self.all_point_transactions()
-        return MoneyTotals(
-            issued=sum((p.amount for p in ptx if p.kind == "issue"), Decimal(0)),
-            points=sum((a.points for a in agents), Decimal(0)),
-            held=sum((unscaled(v) for v in self.redis.hvals(self.key("held"))), Decimal(0)),
-            house=sum((unscaled(v) for v in self.redis.hvals(self.key("house"))), Decimal(0)),
-            balances={u.user_code: u.balance for u in users if u.mode == "transfer"},
-            movements=movements,
-        )
+        """Added up from one atomic read of the world (the audit is consistent while others write)."""
+        return MoneyTotals.of(self.export())
 
     # -- history -------------------------------------------------------------------------
     def window(self, agent_id: int, start: datetime, end: datetime, offset: int, limit: int) -> Page:
@@ -756,10 +749,6 @@ class RedisStore:
         ids = self.redis.lrange(self.key(f"grants:{agent_id}"), 0, -1)
         return self._many(GRANT, [f"grant:{g.decode()}" for g in ids])
 
-    def grants_of_user(self, user_code: int) -> list[FreeRoundGrant]:
-        ids = self.redis.lrange(self.key(f"ugrants:{user_code}"), 0, -1)
-        return self._many(GRANT, [f"grant:{g.decode()}" for g in ids])
-
     def claim_grant(self, user_code: int, provider_id: int, game_code: str, now: datetime) -> str | None:
         fr_id = self._run("claim_grant", user_code, provider_id, game_code, micros(now))
         return None if fr_id is None else fr_id.decode()
@@ -891,7 +880,7 @@ class RedisStore:
         put("hset", key("count"), mapping=counts)
         for stream, position in state.cards.items():
             put("hset", key("cards"), stream, position)
-        sequences = {seq.value: state.sequences.get(seq.value, start) for seq, start in _STARTS.items()}
+        sequences = {seq.value: state.sequences.get(seq.value, start) for seq, start in FIRST_IDS.items()}
         put("hset", key("seq"), mapping=sequences)
         flush(force=True)
 
