@@ -24,15 +24,14 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
+from ..store.redis_wire import compact_json
 from .journal import DEFAULT_LIMIT, Journal, JournalEntry
 
 _FIELDS = tuple(item.name for item in fields(JournalEntry))
-#: ``json.dumps(..., separators=(",", ":"))`` without building an encoder per entry.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dump_entry(entry: JournalEntry) -> str:
-    return _encode({name: getattr(entry, name) for name in _FIELDS})
+    return compact_json({name: getattr(entry, name) for name in _FIELDS})
 
 
 def load_entry(data: bytes | str) -> JournalEntry:

@@ -78,7 +78,7 @@ from .interface import (
 )
 from .memory import ActivityGate, secret_key
 from .redis_scripts import SCRIPTS
-from .redis_wire import Script, Wire
+from .redis_wire import Script, Wire, compact_json
 
 SCALE = 10_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -173,12 +173,8 @@ def _converters(hint: Any) -> tuple[Any, Any]:
         return (lambda v: v), bytes.decode
     if dataclasses.is_dataclass(hint):
         schema = schema_for(hint)  # type: ignore[arg-type]
-        return (lambda v: _dumps(schema.dump(v))), (lambda v: schema.load(json.loads(v)))
-    return _dumps, json.loads
-
-
-#: ``json.dumps(value, separators=(",", ":"))`` without building an encoder per call.
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+        return (lambda v: compact_json(schema.dump(v))), (lambda v: schema.load(json.loads(v)))
+    return compact_json, json.loads
 
 
 def _settings_codec() -> tuple[Any, Any]:
@@ -203,7 +199,7 @@ def _settings_codec() -> tuple[Any, Any]:
 
 def _callback_ids() -> tuple[Any, Any]:
     def encode(ids: dict[str, TransactionIds]) -> str:
-        return json.dumps({k: dataclasses.asdict(v) for k, v in ids.items()}, separators=(",", ":"))
+        return compact_json({k: dataclasses.asdict(v) for k, v in ids.items()})
 
     def decode(text: bytes) -> dict[str, TransactionIds]:
         return {k: TransactionIds(**v) for k, v in json.loads(text).items()}
@@ -255,7 +251,7 @@ def _row_member(tx: Transaction) -> str:
         tx.provider_id,
         tx.game_code,
     ]
-    return f"{t}|{json.dumps(body, separators=(',', ':'))}"
+    return f"{t}|{compact_json(body)}"
 
 
 def _point_row(text: bytes) -> PointTransaction:
@@ -283,7 +279,7 @@ def _point_text(ptx: PointTransaction) -> str:
         scaled(ptx.to_points),
         micros(ptx.created_at),
     ]
-    return json.dumps(body, separators=(",", ":"))
+    return compact_json(body)
 
 
 def _stat(member: bytes) -> RoundStat:
@@ -293,10 +289,8 @@ def _stat(member: bytes) -> RoundStat:
 
 
 def _stat_body(stat: RoundStat) -> str:
-    return json.dumps(
-        [stat.user_code, stat.category, scaled(stat.bet), scaled(stat.win), int(stat.refunded)],
-        separators=(",", ":"),
-    )
+    body = [stat.user_code, stat.category, scaled(stat.bet), scaled(stat.win), int(stat.refunded)]
+    return compact_json(body)
 
 
 def _ceil_seconds(moment: datetime) -> int:

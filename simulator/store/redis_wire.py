@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import json
 import os
 import socket
 import threading
@@ -20,6 +21,10 @@ from typing import Any
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+#: ``json.dumps(value, separators=(",", ":"))`` without building an encoder per call: what the
+#: hot path writes into Redis (journal entries, record fields).
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 _fork_generation = 0
 
