@@ -115,17 +115,15 @@ add_row(id, agent, user, ARGV[3], amount, bal, bal + change, t, ARGV[8], ARGV[9]
 return {1, fmt(id), fmt(bal), fmt(bal + change), fmt(t), fmt(amount), agent}
 """
 
-#: ARGV: W, mode (issue/move/hold/return), kind, source ('' none), target, amount, at.
+#: ARGV: W, kind, source ('' none: an issue), target, amount, at.
 POINTS = r"""
-local mode, kind, source, target, amount, at = ARGV[2], ARGV[3], ARGV[4], ARGV[5], num(ARGV[6]), ARGV[7]
-if mode == 'move' or mode == 'hold' then
+local kind, source, target, amount, at = ARGV[2], ARGV[3], ARGV[4], num(ARGV[5]), ARGV[6]
+if source ~= '' then
   local have = points_of(source)
   if have < amount then return {-2, fmt(have)} end
   redis.call('HINCRBY', W .. 'agent:' .. source, 'points', fmt(-amount))
 end
-if mode == 'hold' then redis.call('HINCRBY', W .. 'held', source, fmt(amount)) end
-if mode == 'return' then redis.call('HINCRBY', W .. 'held', source, fmt(-amount)) end
-if mode ~= 'hold' then redis.call('HINCRBY', W .. 'agent:' .. target, 'points', fmt(amount)) end
+redis.call('HINCRBY', W .. 'agent:' .. target, 'points', fmt(amount))
 return {1, point_row(kind, source, target, amount, at)}
 """
 

@@ -3,26 +3,30 @@ forced outcomes, maintenance, callback stamps and the round-link secret (issue 9
 
 Each part keeps a local copy that requests read at memory speed, and a JSON
 copy in Redis (``ctl:<part>``, or ``w:<epoch>:ctl:<part>`` for a part that
-belongs to one world and goes with it at a reset).  A change is made under the
-part's Redis lock: read the latest copy, change it, write it back and bump the
-parts' version (:meth:`RedisBackend.share`), so every other worker reloads the
-parts at its next request, which reads that version anyway.  Parts that are
-read on every request but change rarely (the clock, the fault rules)
-therefore cost nothing until someone changes them.
+belongs to one world and goes with it at a reset).  A change is an optimistic
+transaction (:meth:`SharedPart.change`): watch the copy, install it, change
+it, and write it back with a bump of the parts' version in one ``MULTI``, so
+every other worker reloads the parts at its next request, which reads that
+version anyway; when another worker changed the part in between, the
+transaction fails and the change runs again on theirs.  No worker ever waits
+on another's lock.  Parts that are read on every request but change rarely
+(the clock, the fault rules) therefore cost nothing until someone changes them.
 
 A fault rule that fires changes its counters (``times``, ``after``,
-``probability``'s draws): firing takes the rules' lock and writes them back,
-so ``times: 3`` fires three times across all workers, not three per worker.
-When no rule is active anywhere, firing reads nothing from Redis.
+``probability``'s draws): firing is such a change, so ``times: 3`` fires three
+times across all workers, not three per worker.  When no rule is active
+anywhere, firing reads nothing from Redis.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from redis.exceptions import WatchError
 
 from ..clock import Clock
 from ..control.faults import FaultBook
@@ -44,9 +48,11 @@ return string.format('%d', stamp)
 
 
 class SharedPart:
-    """One named part: its Redis copy, its lock, and how a worker installs another's change.
+    """One named part: its Redis copy, and how a worker installs another's change.
 
     A part with an ``epoch`` belongs to that world and goes with it at a reset.
+    The local lock keeps this worker's threads from changing (or reloading) the
+    local copy at the same time; other workers are kept apart by the transaction.
     """
 
     def __init__(
@@ -59,24 +65,45 @@ class SharedPart:
     ) -> None:
         self.backend = backend
         self.name = name
-        self.key = f"{'wctl' if epoch else 'ctl'}:{name}"
         self.export = export
         self.install = install
         self._epoch = epoch or (lambda: None)
-        backend.parts[self.key] = self
+        self._local = threading.RLock()
+        self._inside = False
+        backend.parts[f"{'wctl' if epoch else 'ctl'}:{name}"] = self
 
-    @contextmanager
-    def changing(self) -> Iterator[None]:
-        """Hold the part's Redis lock with the latest copy installed; write it back after."""
-        with self.backend.guard(self.key):
-            self.pull()
-            yield
-            self.push()
+    def change(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the latest copy and write the result back (see the module docstring).
+
+        A change made inside another of the same part is part of it (a second
+        transaction on the key would fail the first's, again and again).
+        """
+        key = self._redis_key()
+        with self._local:
+            if self._inside:
+                return work()
+            self._inside = True
+            try:
+                with self.backend.redis.pipeline(transaction=True) as pipe:
+                    while True:
+                        try:
+                            pipe.watch(key)
+                            self._install(pipe.get(key))
+                            result = work()
+                            pipe.multi()
+                            self.backend.share(pipe, key, self.export())
+                            pipe.execute()
+                            return result
+                        except WatchError:
+                            continue
+            finally:
+                self._inside = False
 
     def overwrite(self) -> None:
         """Make this worker's copy everyone's, whatever theirs was (a reset's fresh part)."""
-        with self.backend.guard(self.key):
-            self.push()
+        with self._local, self.backend.redis.pipeline(transaction=True) as pipe:
+            self.backend.share(pipe, self._redis_key(), self.export())
+            pipe.execute()
 
     def _redis_key(self) -> str:
         epoch = self._epoch()
@@ -84,20 +111,19 @@ class SharedPart:
         return f"{prefix}ctl:{self.name}"
 
     def pull(self) -> None:
-        raw = self.backend.redis.get(self._redis_key())
+        with self._local:
+            self._install(self.backend.redis.get(self._redis_key()))
+
+    def _install(self, raw: bytes | None) -> None:
         if raw is not None:
             self.install(json.loads(raw))
 
-    def push(self) -> None:
-        self.backend.share(self._redis_key(), self.export())
-
 
 def _changing(base: Callable[..., T]) -> Callable[..., T]:
-    """``base`` run as a change of the object's part (see :meth:`SharedPart.changing`)."""
+    """``base`` run as a change of the object's part (see :meth:`SharedPart.change`)."""
 
     def method(self: Any, *args: Any, **kwargs: Any) -> T:
-        with self.part.changing():
-            return base(self, *args, **kwargs)
+        return self.part.change(lambda: base(self, *args, **kwargs))
 
     return method
 
@@ -141,8 +167,7 @@ class SharedFaultBook(FaultBook):
     def fire(self, agent: str | None, target: str) -> list[dict[str, Any]]:
         if not self._rules:  # no rule anywhere (as of this worker's last catch-up)
             return []
-        with self.part.changing():
-            return super().fire(agent, target)
+        return self.part.change(lambda: FaultBook.fire(self, agent, target))
 
     def share(self) -> None:
         self.part.overwrite()
@@ -163,8 +188,7 @@ class SharedForcedOutcomes(ForcedOutcomes):
     def pop(self, agent_id: int, account: str) -> Fraction | None:
         if not any(self._queues.values()):  # nothing forced anywhere (as of this worker's last catch-up)
             return None
-        with self.part.changing():
-            return super().pop(agent_id, account)
+        return self.part.change(lambda: ForcedOutcomes.pop(self, agent_id, account))
 
     def share(self) -> None:
         """Write this world's queues (after the world is published)."""
@@ -181,8 +205,7 @@ class SharedMaintenance:
         )
 
     def set(self, scope: str, on: bool) -> None:
-        with self.part.changing():
-            self.catalogue.apply_maintenance(scope, on)
+        self.part.change(lambda: self.catalogue.apply_maintenance(scope, on))
 
     def share(self) -> None:
         self.part.overwrite()

@@ -443,21 +443,21 @@ class RedisStore(Store):
 
     # -- money ---------------------------------------------------------------------------
     def _points(
-        self, mode: str, kind: str, source: int | None, target: int, amount: Decimal, at: datetime
+        self, kind: str, source: int | str, target: int, amount: Decimal, at: datetime
     ) -> PointTransaction:
-        source_arg = "" if source is None else source
-        result = self._run("points", mode, kind, source_arg, target, scaled(amount), micros(at))
+        """Points to ``target``, from ``source`` ("": created, an issue) if it has enough."""
+        result = self._run("points", kind, source, target, scaled(amount), micros(at))
         if int(result[0]) < 0:
             raise Shortfall("points", unscaled(result[1]))
         return _point_row(result[1])
 
     def issue_points(self, agent_id: int, amount: Decimal, at: datetime) -> PointTransaction:
-        return self._points("issue", "issue", None, agent_id, amount, at)
+        return self._points("issue", "", agent_id, amount, at)
 
     def move_points(
         self, kind: str, source_id: int, target_id: int, amount: Decimal, at: datetime
     ) -> PointTransaction:
-        return self._points("move", kind, source_id, target_id, amount, at)
+        return self._points(kind, source_id, target_id, amount, at)
 
     def move_balance(
         self,

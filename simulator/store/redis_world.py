@@ -12,102 +12,27 @@ Beside the world sit the *shared parts* of :mod:`.redis_shared` (the clock,
 fault rules, forced outcomes, maintenance).  Each is one JSON value; changing
 one bumps ``<prefix>ctl`` so the other workers reload the parts at their next
 request.  A request reads the epoch and that counter in one round trip
-(:meth:`RedisBackend.state`).
+(:meth:`RedisBackend.state`).  Nothing here takes a lock: publishing is one
+``MULTI`` (the old epoch read and the new one set together), and a part
+changes in an optimistic transaction (:meth:`.SharedPart.change`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import secrets
 import socket
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from .redis_store import RedisStore
-
-log = logging.getLogger("simulator.store")
 
 #: Seconds a replaced world's keys are kept for requests that were running on it.
 RETIRE_AFTER_S = 10.0
 #: Keys deleted per round trip.
 _BATCH = 1000
-
-
-#: A lock not renewed for this long is free again (its worker died).
-LOCK_LEASE_MS = 10_000
-#: How long a change of a shared part waits for its lock before it gives up.
-LOCK_WAIT_S = 60.0
-
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-_RENEW = """
-local renewed = 0
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i + 1] then
-    redis.call('PEXPIRE', key, ARGV[1]); renewed = renewed + 1
-  end
-end
-return renewed
-"""
-
-
-class LockKeeper:
-    """Redis locks this worker holds (shared parts, publishing), renewed by a heartbeat.
-
-    Only changes of the shared parts and the publishing of a world take them;
-    no store operation does (each is one atomic script).
-    """
-
-    def __init__(self, redis: Any) -> None:
-        self._redis = redis
-        self._held: dict[str, str] = {}
-        self._guard = threading.Lock()
-        self._unlock = redis.register_script(_UNLOCK)
-        self._renew = redis.register_script(_RENEW)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="scorpio-redis-locks", daemon=True)
-        self._thread.start()
-
-    def acquire(self, key: str) -> None:
-        token = secrets.token_hex(8)
-        deadline = time.monotonic() + LOCK_WAIT_S
-        pause = 0.0005
-        while not self._redis.set(key, token, nx=True, px=LOCK_LEASE_MS):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Redis lock {key} still held by another worker after {LOCK_WAIT_S} s")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        with self._guard:
-            self._held[key] = token
-
-    def release(self, key: str) -> None:
-        with self._guard:
-            token = self._held.pop(key, None)
-        if token is not None:
-            self._unlock(keys=[key], args=[token])
-
-    def _beat(self) -> None:
-        while not self._stop.wait(LOCK_LEASE_MS / 3000):
-            with self._guard:
-                held = list(self._held.items())
-            if not held:
-                continue
-            try:
-                self._renew(keys=[k for k, _ in held], args=[LOCK_LEASE_MS, *[t for _, t in held]])
-            except Exception:  # a Redis hiccup: the next beat tries again
-                log.warning("could not renew Redis locks", exc_info=True)
-
-    def close(self) -> None:
-        self._stop.set()
 
 
 class RedisBackend:
@@ -122,7 +47,6 @@ class RedisBackend:
         self.prefix = prefix
         #: Names this worker (host, pid and a random part), e.g. as the owner of retry jobs.
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.locks = LockKeeper(self.redis)
         #: Shared parts beside the world by name (see redis_shared), reloaded when ``ctl`` moves.
         self.parts: dict[str, Any] = {}
         self._epoch_key = f"{prefix}epoch"
@@ -153,15 +77,20 @@ class RedisBackend:
 
         With ``replace=False`` (a worker starting) nothing changes when another
         worker published a world first: False, ``store``'s keys are deleted, and
-        the caller loads that world.
+        the caller loads that world.  Publishing is atomic without a lock: the
+        epoch is read and set in one ``MULTI`` (``SET NX`` when not replacing),
+        so of two workers publishing at once each retires what it replaced.
         """
-        with self.guard("world"):
-            old = self.redis.get(self._epoch_key)
-            if old is not None and not replace:
+        self.redis.set(store.key("desc"), json.dumps(description, separators=(",", ":"), default=str))
+        if not replace:
+            if not self.redis.set(self._epoch_key, store.epoch, nx=True):
                 self._delete_world(store.epoch)
                 return False
-            self.redis.set(store.key("desc"), json.dumps(description, separators=(",", ":"), default=str))
-            self.redis.set(self._epoch_key, store.epoch)
+            return True
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.get(self._epoch_key)
+        pipe.set(self._epoch_key, store.epoch)
+        old, _ = pipe.execute()
         if old is not None and old.decode() != store.epoch:
             self._retire(old.decode())
         return True
@@ -202,27 +131,15 @@ class RedisBackend:
         self._delete_matching(f"{self.prefix}*")
 
     # -- shared parts ---------------------------------------------------------------------
-    @contextmanager
-    def guard(self, name: str) -> Iterator[None]:
-        """Hold the Redis lock of a shared part (or of publishing a world)."""
-        lock = f"{self.prefix}lock:{name}"
-        self.locks.acquire(lock)
-        try:
-            yield
-        finally:
-            self.locks.release(lock)
-
-    def share(self, key: str, state: Any) -> None:
-        """Write a part and tell the other workers to reload the parts."""
-        pipe = self.redis.pipeline(transaction=True)
+    def share(self, pipe: Any, key: str, state: Any) -> None:
+        """Queue a part's new copy on ``pipe`` (a ``MULTI``), and the version bump that tells the
+        other workers to reload the parts."""
         pipe.set(key, json.dumps(state, separators=(",", ":"), default=str))
         pipe.incr(self._ctl_key)
-        pipe.execute()
 
     def pull_parts(self) -> None:
         for part in list(self.parts.values()):
             part.pull()
 
     def close(self) -> None:
-        self.locks.close()
         self.redis.close()

@@ -1,7 +1,7 @@
 """The Redis store between workers: changes travel, worlds are replaced, starts agree (issue 9).
 
-Each "worker" is a Simulator in this process with its own Redis connection,
-locks and replica; they share the redis-server of the session by key prefix.
+Each "worker" is a Simulator in this process with its own Redis connection;
+they share the redis-server of the session by key prefix.
 """
 
 from __future__ import annotations
@@ -89,6 +89,26 @@ def test_a_fault_rule_added_on_one_worker_fires_on_the_other_and_counts_once(wor
     second.refresh()
     fired = [bool(sim.faults.fire("demo", "api:/v4/agent/info")) for sim in (second, first, second)]
     assert fired == [True, True, False]
+
+
+def test_a_fault_rule_fired_by_many_threads_of_two_workers_at_once_fires_exactly_its_times(workers):
+    first, second = workers
+    first.faults.add({"target": "api", "effect": {"code": 1018}, "times": 40})
+    second.refresh()
+    fired: list[bool] = []
+    start = threading.Barrier(8)
+
+    def fire(sim: Simulator) -> None:
+        start.wait()
+        for _ in range(20):
+            fired.append(bool(sim.faults.fire("demo", "api:/v4/agent/info")))  # append is atomic
+
+    threads = [threading.Thread(target=fire, args=(sim,)) for sim in (first, second) * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert (len(fired), fired.count(True)) == (160, 40)
 
 
 def test_the_clock_moved_on_one_worker_moves_on_the_other(workers):
