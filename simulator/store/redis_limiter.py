@@ -38,25 +38,31 @@ from .redis_wire import Script, Wire, forks
 
 log = logging.getLogger(__name__)
 
-#: Drop expired leases, then add ours when fewer than the limit remain.  1 = granted, 0 = refused.
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  return 0
+#: What every script below starts with: the Redis server's clock in ms, and taking a lease.
+_LIB = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local lease = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], lease)
-return 1
+-- Drop expired leases, then add ours when fewer than the limit remain.  1 = granted, 0 = refused.
+local function take(key, limit, lease, id)
+  local now = now_ms()
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(limit) then return 0 end
+  redis.call('ZADD', key, now + tonumber(lease), id)
+  redis.call('PEXPIRE', key, lease)
+  return 1
+end
 """
+
+_ACQUIRE = _LIB + "return take(KEYS[1], ARGV[1], ARGV[2], ARGV[3])"
 
 #: Push the expiry of the given leases that are still alive; an expired or released one stays gone,
 #: since its slot may already belong to another request.  Returns how many were renewed.
-_RENEW = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_RENEW = (
+    _LIB
+    + """
+local now = now_ms()
 local lease = tonumber(ARGV[1])
 local renewed = 0
 for i = 2, #ARGV do
@@ -71,19 +77,17 @@ if renewed > 0 then
 end
 return renewed
 """
+)
 
 #: Leases not yet expired, whichever worker holds them.
-_COUNT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
-"""
-
+_COUNT = _LIB + "return redis.call('ZCOUNT', KEYS[1], '(' .. now_ms(), '+inf')"
 
 #: A /v4 request's start in one round trip (see :meth:`RedisInflightLimiter.admit`): the current
 #: world's epoch and the shared parts' version, the agent of the token in that world, and a lease
 #: on the in-flight slot (``ARGV[3]``, or the agent's own when empty) if the agent is known.
-_ADMIT = """
+_ADMIT = (
+    _LIB
+    + """
 local prefix = ARGV[1]
 local epoch = redis.call('GET', prefix .. 'epoch')
 local ctl = redis.call('GET', prefix .. 'ctl') or '0'
@@ -93,18 +97,10 @@ local id = redis.call('HGET', world .. 'token', ARGV[2])
 if not id then return {epoch, ctl} end
 local slot = ARGV[3]
 if slot == '' then slot = 'agent:' .. id end
-local key = prefix .. 'inflight:' .. slot
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-local granted = 0
-if redis.call('ZCARD', key) < tonumber(ARGV[4]) then
-  redis.call('ZADD', key, now + tonumber(ARGV[5]), ARGV[6])
-  redis.call('PEXPIRE', key, ARGV[5])
-  granted = 1
-end
+local granted = take(prefix .. 'inflight:' .. slot, ARGV[4], ARGV[5], ARGV[6])
 return {epoch, ctl, slot, granted, redis.call('HGETALL', world .. 'agent:' .. id)}
 """
+)
 
 
 def _default_worker_id() -> str:
