@@ -71,7 +71,7 @@ test-all: install browser redis-server php node-example
 lint: install
 	$(BIN)/ruff check simulator tests tools examples bench
 	$(BIN)/ruff format --check simulator tests tools examples bench
-	$(BIN)/mypy simulator/domain simulator/store
+	$(BIN)/mypy simulator/domain simulator/store simulator/backends.py simulator/redis_backend.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -108,7 +108,7 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     """Every service in this process (``SCORPIO_SIM_STORE=memory``)."""
 
     def new_store(self) -> Store:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .api.admission import RedisGate
+from .backends import Backend
 from .config import Settings
 from .control.redis_journal import RedisJournal
 from .seamless.client import CallbackClient
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from .runtime import Simulator, World
 
 
-class RedisServices(RedisBackend):
+class RedisServices(RedisBackend, Backend):
     """A :class:`~simulator.backends.Backend` whose services every worker shares."""
 
     def clock(self) -> shared.SharedClock:
