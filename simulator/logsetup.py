@@ -46,7 +46,7 @@ class _Enqueue(logging.Handler):
         return True
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._records.put(record)
+        self.handle(record)
 
 
 class LogWriter:

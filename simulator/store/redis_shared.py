@@ -26,8 +26,6 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from redis.exceptions import WatchError
-
 from ..clock import Clock
 from ..control.faults import FaultBook
 from ..domain.rounds import ForcedOutcomes
@@ -73,29 +71,27 @@ class SharedPart:
         backend.parts[f"{'wctl' if epoch else 'ctl'}:{name}"] = self
 
     def change(self, work: Callable[[], T]) -> T:
-        """Run ``work`` on the latest copy and write the result back (see the module docstring).
+        """Run ``work`` on the latest copy and write the result back (see the module docstring):
+        redis-py's ``transaction`` watches the key and runs the attempt again when it moved.
 
         A change made inside another of the same part is part of it (a second
         transaction on the key would fail the first's, again and again).
         """
         key = self._redis_key()
+
+        def attempt(pipe: Any) -> T:
+            self._install(pipe.get(key))  # watched: executed at once
+            result = work()
+            pipe.multi()
+            self.backend.share(pipe, key, self.export())
+            return result
+
         with self._local:
             if self._inside:
                 return work()
             self._inside = True
             try:
-                with self.backend.redis.pipeline(transaction=True) as pipe:
-                    while True:
-                        try:
-                            pipe.watch(key)
-                            self._install(pipe.get(key))
-                            result = work()
-                            pipe.multi()
-                            self.backend.share(pipe, key, self.export())
-                            pipe.execute()
-                            return result
-                        except WatchError:
-                            continue
+                return self.backend.redis.transaction(attempt, key, value_from_callable=True)  # type: ignore[no-any-return]
             finally:
                 self._inside = False
 

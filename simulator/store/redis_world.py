@@ -33,6 +33,8 @@ from .redis_store import RedisStore
 RETIRE_AFTER_S = 10.0
 #: Keys deleted per round trip.
 _BATCH = 1000
+#: A world's description or a shared part as compact JSON (dates and Decimals as text).
+_to_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 class RedisBackend:
@@ -81,7 +83,7 @@ class RedisBackend:
         epoch is read and set in one ``MULTI`` (``SET NX`` when not replacing),
         so of two workers publishing at once each retires what it replaced.
         """
-        self.redis.set(store.key("desc"), json.dumps(description, separators=(",", ":"), default=str))
+        self.redis.set(store.key("desc"), _to_json(description))
         if not replace:
             if not self.redis.set(self._epoch_key, store.epoch, nx=True):
                 self._delete_world(store.epoch)
@@ -134,7 +136,7 @@ class RedisBackend:
     def share(self, pipe: Any, key: str, state: Any) -> None:
         """Queue a part's new copy on ``pipe`` (a ``MULTI``), and the version bump that tells the
         other workers to reload the parts."""
-        pipe.set(key, json.dumps(state, separators=(",", ":"), default=str))
+        pipe.set(key, _to_json(state))
         pipe.incr(self._ctl_key)
 
     def pull_parts(self) -> None:
