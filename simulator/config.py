@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
@@ -205,9 +205,6 @@ class Settings:
         from .listeners import all_local
 
         return all_local(self.listening)
-
-    def with_overrides(self, **overrides: object) -> Settings:
-        return replace(self, **overrides)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -139,7 +139,3 @@ def error_answer(error: SimError, status: int = 200) -> Answer:
 def envelope(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Response:
     """:func:`envelope_answer` as a Flask ``Response`` (error handlers, the router's refusals)."""
     return envelope_answer(code, data, status, detail).response()
-
-
-def error_envelope(error: SimError, status: int = 200) -> Response:
-    return error_answer(error, status).response()

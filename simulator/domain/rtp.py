@@ -85,10 +85,6 @@ class PayTable:
     counts: tuple[int, ...]
     denominator: int
 
-    @property
-    def loss_count(self) -> int:
-        return self.denominator - sum(self.counts)
-
     def probability(self, index: int) -> Fraction:
         return Fraction(self.counts[index], self.denominator)
 
