@@ -16,8 +16,11 @@ from pathlib import Path
 
 try:
     from . import seeding
+    from . import state_cli as snapshot_cli
     from .cli_options import HelpFormatter, amount_arg, decimal_arg, default_seed
-    from .state import cli as snapshot_cli
+    from .config import default_fixtures_dir
+    from .rtpreport import Progress, ReportConfig, catalogue_category, format_report, simulate, write_chart
+    from .seamless.conformance import run_conformance
     from .traffic import cli as traffic_cli
 except ModuleNotFoundError as missing:  # the system's Python in the checkout: say what to run instead
     from .install_hint import is_dependency, missing_dependency
@@ -140,9 +143,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rtp_report(args: argparse.Namespace) -> int:
-    from .config import default_fixtures_dir
-    from .rtpreport import Progress, ReportConfig, catalogue_category, format_report, simulate, write_chart
-
     category = args.category
     if category is None:
         fixtures = Path(os.environ.get("SCORPIO_SIM_FIXTURES") or default_fixtures_dir())
@@ -190,8 +190,6 @@ def _account(text: str) -> str:
 
 
 def _conformance(args: argparse.Namespace) -> int:
-    from .seamless.conformance import run_conformance
-
     report = run_conformance(args.callback_url, args.token, args.account, args.dialect)
     if hasattr(sys.stdout, "reconfigure"):  # the unicode-account scenario must print on any console
         sys.stdout.reconfigure(errors="backslashreplace")

@@ -1,6 +1,6 @@
 """Where the simulator's services come from: one process, or Redis shared by workers (issue 14).
 
-:func:`open_backend` picks the backend once, from ``SCORPIO_SIM_STORE``;
+:func:`simulator.backend_factory.open_backend` picks the backend once, from ``SCORPIO_SIM_STORE``;
 :class:`~simulator.runtime.Simulator` asks it for every service whose
 implementation differs (the store, the clock, the journal, the callback log, the
 fault rules, the in-flight limiter, the request gate, the retry queue, the
@@ -15,23 +15,22 @@ publish, catch up), and never asks which backend it has.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .api.admission import LocalGate
+from .access.admission import LocalGate
 from .clock import Clock
 from .config import Settings
-from .control.faults import FaultBook
-from .control.journal import Journal
 from .domain.rounds import ForcedOutcomes
+from .domain.store import Store
+from .harness.faults import FaultBook
+from .harness.journal import Journal
 from .limits import InflightLimiter
 from .seamless.client import CallbackClient
 from .seamless.log import CallbackLog
 from .seamless.protocol import StampAllocator
 from .seamless.retry import RetryJob, RetryQueue
-from .store.interface import Store
 from .store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -64,7 +63,7 @@ class Backend(Protocol):
     def limiter(self, settings: Settings) -> Any: ...
 
     def gate(self, sim: Simulator) -> Any:
-        """How a /v4 call starts and ends (:mod:`simulator.api.admission`)."""
+        """How a /v4 call starts and ends (:mod:`simulator.access.admission`)."""
         ...
 
     def retry_queue(
@@ -174,22 +173,3 @@ class LocalBackend(Backend):
 def link_secret(backend: Backend) -> bytes:
     """The key that signs round-page links: drawn here, or the first worker's on Redis."""
     return bytes.fromhex(backend.first_drawn("link_secret", secrets.token_hex(32)))
-
-
-def open_backend(settings: Settings) -> Backend:
-    """The backend of ``SCORPIO_SIM_STORE``: ``memory``, or a ``redis://`` URL it can reach."""
-    if settings.store == "memory":
-        return LocalBackend()
-    # Imported only now, so the memory store never loads the Redis client.
-    import redis
-
-    from .redis_backend import RedisServices
-
-    backend = RedisServices(settings.store, settings.store_prefix)
-    try:
-        backend.redis.ping()
-    except redis.RedisError as exc:
-        backend.close()
-        shown = re.sub(r"//[^/@]*@", "//***@", settings.store)
-        raise RuntimeError(f"SCORPIO_SIM_STORE: cannot reach Redis at {shown}: {exc}") from None
-    return backend

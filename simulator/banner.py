@@ -11,10 +11,11 @@ import sys
 from flask import Flask
 
 from .domain.enums import AgentKind, WalletMode
+from .http import simulator_of
 
 
 def banner_text(app: Flask) -> str:
-    sim = app.extensions["scorpio"]
+    sim = simulator_of(app)
     base = sim.settings.base_url
     settings = sim.settings
     exposure = "loopback only" if settings.loopback_only else "reachable from other hosts: token required"

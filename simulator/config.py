@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
+from .access.guards import proxy_networks
+from .listeners import all_local
+from .reporting import timezone_named
+
 _TRUE = {"1", "true", "yes", "on"}
 #: Settings the serving code gives, never the environment.
 _NOT_FROM_ENV = {"listen"}
@@ -202,8 +206,6 @@ class Settings:
     def loopback_only(self) -> bool:
         """Every listener is reachable from this machine only (issue 15): else the admin token
         is required, and generated when none is set."""
-        from .listeners import all_local
-
         return all_local(self.listening)
 
     @classmethod
@@ -239,14 +241,10 @@ class Settings:
                 "SCORPIO_SIM_STORE_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : / -, "
                 f"got {settings.store_prefix!r}"
             )
-        from .api.guards import proxy_networks
-
         try:
             proxy_networks(settings.trusted_proxies)
         except ValueError as exc:
             raise ValueError(f"SCORPIO_SIM_TRUSTED_PROXIES: {exc}") from None
-        from .reporting import timezone_named
-
         try:
             timezone_named(settings.report_tz)
         except Exception:

@@ -8,16 +8,79 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.routing import RequestRedirect
 
 from .codes import ResultCode, SimError
 from .jsonsafe import json_problem
 from .money import json_default
+
+if TYPE_CHECKING:  # for the annotations only: the runtime sits below every HTTP module
+    from .runtime import Simulator
+
+#: The key of the app's simulator in ``app.extensions``.
+SIMULATOR = "scorpio"
+
+
+def attach_simulator(app: Flask, sim: Simulator) -> None:
+    """Make ``sim`` the simulator every view of ``app`` serves (:func:`current_simulator`)."""
+    app.extensions[SIMULATOR] = sim
+
+
+def simulator_of(app: Flask) -> Simulator:
+    return app.extensions[SIMULATOR]
+
+
+def current_simulator() -> Simulator:
+    """The simulator of the app serving the current request: the one accessor every view uses."""
+    return current_app.extensions[SIMULATOR]
+
+
+View = Callable[..., Any]
+
+
+class Routes:
+    """The views of one module, declared with decorators and added to a blueprint explicitly.
+
+    A module's routes reach the app only when its package's ``init_app`` hands them to a
+    blueprint (:meth:`add_to`): importing a module registers nothing.  The endpoint names are
+    the ones Flask's own decorators give (``<blueprint>.<function>``).
+    """
+
+    def __init__(self) -> None:
+        self._rules: list[tuple[str, View, dict[str, Any]]] = []
+
+    def route(self, rule: str, **options: Any) -> Callable[[View], View]:
+        def declare(view: View) -> View:
+            self._rules.append((rule, view, options))
+            return view
+
+        return declare
+
+    def get(self, rule: str, **options: Any) -> Callable[[View], View]:
+        return self.route(rule, methods=["GET"], **options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[View], View]:
+        return self.route(rule, methods=["POST"], **options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[View], View]:
+        return self.route(rule, methods=["PUT"], **options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[View], View]:
+        return self.route(rule, methods=["PATCH"], **options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[View], View]:
+        return self.route(rule, methods=["DELETE"], **options)
+
+    def add_to(self, blueprint: Blueprint) -> None:
+        for rule, view, options in self._rules:
+            blueprint.add_url_rule(rule, view_func=view, **options)
+
 
 #: How a domain failure maps to an HTTP status outside ``/v4``.
 STATUS_FOR_CODE = {

@@ -1,7 +1,7 @@
 """The per-agent in-flight limit (spec 3.1 step 5, OP-6).
 
 A counter per key: ``agent:<agent_id>``, or the client IP when the scope is ``ip``
-(see :mod:`simulator.api.admission`).  A
+(see :mod:`simulator.access.admission`).  A
 request that would exceed the limit is refused at once; requests already in
 flight are untouched.  The caller releases its slot in a ``finally`` so every
 exit path - success, error, exception - gives it back.

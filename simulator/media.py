@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from html import escape
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
-from .http import json_error
+from .http import current_simulator, json_error
 
 blueprint = Blueprint("media", __name__, url_prefix="/media")
 
@@ -57,7 +57,7 @@ def tile(title: str, subtitle: str, size: str) -> str:
 
 
 def _serve(provider_id: int, game_code: str, size: str) -> Response:
-    catalogue = current_app.extensions["scorpio"].world.catalogue
+    catalogue = current_simulator().world.catalogue
     code = game_code.removesuffix(".svg")
     game = catalogue.game(provider_id, code)
     provider = catalogue.provider(provider_id)

@@ -20,7 +20,6 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
-from . import __version__
 from .api import bonus_endpoints, history_endpoints, play_endpoints, schemas
 from .api.fields import Amount, SpecInt, Text
 from .api.registry import ENDPOINTS
@@ -32,6 +31,7 @@ from .openapi_bodies import HAND_PARSED
 from .openapi_examples import DEMO_TOKEN, PATH_PARAMETERS, example_for
 from .play.schemas import PlayError, SpinResult, TableState
 from .play.views import SpinRequest
+from .version import __version__
 
 #: The payload schema of each ``/v4`` endpoint; ``None``: success without a payload (spec 2.2).
 RESPONSES: dict[str, Schema | None] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .control.faults import MAX_LATENCY_MS
+from .harness.faults import MAX_LATENCY_MS
 
 #: Component name and JSON schema, by Flask endpoint name.
 HAND_PARSED: dict[str, tuple[str, dict[str, Any]]] = {

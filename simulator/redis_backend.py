@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .api.admission import RedisGate
+from .access.admission import RedisGate
 from .backends import Backend
 from .config import Settings
-from .control.redis_journal import RedisJournal
+from .domain.store import Store
 from .seamless.client import CallbackClient
 from .seamless.redis_log import RedisCallbackLog
 from .seamless.redis_retry import RedisRetryQueue
 from .store import redis_shared as shared
-from .store.interface import Store
+from .store.redis_journal import RedisJournal
 from .store.redis_limiter import RedisInflightLimiter
 from .store.redis_wire import Wire
 from .store.redis_world import RedisBackend

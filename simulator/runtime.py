@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .backends import Backend, link_secret, open_backend
+from .backend_factory import open_backend
+from .backends import Backend, link_secret
 from .config import Settings
 from .domain.bonus import BonusCalls
 from .domain.catalogue import Catalogue
@@ -29,6 +30,7 @@ from .domain.ledger import Ledger
 from .domain.rounds import ForcedOutcomes, Rounds, TransferWallet
 from .domain.rtp import RtpEngine
 from .domain.sessions import Sessions
+from .domain.store import Store
 from .domain.users import Users
 from .fixtures import load_catalogue, load_players, load_tree, plan_players
 from .memtrim import TRIM_AFTER_ROWS, release_freed_memory
@@ -37,7 +39,6 @@ from .seamless.client import CallbackClient
 from .seamless.retry import RetryJob
 from .seamless.wallet import SeamlessWallet
 from .state import snapshot
-from .store.interface import Store
 
 
 @dataclass

@@ -28,6 +28,7 @@ from .cli_options import HelpFormatter, default_seed
 from .config import Settings, default_fixtures_dir
 from .domain.enums import AgentKind, WalletMode
 from .fixtures import FixtureError, read_fixture
+from .runtime import Simulator
 
 DEFAULT_CALLBACK_URL = "http://127.0.0.1:8090/callback"
 #: Settings of a new agent: those of ``demo`` (fixtures/default/agents.json).
@@ -401,8 +402,6 @@ def check_and_write(base: Path, agents_json: bytes, out: Path, seed: int) -> dic
 
     Answers ``{agent name: players}`` as the loader made them.
     """
-    from .runtime import Simulator
-
     catalogue = (base / "catalogue.json").read_bytes()
     with tempfile.TemporaryDirectory(prefix="scorpio-seed-") as scratch:
         trial = Path(scratch)

@@ -19,11 +19,11 @@ from typing import Any
 
 from werkzeug.wsgi import get_content_length, get_input_stream
 
+from ..access import guards
 from ..codes import ResultCode, SimError
-from ..control.journal import JournalEntry
+from ..harness.journal import JournalEntry
 from ..http import read_bounded
 from ..runtime import Simulator
-from . import guards
 from .endpoints import Call, Endpoint
 from .registry import ENDPOINTS
 from .transport import Answer, envelope_answer, error_answer, parse_body, status_line

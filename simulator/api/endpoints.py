@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from ..access.guards import allow_list
 from ..codes import ResultCode, SimError
 from ..config import Settings
 from ..domain.catalogue import Catalogue, Game
@@ -20,7 +21,6 @@ from ..domain.models import Agent
 from ..money import ZERO
 from ..runtime import Simulator, World
 from . import schemas
-from .guards import allow_list
 from .transport import BARE
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from ..codes import ResultCode
-from ..http import is_under
+from ..http import current_simulator, is_under
 from .dispatch import serve
 from .transport import envelope
 
@@ -45,4 +45,4 @@ def _routing_failure() -> Response | None:
 @blueprint.route("/v4/", defaults={"path": ""}, methods=ALL_METHODS)
 @blueprint.route("/v4", defaults={"path": ""}, methods=ALL_METHODS)
 def dispatch(path: str) -> Response:
-    return serve(current_app.extensions["scorpio"], request.environ, path).response()
+    return serve(current_simulator(), request.environ, path).response()

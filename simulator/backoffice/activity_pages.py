@@ -16,10 +16,10 @@ from ..codes import ResultCode, SimError
 from ..domain.enums import CallbackOutcome, CallStatus
 from ..domain.models import Agent, GameSession
 from ..domain.round_links import round_token
-from ..http import ApiError
+from ..http import ApiError, Routes, current_simulator
 from ..seamless.conformance import DEFAULT_ACCOUNT
 from .forms import bonus_call_from_form
-from .pages import act_and_flash, agent_context, blueprint, page, runs, sim
+from .pages import act_and_flash, agent_context, page, runs
 from .users_api import (
     TRANS_TYPES,
     parse_transaction_query,
@@ -28,6 +28,8 @@ from .users_api import (
     user_of_agent,
     user_row,
 )
+
+routes = Routes()
 
 PAGE_SIZE = 50
 LOG_LIMIT = 200
@@ -63,9 +65,9 @@ def pretty(value: Any) -> str:
 
 
 # -- users ----------------------------------------------------------------------------
-@blueprint.get("/agents/<name>/users")
+@routes.get("/agents/<name>/users")
 def users_page(name: str) -> Response:
-    world = sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     users = sorted(world.store.users_of(agent.agent_id), key=lambda u: u.user_code)
     return page(
@@ -76,9 +78,9 @@ def users_page(name: str) -> Response:
     )
 
 
-@blueprint.post("/agents/<name>/users/<user_code>/active")
+@routes.post("/agents/<name>/users/<user_code>/active")
 def set_active(name: str, user_code: str) -> Response:
-    world = sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     user = user_of_agent(world, agent, user_code)
     active = request.form.get("active") == "1"
@@ -88,9 +90,9 @@ def set_active(name: str, user_code: str) -> Response:
 
 
 # -- game connections (spec 5.13) -------------------------------------------------------
-@blueprint.get("/agents/<name>/sessions")
+@routes.get("/agents/<name>/sessions")
 def sessions_page(name: str) -> Response:
-    world = sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     world.bonus.expire_idle(agent)  # as online-games does: a call idle for 30 minutes ends (spec 8)
     sessions = world.sessions.online(agent)
@@ -119,10 +121,10 @@ def _refusal(error: SimError) -> str:
     return f"{error.code.name}: {CALL_REFUSALS.get(error.code, error.detail)}"
 
 
-@blueprint.post("/agents/<name>/sessions/<int:gplay_id>/bonus-call")
+@routes.post("/agents/<name>/sessions/<int:gplay_id>/bonus-call")
 def start_bonus_call(name: str, gplay_id: int) -> Response:
     """Spec 5.16 from the page: the same checks and codes as ``/v4/game/call_start``."""
-    world = sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     values, errors = bonus_call_from_form(request.form)
     if errors:
@@ -136,10 +138,10 @@ def start_bonus_call(name: str, gplay_id: int) -> Response:
     return redirect(url_for("backoffice.sessions_page", name=agent.name), 303)
 
 
-@blueprint.post("/agents/<name>/bonus-calls/<int:call_id>/cancel")
+@routes.post("/agents/<name>/bonus-calls/<int:call_id>/cancel")
 def cancel_bonus_call(name: str, call_id: int) -> Response:
     """Spec 5.17 from the page; the held ``set_point`` goes back to the points."""
-    world = sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     act_and_flash(
         lambda: world.bonus.cancel(agent, call_id),
@@ -150,9 +152,9 @@ def cancel_bonus_call(name: str, call_id: int) -> Response:
 
 
 # -- transactions (spec 5.20) and rounds ----------------------------------------------------
-@blueprint.get("/agents/<name>/transactions")
+@routes.get("/agents/<name>/transactions")
 def transactions_page(name: str) -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     world = simulator.world
     agent = world.hierarchy.get(name)
     args = {k: v for k, v in request.args.items() if k in ("user_code", "type", "from", "to", "offset")}
@@ -186,9 +188,9 @@ def transactions_page(name: str) -> Response:
     )
 
 
-@blueprint.get("/agents/<name>/rounds/<round_id>")
+@routes.get("/agents/<name>/rounds/<round_id>")
 def round_page(name: str, round_id: str) -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     world = simulator.world
     agent = world.hierarchy.get(name)
     store = world.store
@@ -226,9 +228,9 @@ def _round_of(body: dict[str, Any]) -> str | None:
 
 
 # -- logs (spec 6.8) ----------------------------------------------------------------------
-@blueprint.get("/agents/<name>/callbacks")
+@routes.get("/agents/<name>/callbacks")
 def callbacks_page(name: str) -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     agent = simulator.world.hierarchy.get(name)
     command = request.args.get("command", "").strip() or None
     outcome = request.args.get("outcome", "").strip() or None
@@ -262,10 +264,10 @@ def _code_name(code: int) -> str:
         return "?"
 
 
-@blueprint.get("/agents/<name>/api-errors")
+@routes.get("/agents/<name>/api-errors")
 def api_errors_page(name: str) -> Response:
     """``/v4`` requests of this agent that answered a non-zero code, newest first."""
-    simulator = sim()
+    simulator = current_simulator()
     agent = simulator.world.hierarchy.get(name)
     entries = [
         entry
@@ -292,9 +294,9 @@ def api_errors_page(name: str) -> Response:
 
 
 # -- callback API testing (spec 6.12) -------------------------------------------------------
-@blueprint.get("/agents/<name>/conformance")
+@routes.get("/agents/<name>/conformance")
 def conformance_page(name: str) -> Response:
-    agent = sim().world.hierarchy.get(name)
+    agent = current_simulator().world.hierarchy.get(name)
     return page(
         "bo_conformance.html",
         runs=runs().of_agent(agent.name),
@@ -303,9 +305,9 @@ def conformance_page(name: str) -> Response:
     )
 
 
-@blueprint.post("/agents/<name>/conformance")
+@routes.post("/agents/<name>/conformance")
 def start_conformance(name: str) -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     agent = simulator.world.hierarchy.get(name)
     account = request.form.get("account", "").strip() or DEFAULT_ACCOUNT
     if len(account) > 200:
@@ -318,9 +320,9 @@ def start_conformance(name: str) -> Response:
     return redirect(url_for("backoffice.conformance_run", name=agent.name, run_id=run.run_id), 303)
 
 
-@blueprint.get("/agents/<name>/conformance/<int:run_id>")
+@routes.get("/agents/<name>/conformance/<int:run_id>")
 def conformance_run(name: str, run_id: int) -> Response:
-    agent = sim().world.hierarchy.get(name)
+    agent = current_simulator().world.hierarchy.get(name)
     run = runs().get(run_id)
     if run is None or run.agent_name.lower() != agent.name.lower():
         return page(

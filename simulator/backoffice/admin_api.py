@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from marshmallow import Schema, ValidationError
 
 from ..domain.models import Agent, PointTransaction
 from ..http import (
     ApiError,
+    Routes,
     admin_token_ok,
     ascii_int,
     body_type_refusal,
     cross_site_refusal,
+    current_simulator,
     handle_errors,
     is_under,
     json_body,
@@ -25,18 +27,16 @@ from ..http import (
     json_response,
     routing_redirect,
 )
-from ..runtime import Simulator
+from ..seamless.conformance import DEFAULT_ACCOUNT, ConformanceRunner
 from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
 
-blueprint = Blueprint("admin_api", __name__, url_prefix="/admin/api")
-handle_errors(blueprint)
+routes = Routes()
 
 _settings_schema = AgentSettingsSchema()
 _create_schema = AgentCreateSchema()
 _transfer_schema = PointsTransferSchema()
 
 
-@blueprint.before_app_request
 def _protect() -> Response | None:
     """Every ``/admin`` request needs the token (control-api.md), unknown paths too:
     an app-wide hook, because a blueprint's own hook never runs for a path it lacks."""
@@ -48,10 +48,6 @@ def _protect() -> Response | None:
     if not admin_token_ok():
         return json_error("missing or wrong X-Admin-Token header", 401)
     return body_type_refusal() or routing_redirect()
-
-
-def _sim() -> Simulator:
-    return current_app.extensions["scorpio"]
 
 
 def _load(schema: Schema, body: Any, partial: bool = False) -> dict[str, Any]:
@@ -83,7 +79,7 @@ def settings_of(agent: Agent) -> dict[str, Any]:
 
 
 def agent_view(agent: Agent) -> dict[str, Any]:
-    hierarchy = _sim().world.hierarchy
+    hierarchy = current_simulator().world.hierarchy
     return {
         "name": agent.name,
         "kind": agent.kind,
@@ -110,15 +106,15 @@ def _tree_node(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@blueprint.get("/agents")
+@routes.get("/agents")
 def tree() -> Response:
-    return json_response([_tree_node(node) for node in _sim().world.hierarchy.tree()])
+    return json_response([_tree_node(node) for node in current_simulator().world.hierarchy.tree()])
 
 
-@blueprint.post("/agents")
+@routes.post("/agents")
 def create_agent() -> Response:
     values = _load(_create_schema, json_body())
-    sim = _sim()
+    sim = current_simulator()
     currency = values["currency"]
     if currency is not None and currency not in sim.settings.currencies:
         raise ApiError(f"currency: {currency} is not in the currency table")
@@ -133,14 +129,14 @@ def create_agent() -> Response:
     return json_response(body, 201)
 
 
-@blueprint.get("/agents/<name>")
+@routes.get("/agents/<name>")
 def get_agent(name: str) -> Response:
-    return json_response(agent_view(_sim().world.hierarchy.get(name)))
+    return json_response(agent_view(current_simulator().world.hierarchy.get(name)))
 
 
-@blueprint.patch("/agents/<name>")
+@routes.patch("/agents/<name>")
 def patch_agent(name: str) -> Response:
-    sim = _sim()
+    sim = current_simulator()
     agent = sim.world.hierarchy.get(name)
     changes = _load(_settings_schema, json_body(), partial=True)
     if "currency" in changes and changes["currency"] not in sim.settings.currencies:
@@ -154,17 +150,17 @@ def patch_agent(name: str) -> Response:
     return json_response(agent_view(agent))
 
 
-@blueprint.post("/agents/<name>/api-token")
+@routes.post("/agents/<name>/api-token")
 def reissue_token(name: str) -> Response:
-    hierarchy = _sim().world.hierarchy
+    hierarchy = current_simulator().world.hierarchy
     token = hierarchy.reissue_token(hierarchy.get(name))
     return json_response({"api_token": token})
 
 
-@blueprint.post("/points/transfer")
+@routes.post("/points/transfer")
 def transfer_points() -> Response:
     values = _load(_transfer_schema, json_body())
-    ptx, source, target = _sim().world.hierarchy.transfer_points(
+    ptx, source, target = current_simulator().world.hierarchy.transfer_points(
         values["source"], values["target"], values["amount"]
     )
     return json_response(
@@ -190,9 +186,9 @@ def _point_row(ptx: PointTransaction, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
-@blueprint.get("/agents/<name>/point-transactions")
+@routes.get("/agents/<name>/point-transactions")
 def point_transactions(name: str) -> Response:
-    world = _sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     names = {a.agent_id: a.name for a in world.store.all_agents()}
     rows = [
@@ -203,9 +199,9 @@ def point_transactions(name: str) -> Response:
     return json_response(rows)
 
 
-@blueprint.get("/agents/<name>/users")
+@routes.get("/agents/<name>/users")
 def users(name: str) -> Response:
-    world = _sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     rows = [
         {
@@ -231,10 +227,10 @@ def _limit_arg(default: int = 100) -> int:
     return limit
 
 
-@blueprint.get("/agents/<name>/callbacks")
+@routes.get("/agents/<name>/callbacks")
 def callbacks(name: str) -> Response:
     """The callback log: request, reply or error, duration, attempt and outcome, newest first."""
-    sim = _sim()
+    sim = current_simulator()
     agent = sim.world.hierarchy.get(name)
     entries = sim.callback_log.query(
         agent.agent_id,
@@ -245,10 +241,10 @@ def callbacks(name: str) -> Response:
     return json_response([entry.to_dict() for entry in entries])
 
 
-@blueprint.get("/agents/<name>/pending-callbacks")
+@routes.get("/agents/<name>/pending-callbacks")
 def pending_callbacks(name: str) -> Response:
     """``win`` and ``cancel`` transactions still on their retries, or failed ("Win Error", OP-19)."""
-    sim = _sim()
+    sim = current_simulator()
     agent = sim.world.hierarchy.get(name)
     jobs = [job for job in list(sim.retries.jobs.values()) if job.agent.agent_id == agent.agent_id]
     return json_response(
@@ -267,16 +263,14 @@ def pending_callbacks(name: str) -> Response:
     )
 
 
-@blueprint.post("/agents/<name>/conformance")
+@routes.post("/agents/<name>/conformance")
 def conformance(name: str) -> Response:
     """Runs the wallet conformance scenarios (spec 6.12) against the agent's callback URL.
 
     The exchanges also land in the agent's callback log; fault rules are not applied and
     the simulator's ledger is never touched (virtual money).
     """
-    from ..seamless.conformance import DEFAULT_ACCOUNT, ConformanceRunner
-
-    sim = _sim()
+    sim = current_simulator()
     agent = sim.world.hierarchy.get(name)
     account = json_body().get("account", DEFAULT_ACCOUNT)
     if not isinstance(account, str) or not account.strip() or len(account) > 200:
@@ -287,5 +281,12 @@ def conformance(name: str) -> Response:
     return json_response(report.to_dict())
 
 
-# Player blocking and the transaction history live in their own module, on this blueprint.
-from . import users_api  # noqa: E402, F401
+def blueprint(*parts: Routes) -> Blueprint:
+    """The ``/admin/api`` family: this module's routes and ``parts`` on one blueprint, with one error
+    path (``{"error"}`` bodies) and the guard every request of the family passes."""
+    family = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+    handle_errors(family)
+    family.before_app_request(_protect)
+    for part in (routes, *parts):
+        part.add_to(family)
+    return family

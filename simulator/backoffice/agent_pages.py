@@ -16,10 +16,13 @@ from ..codes import ResultCode, SimError
 from ..currency import common_currency
 from ..domain.enums import AgentKind
 from ..domain.models import Agent
+from ..http import Routes, current_simulator
 from . import charts, dashboard
 from .admin_api import _point_row
 from .forms import create_from_form, settings_form_values, settings_from_form, transfer_from_form
-from .pages import agent_context, blueprint, currency, page, sim
+from .pages import agent_context, currency, page
+
+routes = Routes()
 
 
 def _flat_tree() -> list[tuple[int, Agent]]:
@@ -31,7 +34,7 @@ def _flat_tree() -> list[tuple[int, Agent]]:
         for child in node["children"]:
             walk(child, depth + 1)
 
-    for root in sim().world.hierarchy.tree():
+    for root in current_simulator().world.hierarchy.tree():
         walk(root, 0)
     return rows
 
@@ -55,9 +58,9 @@ def _bucket_name(size: timedelta) -> str:
 
 
 # -- dashboard ----------------------------------------------------------------------------
-@blueprint.get("/", endpoint="dashboard")
+@routes.get("/", endpoint="dashboard")
 def dashboard_page() -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     world = simulator.world
     now = simulator.clock.now()
     chosen = request.args.get("agent", "").strip()
@@ -136,18 +139,18 @@ def _tree_page(status: int = 200, errors: dict | None = None, form: dict[str, An
     )
 
 
-@blueprint.get("/agents")
+@routes.get("/agents")
 def agents_page() -> Response:
     return _tree_page()
 
 
-@blueprint.post("/agents")
+@routes.post("/agents")
 def create_agent() -> Response:
     values, submitted, errors = create_from_form(request.form)
     if errors:
         return _tree_page(400, errors, submitted)
     try:
-        agent = sim().world.hierarchy.create(
+        agent = current_simulator().world.hierarchy.create(
             name=values["name"],
             kind=values["kind"],
             parent_name=values["parent"],
@@ -174,7 +177,7 @@ _FIELD_OF_CODE = {ResultCode.AGENT_NOT_FOUND: "parent", ResultCode.POINT_NOT_ENO
 def _agent_page(
     agent: Agent, status: int = 200, form: dict | None = None, errors: dict | None = None
 ) -> Response:
-    world = sim().world
+    world = current_simulator().world
     names = {a.agent_id: a.name for a in world.store.all_agents()}
     point_rows = [
         _point_row(p, names)
@@ -194,18 +197,18 @@ def _agent_page(
     )
 
 
-@blueprint.get("/agents/<name>")
+@routes.get("/agents/<name>")
 def agent_page(name: str) -> Response:
-    return _agent_page(sim().world.hierarchy.get(name))
+    return _agent_page(current_simulator().world.hierarchy.get(name))
 
 
 def _back(agent: Agent, anchor: str = "") -> Response:
     return redirect(url_for("backoffice.agent_page", name=agent.name, _anchor=anchor or None), 303)
 
 
-@blueprint.post("/agents/<name>/settings")
+@routes.post("/agents/<name>/settings")
 def save_settings(name: str) -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     agent = simulator.world.hierarchy.get(name)
     changes, submitted, errors = settings_from_form(request.form, simulator.settings.default_rtp)
     if errors:
@@ -217,18 +220,18 @@ def save_settings(name: str) -> Response:
     return _back(agent, "settings")
 
 
-@blueprint.post("/agents/<name>/api-token")
+@routes.post("/agents/<name>/api-token")
 def reissue_token(name: str) -> Response:
-    hierarchy = sim().world.hierarchy
+    hierarchy = current_simulator().world.hierarchy
     agent = hierarchy.get(name)
     hierarchy.reissue_token(agent)
     flash("A new API token was issued; the old one stopped working.", "ok")
     return _back(agent, "token")
 
 
-@blueprint.post("/agents/<name>/points")
+@routes.post("/agents/<name>/points")
 def move_points(name: str) -> Response:
-    hierarchy = sim().world.hierarchy
+    hierarchy = current_simulator().world.hierarchy
     agent = hierarchy.get(name)
     parent = hierarchy.parent_name(agent)
     if parent is None:

@@ -30,8 +30,8 @@ from fractions import Fraction
 from ..domain.enums import AgentKind, RoundStatus
 from ..domain.models import Agent, Round, RoundStat
 from ..domain.rtp import DECK_SIZE, RtpEngine
+from ..domain.store import Store
 from ..money import ZERO
-from ..store.interface import Store
 
 #: Bucket sizes tried in order; the first giving at most ``MAX_BUCKETS`` buckets wins.
 BUCKET_SIZES = (

@@ -15,8 +15,11 @@ from ..api.fields import Amount, SpecInt, Text
 from ..codes import ResultCode, SimError
 from ..domain.freerounds import MAX_ROUNDS, FreeRoundRequest
 from ..domain.models import Agent, FreeRoundGrant
+from ..http import Routes, current_simulator
 from ..money import ZERO
-from .pages import act_and_flash, agent_context, blueprint, page, sim
+from .pages import act_and_flash, agent_context, page
+
+routes = Routes()
 
 #: What the form offers as the default lifetime; the domain refuses less than 30 minutes (1002).
 DEFAULT_MINUTES = 60
@@ -55,7 +58,7 @@ def status_of(grant: FreeRoundGrant) -> str:
         return "cancelled"
     if grant.played >= grant.rounds:
         return "used up"
-    return "active" if sim().world.free_rounds.active(grant) else "expired"
+    return "active" if current_simulator().world.free_rounds.active(grant) else "expired"
 
 
 def _refusal(error: SimError) -> str:
@@ -63,7 +66,7 @@ def _refusal(error: SimError) -> str:
 
 
 def _page(agent: Agent, status: int = 200, form: dict | None = None, error: str = "") -> Response:
-    world = sim().world
+    world = current_simulator().world
     grants = world.store.grants_of(agent.agent_id)
     grants.sort(key=lambda g: g.created_at, reverse=True)
     return page(
@@ -79,14 +82,14 @@ def _page(agent: Agent, status: int = 200, form: dict | None = None, error: str 
     )
 
 
-@blueprint.get("/agents/<name>/free-rounds")
+@routes.get("/agents/<name>/free-rounds")
 def free_rounds_page(name: str) -> Response:
-    return _page(sim().world.hierarchy.get(name))
+    return _page(current_simulator().world.hierarchy.get(name))
 
 
-@blueprint.post("/agents/<name>/free-rounds")
+@routes.post("/agents/<name>/free-rounds")
 def grant_free_rounds(name: str) -> Response:
-    simulator = sim()
+    simulator = current_simulator()
     agent = simulator.world.hierarchy.get(name)
     submitted: dict[str, Any] = {field: request.form.get(field, "").strip() for field in FIELDS}
     body = {k: v for k, v in submitted.items() if v != "" or k != "win"}
@@ -106,10 +109,10 @@ def grant_free_rounds(name: str) -> Response:
     return redirect(url_for("backoffice.free_rounds_page", name=agent.name), 303)
 
 
-@blueprint.post("/agents/<name>/free-rounds/<fr_id>/cancel")
+@routes.post("/agents/<name>/free-rounds/<fr_id>/cancel")
 def cancel_free_rounds(name: str, fr_id: str) -> Response:
     """Spec 5.19: rounds already played stay played."""
-    world = sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     act_and_flash(
         lambda: world.free_rounds.cancel(agent, fr_id), lambda _: f"Free rounds {fr_id} cancelled.", _refusal

@@ -41,20 +41,13 @@ from flask.wrappers import Request
 from ..codes import SimError
 from ..currency import Currency, currency_of
 from ..domain.models import Agent
-from ..http import BODY_LIMIT, STATUS_FOR_CODE, admin_token_ok, is_under, utf8
+from ..http import BODY_LIMIT, STATUS_FOR_CODE, Routes, admin_token_ok, current_simulator, is_under, utf8
 from ..money import to_decimal
 from ..play.present import TRANS_TYPE_NAMES
 from ..runtime import Simulator
 from .conformance_runs import ConformanceRuns
 
-blueprint = Blueprint(
-    "backoffice",
-    __name__,
-    url_prefix="/backoffice",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+routes = Routes()
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -93,19 +86,30 @@ class BackofficeSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def register(app: Flask) -> None:
-    """Add the pages; a random session key when none is configured (sessions end with the process)."""
+def init_app(app: Flask, *parts: Routes) -> None:
+    """Add the pages (the sign-in ones here and ``parts``) on one blueprint with its guard, its
+    template helpers and its error page; a random session key when none is configured
+    (sessions end with the process)."""
     app.session_interface = BackofficeSessions()
     if not app.secret_key:
         app.secret_key = secrets.token_bytes(32)
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.extensions["scorpio_backoffice"] = ConformanceRuns()
+    blueprint = Blueprint(
+        "backoffice",
+        __name__,
+        url_prefix="/backoffice",
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static",
+    )
+    blueprint.before_request(_protect)
+    blueprint.context_processor(_helpers)
+    blueprint.register_error_handler(SimError, _sim_error)
+    for part in (routes, *parts):
+        part.add_to(blueprint)
     app.register_blueprint(blueprint)
-
-
-def sim() -> Simulator:
-    return current_app.extensions["scorpio"]
 
 
 def runs() -> ConformanceRuns:
@@ -119,14 +123,14 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def currency(agent: Agent) -> Currency:
-    return currency_of(sim().settings.currencies, agent.settings.currency)
+    return currency_of(current_simulator().settings.currencies, agent.settings.currency)
 
 
 def agent_context(agent: Agent, tab: str) -> dict[str, Any]:
     """What every agent page's header needs."""
     return {
         "agent": agent,
-        "parent": sim().world.hierarchy.parent_name(agent),
+        "parent": current_simulator().world.hierarchy.parent_name(agent),
         "currency": currency(agent),
         "tabs": TABS,
         "tab": tab,
@@ -179,7 +183,6 @@ def _local_target(target: str | None) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-@blueprint.before_request
 def _protect() -> Response | None:
     # Forms are parsed before anything else looks at them (the login page is open): bound them.
     request.max_content_length = BODY_LIMIT
@@ -199,9 +202,8 @@ def _stale_form() -> Response:
     return page("bo_error.html", 400, title="Form not accepted", message=message)
 
 
-@blueprint.context_processor
 def _helpers() -> dict[str, Any]:
-    simulator = sim()
+    simulator = current_simulator()
     return {
         "csrf_token": csrf_token,
         "token_required": token_required(),
@@ -235,7 +237,6 @@ def act_and_flash(
         flash(done(result), "ok")
 
 
-@blueprint.errorhandler(SimError)
 def _sim_error(error: SimError) -> Response:
     status = STATUS_FOR_CODE.get(error.code, 409)
     return page(
@@ -243,7 +244,7 @@ def _sim_error(error: SimError) -> Response:
     )
 
 
-@blueprint.route("/login", methods=["GET", "POST"])
+@routes.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     target = _local_target(request.values.get("next"))
     if not token_required() or signed_in():
@@ -261,11 +262,7 @@ def login() -> Response:
     return redirect(target, 303)
 
 
-@blueprint.post("/logout")
+@routes.post("/logout")
 def logout() -> Response:
     session.clear()
     return redirect(url_for("backoffice.login"), 303)
-
-
-# The rest of the pages register themselves on this blueprint.
-from . import agent_pages, activity_pages, freeround_pages  # noqa: E402, F401, I001

@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
+from ..access.guards import allow_list, normalise_ip
 from ..api.fields import Amount
-from ..api.guards import allow_list, normalise_ip
 from ..domain.enums import AgentKind
 
 

@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from ..api.endpoints import Call
 from ..api.history_endpoints import TransactionPage, transaction_rows
 from ..codes import ResultCode, SimError
 from ..domain.history import History, regdate_instant
 from ..domain.models import Agent, Transaction, TransType, User
-from ..http import ApiError, ascii_int, json_body, json_response
+from ..http import ApiError, Routes, ascii_int, current_simulator, json_body, json_response
 from ..reporting import parse_time
 from ..runtime import Simulator, World
-from .admin_api import blueprint
+
+routes = Routes()
 
 #: Query parameters of the transactions listing; anything else is a typo (400).
 TRANSACTION_FILTERS = ("user_code", "type", "from", "to", "offset", "limit")
@@ -36,10 +37,6 @@ MAX_LIMIT = 2000
 TRANS_TYPES = tuple(int(t) for t in TransType)
 
 _page_schema = TransactionPage()
-
-
-def _sim() -> Simulator:
-    return current_app.extensions["scorpio"]
 
 
 # -- players ------------------------------------------------------------------------
@@ -71,9 +68,9 @@ def set_user_active(world: World, agent: Agent, user: User, active: bool) -> Use
     return world.store.user(user.user_code) or user
 
 
-@blueprint.patch("/agents/<name>/users/<user_code>")
+@routes.patch("/agents/<name>/users/<user_code>")
 def patch_user(name: str, user_code: str) -> Response:
-    world = _sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(name)
     user = user_of_agent(world, agent, user_code)
     body = json_body()
@@ -194,10 +191,10 @@ def _regdate_of(tx: Transaction) -> datetime:
     return regdate_instant(tx.created_at)
 
 
-@blueprint.get("/agents/<name>/transactions")
+@routes.get("/agents/<name>/transactions")
 def transactions(name: str) -> Response:
     """History rows of spec 5.20, oldest first, paged with ``offset`` and ``limit`` (1-2000, default 100)."""
-    sim = _sim()
+    sim = current_simulator()
     world = sim.world
     agent = world.hierarchy.get(name)
     query = parse_transaction_query(request.args, sim.report_zone)

@@ -1,1 +1,15 @@
-"""The simulator's test-control API (control-api.md): ``/control``."""
+"""The test-control API, ``/control`` (control-api.md): reset, clock, faults, journal, outcomes,
+play, snapshots, traffic.
+
+:func:`init_app` puts the routes of every module on the family's one blueprint.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import api, play_api, state_api, traffic_api
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(api.blueprint(play_api.routes, state_api.routes, traffic_api.routes))

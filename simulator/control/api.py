@@ -11,14 +11,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from .. import __version__
+from ..api.registry import ENDPOINTS
+from ..harness.faults import FaultError, FaultRule
+from ..harness.journal import JournalFilterError, parse_filters
 from ..http import (
     ApiError,
+    Routes,
     admin_token_ok,
     body_type_refusal,
     cross_site_refusal,
+    current_simulator,
     handle_errors,
     is_under,
     json_body,
@@ -27,19 +31,15 @@ from ..http import (
     no_content,
     routing_redirect,
 )
-from ..runtime import Simulator
-from .faults import FaultError, FaultRule
-from .journal import JournalFilterError, parse_filters
+from ..version import __version__
 
-blueprint = Blueprint("control", __name__, url_prefix="/control")
-handle_errors(blueprint)
+routes = Routes()
 
 
 #: The clock stays where ``datetime`` can show it; past that every request would fail with 500.
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-@blueprint.before_app_request
 def _protect() -> Response | None:
     """Every ``/control`` request but the health check needs the token (control-api.md),
     unknown paths too: a blueprint's own hook never runs for a path it lacks."""
@@ -55,17 +55,13 @@ def _protect() -> Response | None:
     return body_type_refusal() or routing_redirect()
 
 
-def _sim() -> Simulator:
-    return current_app.extensions["scorpio"]
-
-
-@blueprint.get("/health")
+@routes.get("/health")
 def health() -> Response:
     """Liveness for the Dockerfile's HEALTHCHECK; open even when a token is set."""
     return json_response({"status": "ok", "version": __version__})
 
 
-@blueprint.post("/reset")
+@routes.post("/reset")
 def reset() -> Response:
     body = json_body()
     fixtures, seed = body.get("fixtures"), body.get("seed")
@@ -74,26 +70,26 @@ def reset() -> Response:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ApiError("seed: must be an integer")
     try:
-        world = _sim().reset(fixtures, seed)
+        world = current_simulator().reset(fixtures, seed)
     except (ValueError, OSError) as exc:  # OSError: a path the system refuses (too long, no access)
         raise ApiError(f"fixtures: {exc}") from None
     return json_response({"fixtures": str(world.fixtures_dir), "seed": world.seed})
 
 
 def _clock_state() -> dict[str, Any]:
-    clock = _sim().clock
+    clock = current_simulator().clock
     return {"now": clock.now().isoformat().replace("+00:00", "Z"), "frozen": clock.frozen}
 
 
-@blueprint.get("/clock")
+@routes.get("/clock")
 def get_clock() -> Response:
     return json_response(_clock_state())
 
 
-@blueprint.post("/clock")
+@routes.post("/clock")
 def move_clock() -> Response:
     body = json_body()
-    clock = _sim().clock
+    clock = current_simulator().clock
     if "freeze" in body:
         if not isinstance(body["freeze"], bool):
             raise ApiError("freeze: must be true or false")
@@ -120,13 +116,13 @@ def move_clock() -> Response:
     return json_response(_clock_state())
 
 
-@blueprint.post("/maintenance")
+@routes.post("/maintenance")
 def maintenance() -> Response:
     body = json_body()
     scope, on = body.get("scope"), body.get("on")
     if not isinstance(scope, str) or not isinstance(on, bool):
         raise ApiError("give {scope: 'platform'|'provider:<id>'|'game:<provider_id>:<game_code>', on: bool}")
-    catalogue = _sim().world.catalogue
+    catalogue = current_simulator().world.catalogue
     try:
         catalogue.set_maintenance(scope, on)
     except ValueError as exc:
@@ -134,39 +130,39 @@ def maintenance() -> Response:
     return json_response(catalogue.maintenance_state())
 
 
-@blueprint.get("/maintenance")
+@routes.get("/maintenance")
 def maintenance_state() -> Response:
-    return json_response(_sim().world.catalogue.maintenance_state())
+    return json_response(current_simulator().world.catalogue.maintenance_state())
 
 
-@blueprint.post("/faults")
+@routes.post("/faults")
 def add_fault() -> Response:
     try:
-        rule: FaultRule = _sim().faults.add(json_body())
+        rule: FaultRule = current_simulator().faults.add(json_body(), api_paths=ENDPOINTS)
     except FaultError as exc:
         raise ApiError(str(exc)) from None
     return json_response({"id": rule.fault_id}, 201)
 
 
-@blueprint.get("/faults")
+@routes.get("/faults")
 def list_faults() -> Response:
-    return json_response([rule.to_dict() for rule in _sim().faults.active()])
+    return json_response([rule.to_dict() for rule in current_simulator().faults.active()])
 
 
-@blueprint.delete("/faults/<int:fault_id>")
+@routes.delete("/faults/<int:fault_id>")
 def delete_fault(fault_id: int) -> Response:
-    if not _sim().faults.remove(fault_id):
+    if not current_simulator().faults.remove(fault_id):
         return json_error(f"no active fault rule {fault_id}", 404)
     return no_content()
 
 
-@blueprint.delete("/faults")
+@routes.delete("/faults")
 def clear_faults() -> Response:
-    _sim().faults.clear()
+    current_simulator().faults.clear()
     return no_content()
 
 
-@blueprint.get("/journal")
+@routes.get("/journal")
 def journal() -> Response:
     """Recent ``/v4`` requests, newest first, narrowed by query parameters (all optional, combined with AND).
 
@@ -188,10 +184,21 @@ def journal() -> Response:
         filters = parse_filters(request.args.to_dict(flat=False))
     except JournalFilterError as exc:
         raise ApiError(str(exc)) from None
-    return json_response(_sim().journal.query(**filters))
+    return json_response(current_simulator().journal.query(**filters))
 
 
-@blueprint.delete("/journal")
+@routes.delete("/journal")
 def clear_journal() -> Response:
-    _sim().journal.clear()
+    current_simulator().journal.clear()
     return no_content()
+
+
+def blueprint(*parts: Routes) -> Blueprint:
+    """The ``/control`` family: this module's routes and ``parts`` on one blueprint, with one error
+    path (``{"error"}`` bodies) and the guard every request of the family passes."""
+    family = Blueprint("control", __name__, url_prefix="/control")
+    handle_errors(family)
+    family.before_app_request(_protect)
+    for part in (routes, *parts):
+        part.add_to(family)
+    return family

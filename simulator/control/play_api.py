@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app
+from flask import Response
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..api.fields import Amount, SpecInt, Text
@@ -24,11 +24,11 @@ from ..codes import SimError
 from ..domain.models import GameSession
 from ..domain.rounds import RoundFailed
 from ..domain.sessions import LaunchError, LaunchRequest
-from ..http import ApiError, json_body, json_response
+from ..http import ApiError, Routes, current_simulator, json_body, json_response
 from ..money import ZERO
-from ..runtime import Simulator
 from ..seamless.protocol import status_data
-from .api import blueprint
+
+routes = Routes()
 
 MAX_ROUNDS = 100_000
 
@@ -79,10 +79,6 @@ _play_launch = PlayLaunchRequest()
 _LAUNCH_PATH = re.compile(r"/play/([A-Za-z0-9_-]+)")
 
 
-def _sim() -> Simulator:
-    return current_app.extensions["scorpio"]
-
-
 def _load(schema: Schema, body: Any = None) -> dict[str, Any]:
     try:
         return schema.load(json_body() if body is None else body)
@@ -90,11 +86,11 @@ def _load(schema: Schema, body: Any = None) -> dict[str, Any]:
         raise ApiError(first_error(exc.messages)) from None
 
 
-@blueprint.post("/outcomes")
+@routes.post("/outcomes")
 def force_outcomes() -> Response:
     """The account's next rounds settle with these multipliers of the stake (0 = loss)."""
     values = _load(_outcomes)
-    world = _sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(values["agent"])
     if world.store.user_by_name(agent.agent_id, agent.mode, values["account"]) is None:
         raise ApiError(f"agent {agent.name} has no player {values['account']!r} in {agent.mode} mode", 404)
@@ -105,7 +101,7 @@ def force_outcomes() -> Response:
 
 def _session_for(values: dict[str, Any]) -> GameSession:
     """The user's online session of that game, or a new one launched like ``game-url`` does."""
-    world = _sim().world
+    world = current_simulator().world
     agent = world.hierarchy.get(values["agent"])
     user = world.users.lookup(agent, values["user_code"])
     for session in reversed(world.sessions.online(agent)):
@@ -129,7 +125,7 @@ def _opened_launch(game_url: str) -> GameSession:
     path = _LAUNCH_PATH.fullmatch(urlsplit(game_url).path)
     if path is None:
         raise ApiError(f"game_url must be a game URL from game/game-url (.../play/<token>), got {game_url!r}")
-    world = _sim().world
+    world = current_simulator().world
     try:
         session = world.sessions.open(path.group(1))
     except LaunchError as exc:
@@ -138,7 +134,7 @@ def _opened_launch(game_url: str) -> GameSession:
     return session
 
 
-@blueprint.post("/play")
+@routes.post("/play")
 def play() -> Response:
     """Play rounds through the game engine, for an agent's player or through a one-time ``game_url``."""
     body = json_body()
@@ -153,7 +149,7 @@ def play() -> Response:
     else:
         values = _load(_play, body)
         session = _session_for(values)
-    world = _sim().world
+    world = current_simulator().world
     agent = world.store.agent(session.agent_id)
     user = world.store.user(session.user_code)
     wallet_balance = world.rounds.balance_of
@@ -189,14 +185,14 @@ def play() -> Response:
     return json_response(results)
 
 
-@blueprint.post("/callbacks/<int:entry_id>/replay")
+@routes.post("/callbacks/<int:entry_id>/replay")
 def replay_callback(entry_id: int) -> Response:
     """Send a logged callback again, same body and transaction id (control-api.md).
 
     If it belongs to a ``win`` or ``cancel`` whose retries ran out ("Win Error",
     OP-19), an accepted replay settles it: the Win row is recorded then.
     """
-    sim = _sim()
+    sim = current_simulator()
     entry = sim.callback_log.get(entry_id)
     if entry is None:
         raise ApiError(f"no callback log entry {entry_id}", 404)
@@ -229,7 +225,7 @@ class StatusRequest(Schema):
 _status = StatusRequest()
 
 
-@blueprint.post("/callbacks/status")
+@routes.post("/callbacks/status")
 def callback_status() -> Response:
     """Ask the wallet whether a round's bet, win or cancel was applied: a ``status`` callback (6.5).
 
@@ -237,7 +233,7 @@ def callback_status() -> Response:
     for result 42, or ``unreachable`` when no usable reply came (6.8).
     """
     values = _load(_status)
-    sim = _sim()
+    sim = current_simulator()
     world = sim.world
     agent = world.hierarchy.get(values["agent"])
     round_ = world.store.round(agent.agent_id, values["round_id"])

@@ -10,34 +10,30 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flask import Response, current_app, request
+from flask import Response, request
 
-from ..http import ApiError, json_response
-from ..runtime import Simulator
+from ..http import ApiError, Routes, current_simulator, json_response
 from ..state.snapshot import QUIET_TIMEOUT, SnapshotError
 from ..state.statefile import StateFileError, save
-from .api import blueprint
+
+routes = Routes()
 
 #: Snapshots are large (the catalogue alone is ~0.4 MB); /v4's body limit does not apply here.
 MAX_SNAPSHOT_BYTES = 1 << 30
 
 
-def _sim() -> Simulator:
-    return current_app.extensions["scorpio"]
-
-
-@blueprint.get("/snapshot")
+@routes.get("/snapshot")
 def take_snapshot() -> Response:
     """The whole state as JSON; 409 when rounds keep running for 30 s (a hanging wallet)."""
     try:
-        data = _sim().snapshot()
+        data = current_simulator().snapshot()
     except TimeoutError as exc:
         raise ApiError(f"rounds are still being played ({exc}); try again", 409) from None
 
     return json_response(data)
 
 
-@blueprint.post("/restore")
+@routes.post("/restore")
 def restore() -> Response:
     """Replace the state with a snapshot; answers what was restored."""
     if (request.content_length or 0) > MAX_SNAPSHOT_BYTES:
@@ -48,7 +44,7 @@ def restore() -> Response:
     except (ValueError, RecursionError) as exc:
         raise ApiError(f"the body is not valid JSON: {exc}") from None
     try:
-        world = _sim().restore(data)
+        world = current_simulator().restore(data)
     except SnapshotError as exc:
         raise ApiError(f"snapshot not restored: {exc}") from None
     store = world.store
@@ -60,16 +56,16 @@ def restore() -> Response:
             "users": store.user_count(),
             "transactions": store.transaction_count(),
             "rounds": store.round_count(),
-            "pending_callbacks": len(_sim().retries.pending()),
+            "pending_callbacks": len(current_simulator().retries.pending()),
         }
     )
 
 
-@blueprint.post("/snapshot/save")
+@routes.post("/snapshot/save")
 def save_snapshot() -> Response:
     """Write the state file now (``SCORPIO_SIM_STATE_FILE``); 409 when none is configured."""
     try:
-        saved = save(_sim(), timeout=QUIET_TIMEOUT)
+        saved = save(current_simulator(), timeout=QUIET_TIMEOUT)
     except StateFileError as exc:
         raise ApiError(str(exc), 409) from None
     except TimeoutError as exc:

@@ -16,13 +16,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from ..api.fields import Amount, SpecInt, Text
 from ..api.schemas import USER_NAME
 from ..backoffice.schemas import first_error
-from ..http import ApiError, json_body, json_response
+from ..http import ApiError, Routes, current_simulator, json_body, json_response
 from ..money import ZERO
 from ..traffic.plan import MAX_DRAIN_S, MAX_DURATION_S, MAX_PLAYERS, MAX_RATE, TrafficPlan
 from ..traffic.report import report_of
 from ..traffic.run import TrafficRun
 from ..traffic.runs import TrafficRuns
-from .api import blueprint
+
+routes = Routes()
 
 EXTENSION = "scorpio_traffic"
 
@@ -59,7 +60,7 @@ def runs() -> TrafficRuns:
     extensions = current_app.extensions
     found = extensions.get(EXTENSION)
     if found is None:
-        found = extensions.setdefault(EXTENSION, TrafficRuns(extensions["scorpio"]))
+        found = extensions.setdefault(EXTENSION, TrafficRuns(current_simulator()))
     return found
 
 
@@ -85,7 +86,7 @@ def _run(run_id: int) -> TrafficRun:
     return run
 
 
-@blueprint.post("/traffic")
+@routes.post("/traffic")
 def start_traffic() -> Response:
     """Start virtual players that launch a game and play at a steady total rate; 201 ``{id}``."""
     try:
@@ -96,19 +97,19 @@ def start_traffic() -> Response:
     return json_response({"id": run.run_id}, 201)
 
 
-@blueprint.get("/traffic")
+@routes.get("/traffic")
 def list_traffic() -> Response:
     """Every traffic run kept (running ones and the last finished), oldest first."""
     return json_response([report_of(run) for run in runs().all()])
 
 
-@blueprint.get("/traffic/<int:run_id>")
+@routes.get("/traffic/<int:run_id>")
 def traffic_report(run_id: int) -> Response:
     """A run's progress and figures: rounds, callbacks, wallet latency, reconciliation."""
     return json_response(report_of(_run(run_id)))
 
 
-@blueprint.delete("/traffic/<int:run_id>")
+@routes.delete("/traffic/<int:run_id>")
 def stop_traffic(run_id: int) -> Response:
     """Stop a run: it stops playing, drains pending retries, reconciles and ends ``done``."""
     run = _run(run_id)

@@ -34,11 +34,11 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO, plain
-from ..store.interface import CallRunning, Seq, Shortfall, Store
 from .catalogue import Catalogue
 from .enums import CallStatus
 from .models import Agent, BonusCall, GameSession, Round
 from .sessions import ONLINE_WINDOW
+from .store import CallRunning, Seq, Shortfall, Store
 
 #: A bonus spin pays at most this many times its stake.
 STEER_MULTIPLE = 10

@@ -22,9 +22,9 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store.interface import Seq, Store
 from .catalogue import Catalogue
 from .models import Agent, FreeRoundGrant, GameSession
+from .store import Seq, Store
 from .users import Users
 
 #: ``expirationDate`` must be at least this far ahead (spec 3.3, 5.18).

@@ -16,10 +16,10 @@ from typing import Any
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store.interface import Seq, Store
 from .enums import AgentKind, PointKind
 from .ledger import Ledger
 from .models import Agent, AgentSettings
+from .store import Seq, Store
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{2,50}$")
 #: Which kinds may sit directly under which (None = root of the tree).

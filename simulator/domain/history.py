@@ -22,9 +22,9 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store.interface import Page, Purged, Retention, Store, regdate_instant
 from .enums import RoundStatus
 from .models import Round, Transaction
+from .store import Page, Purged, Retention, Store, regdate_instant
 
 __all__ = ["History", "Page", "Purged", "regdate_instant"]
 

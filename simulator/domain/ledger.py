@@ -23,9 +23,9 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO, plain
-from ..store.interface import NotOwned, Owner, PlayRef, Shortfall, Store
 from .enums import PointKind
 from .models import Agent, PointTransaction, Transaction, TransType, User
+from .store import NotOwned, Owner, PlayRef, Shortfall, Store
 from .users import check_owner
 
 __all__ = ["Audit", "Ledger", "PlayRef"]

@@ -31,7 +31,6 @@ from typing import Any, Protocol, TypeVar
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import MAX_PLACES, ZERO, places
-from ..store.interface import PlayRef, Seq, Store
 from .bonus import BonusCalls
 from .catalogue import STATUS_MAINTENANCE, Catalogue, Game
 from .enums import RoundStatus
@@ -40,6 +39,7 @@ from .ledger import Ledger
 from .models import Agent, FreeRoundGrant, GameSession, Round, User
 from .reels import round_view
 from .rtp import RtpEngine
+from .store import PlayRef, Seq, Store
 
 log = logging.getLogger("simulator.rounds")
 T = TypeVar("T")

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
-from ..store.interface import Seq, Store
 from .catalogue import STATUS_MAINTENANCE, Catalogue, Game
 from .enums import WalletMode
 from .models import Agent, GameSession, LaunchToken, User
+from .store import Seq, Store
 from .users import Users
 
 URL_LIFETIME = timedelta(minutes=10)

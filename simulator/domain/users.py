@@ -14,9 +14,9 @@ from decimal import Decimal
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..money import ZERO
-from ..store.interface import Seq, Store
 from .enums import WalletMode
 from .models import Agent, User
+from .store import Seq, Store
 
 #: ``authenticate(agent, account) -> balance`` reported by the integrator's wallet;
 #: raises ``SimError(CALLBACK_ERROR)`` when the callback fails in any way.

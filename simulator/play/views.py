@@ -15,7 +15,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from marshmallow import RAISE, Schema, ValidationError
 
 from ..api.fields import Amount
@@ -28,7 +28,7 @@ from ..domain.round_links import parse_round_token, round_token
 from ..domain.rounds import RoundFailed
 from ..domain.sessions import LaunchError
 from ..game_kinds import action_of, kind_of
-from ..http import BODY_LIMIT, ApiError, json_body, json_response, utf8
+from ..http import BODY_LIMIT, ApiError, current_simulator, json_body, json_response, utf8
 from ..money import json_number
 from ..runtime import Simulator, World
 from .present import (
@@ -76,10 +76,6 @@ class SpinRequest(Schema):
 
 
 _spin_request = SpinRequest()
-
-
-def _sim() -> Simulator:
-    return current_app.extensions["scorpio"]
 
 
 @pages.before_request
@@ -169,7 +165,7 @@ def _view_context(sim: Simulator, currency: Currency) -> dict[str, Any]:
 
 
 def _table(secret: str) -> Table | None:
-    sim = _sim()
+    sim = current_simulator()
     world = sim.world
     session = world.sessions.session(secret)
     return None if session is None else Table(sim, world, session)
@@ -189,7 +185,7 @@ def _missing_session() -> Response:
 def open_launch(token: str) -> Response:
     """Consume the one-time URL; 404 unknown, 410 used or expired - and no session then."""
     try:
-        session = _sim().world.sessions.open(token)
+        session = current_simulator().world.sessions.open(token)
     except LaunchError as exc:
         status = 404 if exc.reason == "unknown" else 410
         title = {"unknown": "Unknown game link", "used": "Game link already used"}.get(
@@ -199,7 +195,8 @@ def open_launch(token: str) -> Response:
     except SimError:  # seamless: the authenticate callback failed on opening
         message = "The casino's wallet did not answer, so the game could not start."
         return _page("play_error.html", 502, title="The game could not start", message=message)
-    _sim().world.rounds.refresh_balance(session)  # the game shows a fresh balance on opening (6.5)
+    # The game shows a fresh balance on opening (6.5).
+    current_simulator().world.rounds.refresh_balance(session)
     return redirect(url_for("play.game_page", secret=session.secret), 303)
 
 
@@ -257,7 +254,7 @@ def _back(secret: str, **args: str | None) -> Response:
 @pages.get("/round/<token>")
 def round_page(token: str) -> Response:
     """Spec 5.22: the bet and win breakdown of one round, for people (not raw data)."""
-    sim = _sim()
+    sim = current_simulator()
     world = sim.world
     parsed = parse_round_token(sim.link_secret, token)
     round_ = world.store.round(parsed[0], parsed[1]) if parsed else None

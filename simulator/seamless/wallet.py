@@ -30,8 +30,8 @@ from ..domain.enums import RoundStatus, WalletMode
 from ..domain.ledger import Ledger
 from ..domain.models import Agent, Round, TransType, User
 from ..domain.rounds import Abandoned
+from ..domain.store import PlayRef, Store
 from ..money import ZERO
-from ..store.interface import PlayRef, Store
 from .client import Attempt, CallbackClient
 from .protocol import (
     V4,

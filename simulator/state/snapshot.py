@@ -34,9 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields
 
-from .. import __version__
-from ..control.faults import FaultRule
-from ..control.journal import JournalEntry
 from ..domain.catalogue import Catalogue, Game, Provider
 from ..domain.models import (
     Agent,
@@ -51,13 +48,16 @@ from ..domain.models import (
     User,
 )
 from ..domain.rtp import RtpEngine
+from ..domain.store import Seq, Store, StoreState
+from ..harness.faults import FaultRule
+from ..harness.journal import JournalEntry
 from ..jsonsafe import json_problem
 from ..seamless.client import Attempt
 from ..seamless.log import CallbackEntry
 from ..seamless.protocol import TransactionIds
 from ..seamless.replies import Reply
 from ..seamless.retry import RetryJob
-from ..store.interface import Seq, Store, StoreState
+from ..version import __version__
 from .codec import ExactDecimal, dump_all, load_all, schema_for
 
 if TYPE_CHECKING:

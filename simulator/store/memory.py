@@ -1,6 +1,6 @@
 """The in-memory store: every piece of simulator state in one process, plus its locks.
 
-It implements :class:`~simulator.store.interface.Store` with plain dicts and
+It implements :class:`~simulator.domain.store.Store` with plain dicts and
 deques.  Each operation takes the lock of the agent it concerns (two agents'
 locks, in id order, for a points transfer), so every operation is atomic and
 there is no deadlock; nobody holds a lock while waiting on the network.
@@ -43,7 +43,7 @@ from ..domain.models import (
     TransType,
     User,
 )
-from .interface import (
+from ..domain.store import (
     FIRST_IDS,
     ZERO,
     CallRunning,

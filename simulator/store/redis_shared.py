@@ -27,8 +27,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..clock import Clock
-from ..control.faults import FaultBook
 from ..domain.rounds import ForcedOutcomes
+from ..harness.faults import FaultBook
 from ..seamless.protocol import StampAllocator
 
 if TYPE_CHECKING:

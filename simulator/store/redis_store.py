@@ -2,7 +2,7 @@
 
 Any number of workers on any number of hosts share one world; a worker keeps
 no replica and follows no change stream.  Each operation of
-:class:`~simulator.store.interface.Store` is a single round trip: a plain
+:class:`~simulator.domain.store.Store` is a single round trip: a plain
 command for a read, a Lua script (:mod:`.redis_scripts`) for a change that
 must check and apply together - a money movement checks the balance or points,
 moves them, takes the next id and appends the history row in one step.
@@ -59,9 +59,7 @@ from ..domain.models import (
     TransType,
     User,
 )
-from ..seamless.protocol import TransactionIds
-from ..state.codec import schema_for
-from .interface import (
+from ..domain.store import (
     FIRST_IDS,
     CallRunning,
     MoneyTotals,
@@ -76,6 +74,8 @@ from .interface import (
     Store,
     StoreState,
 )
+from ..seamless.protocol import TransactionIds
+from ..state.codec import schema_for
 from .memory import ActivityGate, secret_key
 from .redis_scripts import SCRIPTS
 from .redis_wire import Script, Wire, compact_json

@@ -23,16 +23,13 @@ from .client import DEMO_TOKEN, SEAMLESS_TOKEN, SimClient
 
 @dataclass
 class ScorpioServer:
-    """The running simulator: its URL, the Flask app, and how long start-up took."""
+    """The running simulator: its URL, the Flask app, how long start-up took, and the
+    in-process :class:`simulator.runtime.Simulator` (for white-box checks)."""
 
     base_url: str
     app: Any
     startup_seconds: float
-
-    @property
-    def sim(self) -> Any:
-        """The in-process :class:`simulator.runtime.Simulator` (for white-box checks)."""
-        return self.app.extensions["scorpio"]
+    sim: Any
 
 
 @dataclass
@@ -76,8 +73,10 @@ def scorpio_sim() -> Iterator[ScorpioServer]:
     """One simulator for the session, served on ``127.0.0.1:<free port>``."""
     from werkzeug.serving import make_server
 
+    # Imported when a test first asks for the simulator: the plugin loads in every pytest run.
     from simulator import create_app
     from simulator.config import Settings
+    from simulator.http import simulator_of
 
     started = time.perf_counter()
     port = _free_port()
@@ -85,7 +84,7 @@ def scorpio_sim() -> Iterator[ScorpioServer]:
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_quiet_handler())
     thread = threading.Thread(target=server.serve_forever, name="scorpio-sim", daemon=True)
     thread.start()
-    running = ScorpioServer(f"http://127.0.0.1:{port}", app, time.perf_counter() - started)
+    running = ScorpioServer(f"http://127.0.0.1:{port}", app, time.perf_counter() - started, simulator_of(app))
     try:
         yield running
     finally:

@@ -176,3 +176,15 @@ def test_a_probability_rule_draws_the_same_whatever_other_rules_see(client, v4, 
         return sequence
 
     assert demo_sequence(interleave=True) == demo_sequence(interleave=False)
+
+
+def test_a_rule_for_an_endpoint_the_api_lacks_is_refused_naming_the_path(client):
+    response = client.post("/control/faults", json={"target": "api:/v4/user/infos", "effect": BUSY})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "'target': there is no endpoint /v4/user/infos"}
+    assert _rules(client) == []
+
+
+def test_a_rule_for_an_endpoint_the_api_has_is_kept(client, v4):
+    _fault(client, {"target": "api:/v4/user/info", "effect": BUSY, "times": 1})
+    assert [v4("agent/info").code, v4("user/info", USER_INFO).code] == [0, 1018]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from simulator.backends import LocalBackend, open_backend
+from simulator.backend_factory import open_backend
+from simulator.backends import LocalBackend
 from simulator.config import Settings
 from simulator.limits import InflightLimiter
 from simulator.redis_backend import RedisServices

@@ -10,8 +10,8 @@ import redis
 
 from simulator import create_app
 from simulator.config import Settings
-from simulator.control.journal import Journal, JournalEntry
-from simulator.control.redis_journal import RedisJournal
+from simulator.harness.journal import Journal, JournalEntry
+from simulator.store.redis_journal import RedisJournal
 from tests.conftest import DEMO_TOKEN, V4
 
 PREFIX = "sim:"

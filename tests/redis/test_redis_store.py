@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 
 from simulator.config import Settings
+from simulator.domain.store import Seq
 from simulator.runtime import Simulator
-from simulator.store.interface import Seq
 
 _prefixes = itertools.count(1)
 

@@ -59,9 +59,9 @@ from simulator.domain.history import History
 from simulator.domain.models import TransType
 from simulator.domain.rounds import RoundFailed
 from simulator.domain.sessions import ONLINE_WINDOW, LaunchRequest
+from simulator.domain.store import Seq
 from simulator.money import json_number
 from simulator.runtime import Simulator
-from simulator.store.interface import Seq
 
 D = Decimal
 START = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.control.faults import FaultBook, FaultError
+from simulator.harness.faults import FaultBook, FaultError
 
 CODE = {"code": 1018}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.control.journal import Journal, JournalEntry
+from simulator.harness.journal import Journal, JournalEntry
 from simulator.limits import InflightLimiter
 
 

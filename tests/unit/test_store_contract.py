@@ -1,4 +1,4 @@
-"""The store contract: the operations of ``simulator.store.interface.Store``, one behaviour each.
+"""The store contract: the operations of ``simulator.domain.store.Store``, one behaviour each.
 
 They run on whichever store the suite runs on (``make test``: memory;
 ``make test-redis``: Redis), through the interface only, so both stores are
@@ -22,7 +22,7 @@ from simulator.domain.models import (
     Transaction,
     TransType,
 )
-from simulator.store.interface import CallRunning, PlayRef, Retention, Seq, Shortfall
+from simulator.domain.store import CallRunning, PlayRef, Retention, Seq, Shortfall
 
 
 @pytest.fixture

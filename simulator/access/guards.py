@@ -12,7 +12,7 @@ import ipaddress
 
 from ..codes import ResultCode, SimError
 from ..domain.models import Agent
-from ..store.interface import Store
+from ..domain.store import Store
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -11,7 +11,7 @@ one Redis list, ``{prefix}journal``, one JSON object per entry:
   semantics (the same code); a query without filters reads only the
   ``limit`` entries it returns.
 
-Drop-in for :class:`simulator.control.journal.Journal`: ``record``, ``query``,
+Drop-in for :class:`simulator.harness.journal.Journal`: ``record``, ``query``,
 ``entries``, ``clear``, ``replace``, ``MAX_BODY``, ``size``.
 """
 
@@ -24,8 +24,8 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from ..store.redis_wire import compact_json
-from .journal import DEFAULT_LIMIT, Journal, JournalEntry
+from ..harness.journal import DEFAULT_LIMIT, Journal, JournalEntry
+from .redis_wire import compact_json
 
 _FIELDS = tuple(item.name for item in fields(JournalEntry))
 

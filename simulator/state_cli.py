@@ -16,7 +16,11 @@ from typing import Any
 
 import requests
 
-from ..cli_options import HelpFormatter, add_remote_options
+from .cli_options import HelpFormatter, add_remote_options
+from .config import Settings
+from .runtime import Simulator
+from .state.snapshot import SnapshotError
+from .state.statefile import StateFileError, read, write_atomically
 
 SNAPSHOT_EXAMPLES = """\
 A snapshot is the whole state of a simulator as JSON: agents, users, balances,
@@ -61,8 +65,6 @@ def _call(args: argparse.Namespace, method: str, path: str, data: bytes | None =
 
 
 def _take(args: argparse.Namespace) -> int:
-    from .statefile import write_atomically
-
     answer = _call(args, "GET", "snapshot")
     if args.out == "-":
         sys.stdout.write(answer.text)
@@ -74,8 +76,6 @@ def _take(args: argparse.Namespace) -> int:
 
 
 def _read(path: str) -> Any:
-    from .statefile import StateFileError, read
-
     try:
         return read(Path(path))
     except StateFileError as exc:
@@ -103,10 +103,6 @@ def _save(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from ..config import Settings
-    from ..runtime import Simulator
-    from .snapshot import SnapshotError
-
     data = _read(args.file)
     sim = Simulator(Settings())
     try:

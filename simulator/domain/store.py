@@ -36,8 +36,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ..domain.enums import CallStatus, PointKind, RoundStatus, WalletMode
-from ..domain.models import (
+from .enums import CallStatus, PointKind, RoundStatus, WalletMode
+from .models import (
     Agent,
     AgentSettings,
     BonusCall,

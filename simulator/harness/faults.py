@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -83,19 +84,22 @@ def _int(rule: dict[str, Any], key: str, default: int | None, low: int) -> int |
     return value
 
 
-def _check_target_exists(target: str) -> None:
-    """A rule for an unknown path or callback would silently never fire: refuse it, naming the target."""
+def _check_target_exists(target: str, api_paths: Collection[str] | None) -> None:
+    """A rule for an unknown path or callback would silently never fire: refuse it, naming the target.
+
+    ``api_paths``: the ``/v4`` endpoint paths (``user/info``); the control API passes the
+    registry's.  The book sits below the API package, so it cannot know them itself; without
+    them only the target's form is checked.
+    """
     if target.startswith("callback:"):
         command = target[len("callback:") :]
         if command not in CALLBACK_COMMANDS:
             raise FaultError(
                 f"'target': there is no callback {command!r} (one of {', '.join(CALLBACK_COMMANDS)})"
             )
-    elif target.startswith("api:"):
-        from ..api.registry import ENDPOINTS  # here: the api package imports the runtime, which imports us
-
+    elif target.startswith("api:") and api_paths is not None:
         path = target[len("api:/v4/") :]
-        if path not in ENDPOINTS:
+        if path not in api_paths:
             raise FaultError(f"'target': there is no endpoint /v4/{path}")
 
 
@@ -142,7 +146,9 @@ class FaultBook:
         self._ids = itertools.count(1)
         self._seed = seed
 
-    def add(self, rule: Any) -> FaultRule:
+    def add(self, rule: Any, api_paths: Collection[str] | None = None) -> FaultRule:
+        """Validate ``rule`` (a JSON object, control-api.md) and keep it; ``api_paths``: see
+        :func:`_check_target_exists`."""
         if not isinstance(rule, dict):
             raise FaultError("a fault rule must be a JSON object")
         target = rule.get("target")
@@ -155,7 +161,7 @@ class FaultBook:
             raise FaultError(
                 "'target' must be 'api', 'api:/v4/<path>', 'callback:<command>' or 'round:settle'"
             )
-        _check_target_exists(target)
+        _check_target_exists(target, api_paths)
         effect = _check_effect(target, rule.get("effect"))
         agent = rule.get("agent")
         if agent is not None and not isinstance(agent, str):

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..codes import ResultCode, SimError
-from ..control.journal import JournalEntry
 from ..domain.models import Agent
+from ..harness.journal import JournalEntry
 from ..store.memory import secret_key
 from . import guards
 

@@ -1,0 +1,83 @@
+"""The Flask application: every API family added explicitly, the lean ``/v4`` front in front.
+
+:func:`create_app` builds the app with its own simulator state (one per app: tests
+build many); gunicorn serves it through :mod:`simulator.wsgi`.  Each family comes
+from its package's ``init_app``: ``/v4`` (:mod:`simulator.api`), ``/admin/api`` and
+``/backoffice`` (:mod:`simulator.backoffice`), ``/play`` (:mod:`simulator.play`) and,
+when enabled, ``/control`` (:mod:`simulator.control`); the thumbnails (``/media``)
+and the API documentation (``/docs``, ``/openapi.json``) are single modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from . import api, backoffice, control, docs, media, play
+from .api.front import V4Front
+from .api.transport import envelope
+from .codes import ResultCode
+from .config import Settings
+from .http import attach_simulator, is_under, json_error, json_response
+from .runtime import Simulator
+from .state.statefile import load_at_start as load_state_file
+from .version import __version__
+
+
+def create_app(settings: Any = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("simulator")
+    sim = Simulator(settings)
+    load_state_file(sim)
+    attach_simulator(app, sim)
+    admin_token = settings.admin_token
+    if not admin_token and not settings.loopback_only:
+        admin_token = secrets.token_urlsafe(24)
+        admin_token = sim.backend.first_drawn("admin_token", admin_token)  # one for all workers
+    app.config["SCORPIO_ADMIN_TOKEN"] = admin_token
+    api.init_app(app)
+    backoffice.init_app(app)
+    app.register_blueprint(media.blueprint)
+    app.register_blueprint(docs.blueprint)
+    play.init_app(app)
+    if settings.control:
+        control.init_app(app)
+
+    @app.get("/")
+    def index() -> Response:
+        return json_response(
+            {
+                "name": "scorpio-sim",
+                "version": __version__,
+                "api": f"{settings.base_url}/v4",
+                "admin_api": f"{settings.base_url}/admin/api",
+                "backoffice": f"{settings.base_url}/backoffice",
+                "control": f"{settings.base_url}/control" if settings.control else None,
+            }
+        )
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> Response:
+        return json_error(f"no route {request.method} {request.path}", 404)
+
+    @app.errorhandler(405)
+    def wrong_method(_: Exception) -> Response:
+        if is_under(request.path.lower(), "/v4"):
+            # Methods the /v4 view does not list (TRACE, QUERY, ...) still answer in the envelope (OP-11).
+            detail = f"{request.path} accepts POST only, not {request.method}"
+            return envelope(ResultCode.SERVICE_EXCEPTION, status=405, detail=detail)
+        return json_error(f"{request.path} does not accept {request.method}", 405)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return json_error(error.description or error.name, error.code or 500)
+        logging.getLogger("simulator").exception("unexpected error on %s", request.path)
+        return json_error("internal error; see the simulator's log", 500)
+
+    app.wsgi_app = sim.backend.catching_up(V4Front(app.wsgi_app, sim), sim)  # type: ignore[method-assign]
+    return app
