@@ -1,9 +1,10 @@
 """OpenAPI 3 document of ``/v4``, ``/admin/api``, ``/control`` and the game page's ``/play`` API,
 built from the marshmallow schemas.
 
-``/v4`` operations take their request bodies from :data:`simulator.api.registry.ENDPOINTS` and
-answer in the envelope of spec 2.2: ``{code, message, data?}``, where ``data`` is the endpoint's
-payload (from :data:`RESPONSES`) or, for ``1002``, the list of field problems.  The back-office and
+``/v4`` operations come from the endpoints' declarations (:data:`simulator.api.registry.ENDPOINTS`):
+the request body is the declared request schema, and the answer the envelope of spec 2.2,
+``{code, message, data?}``, where ``data`` is the payload of the declared response schema (none for
+an endpoint declared without one) or, for ``1002``, the list of field problems.  The back-office and
 control APIs are listed from the Flask URL map with their methods and the ``{"error"}`` schema.
 The player's side - opening a one-time game URL and the spin API the page calls - is listed by
 :func:`_play_paths`, so a CI job can play through its own launch URL without a browser.
@@ -20,7 +21,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
-from .api import bonus_endpoints, history_endpoints, play_endpoints, schemas
+from .api import schemas
 from .api.fields import Amount, SpecInt, Text
 from .api.registry import ENDPOINTS
 from .backoffice import schemas as admin_schemas
@@ -32,34 +33,6 @@ from .openapi_examples import DEMO_TOKEN, PATH_PARAMETERS, example_for
 from .play.schemas import PlayError, SpinResult, TableState
 from .play.views import SpinRequest
 from .version import __version__
-
-#: The payload schema of each ``/v4`` endpoint; ``None``: success without a payload (spec 2.2).
-RESPONSES: dict[str, Schema | None] = {
-    "agent/info": schemas.AgentInfo(),
-    "agent/rtp": None,
-    "agent/callback-test": play_endpoints.CallbackTest(),
-    "user/create": schemas.UserCreated(),
-    "user/info": schemas.UserInfo(),
-    "wallet/deposit": schemas.WalletResult(),
-    "wallet/withdraw": schemas.WalletResult(),
-    "wallet/withdraw-all": schemas.WalletResult(),
-    "game/providers": schemas.ProviderItem(many=True),
-    "game/games": schemas.GameItem(many=True),
-    "game/all": schemas.GameItem(many=True),
-    "game/game-url": play_endpoints.GameUrl(),
-    "game/kick_games": None,
-    "game/online-games": play_endpoints.OnlineGame(many=True),
-    "game/transaction": history_endpoints.TransactionPage(),
-    "game/transaction-id": history_endpoints.TransactionItem(many=True),
-    "game/round-details": history_endpoints.RoundDetails(),
-    "statistics/user": history_endpoints.UserStatPage(),
-    "game/call_config": bonus_endpoints.CallConfig(),
-    "game/call_start": bonus_endpoints.CallStarted(),
-    "game/call_cancel": None,
-    "game/freeround/start": bonus_endpoints.FreeRoundGranted(),
-    "game/freeround/create": bonus_endpoints.FreeRoundGranted(),
-    "game/freeround/cancel": None,
-}
 
 #: Request bodies of the back-office and control APIs, by Flask endpoint name: a schema, or a
 #: JSON schema choosing between schemas.
@@ -88,7 +61,6 @@ REQUEST_SCHEMAS: frozenset[type[Schema]] = frozenset(
     }
 )
 
-_ANY = {"anyOf": [{"type": "object"}, {"type": "array", "items": {}}]}
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _RULE_ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -144,10 +116,9 @@ def _envelope(codes: list[ResultCode], data: dict[str, Any] | None, description:
 
 def _v4_operation(path: str) -> dict[str, Any]:
     endpoint = ENDPOINTS[path]
-    payload: Any = RESPONSES.get(path, _ANY)
-    options = [{"$ref": "#/components/schemas/FieldErrors"}]
-    if payload is not None:
-        options.insert(0, payload)
+    options: list[Any] = [{"$ref": "#/components/schemas/FieldErrors"}]
+    if endpoint.response is not None:
+        options.insert(0, endpoint.response)
     data = options[0] if len(options) == 1 else {"anyOf": options}
     unrouted = [ResultCode.SERVICE_EXCEPTION]
     return {
@@ -158,7 +129,7 @@ def _v4_operation(path: str) -> dict[str, Any]:
             "security": [{"bearerAuth": []}],
             "requestBody": {
                 "required": False,
-                "content": {"application/json": {"schema": endpoint.schema}},
+                "content": {"application/json": {"schema": endpoint.request}},
             },
             "responses": {
                 "200": _envelope(

@@ -8,10 +8,9 @@ from marshmallow import Schema, fields, pre_load
 
 from ..domain.freerounds import MAX_ROUNDS, FreeRoundRequest
 from ..money import MAX_AMOUNT, ZERO
-from .endpoints import Call, Endpoint
+from .endpoints import Call, Endpoint, Payload
 from .fields import INT32_MAX, Amount, SpecInt, Text
 from .schemas import Empty, RequestSchema
-from .transport import BARE
 
 #: ``expirationDate`` is epoch milliseconds; past the end of year 9999 no date can hold it.
 LATEST_EXPIRATION_MS = 253_402_300_799_999
@@ -68,28 +67,23 @@ class FreeRoundGranted(Schema):
     fr_id = fields.String()
 
 
-_call_config = CallConfig()
-_call_started = CallStarted()
-_free_round_granted = FreeRoundGranted()
-
-
 # -- handlers -------------------------------------------------------------------------
-def call_config(call: Call) -> Any:
-    return _call_config.dump({"call_min": call.world.bonus.call_min(call.agent)})
+def call_config(call: Call) -> Payload:
+    return {"call_min": call.world.bonus.call_min(call.agent)}
 
 
-def call_start(call: Call) -> Any:
+def call_start(call: Call) -> Payload:
     p = call.params
     started = call.world.bonus.start(call.agent, p["gplay_id"], p["set_point"], p["type"], p["memo"])
-    return _call_started.dump({"call_id": started.call_id})
+    return {"call_id": started.call_id}
 
 
-def call_cancel(call: Call) -> Any:
+def call_cancel(call: Call) -> Payload:
     call.world.bonus.cancel(call.agent, call.params["call_id"])
-    return BARE
+    return None
 
 
-def freeround_start(call: Call) -> Any:
+def freeround_start(call: Call) -> Payload:
     p = call.params
     grant = call.world.free_rounds.grant(
         call.agent,
@@ -103,19 +97,19 @@ def freeround_start(call: Call) -> Any:
             win=p["win"] or ZERO,
         ),
     )
-    return _free_round_granted.dump({"fr_id": grant.fr_id})
+    return {"fr_id": grant.fr_id}
 
 
-def freeround_cancel(call: Call) -> Any:
+def freeround_cancel(call: Call) -> Payload:
     call.world.free_rounds.cancel(call.agent, call.params["fr_id"])
-    return BARE
+    return None
 
 
-ENDPOINTS: dict[str, Endpoint] = {
-    "game/call_config": Endpoint(Empty, call_config),
-    "game/call_start": Endpoint(CallStartRequest, call_start),
-    "game/call_cancel": Endpoint(CallCancelRequest, call_cancel),
-    "game/freeround/start": Endpoint(FreeRoundStartRequest, freeround_start),
-    "game/freeround/create": Endpoint(FreeRoundStartRequest, freeround_start),
-    "game/freeround/cancel": Endpoint(FreeRoundCancelRequest, freeround_cancel),
-}
+DECLARATIONS: tuple[Endpoint, ...] = (
+    Endpoint("game/call_config", Empty, CallConfig(), call_config),
+    Endpoint("game/call_start", CallStartRequest, CallStarted(), call_start),
+    Endpoint("game/call_cancel", CallCancelRequest, None, call_cancel),
+    Endpoint("game/freeround/start", FreeRoundStartRequest, FreeRoundGranted(), freeround_start),
+    Endpoint("game/freeround/create", FreeRoundStartRequest, FreeRoundGranted(), freeround_start),
+    Endpoint("game/freeround/cancel", FreeRoundCancelRequest, None, freeround_cancel),
+)

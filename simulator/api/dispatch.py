@@ -137,15 +137,17 @@ def _guarded(
         limit = sim.settings.max_body
         raise SimError.validation("body", f"The request body must not exceed {limit} bytes.")
     body = parse_body(outcome.raw, sim.settings.max_json_depth)
-    params = _schema(endpoint.schema, sim.settings.strict_types).parse(body)
+    params = _schema(endpoint.request, sim.settings.strict_types).parse(body)
     forced = _forced_result(sim, environ)
     if forced == ResultCode.VALIDATION_ERROR:
         # A forced 1002 keeps the shape of every 1002: a list of field problems (2.2, OP-13).
         raise SimError.validation("X-Sim-Result", "answered by the X-Sim-Result header")
     if forced is not None:
         raise SimError(forced, "answered by the X-Sim-Result header")
-    data = endpoint.handler(Call(sim, world, agent, params, ip))
-    return envelope_answer(ResultCode.OK, data)
+    payload = endpoint.handler(Call(sim, world, agent, params, ip))
+    # The one place a success is shaped: the declared response schema, or no ``data`` (spec 2.2).
+    response = endpoint.response
+    return envelope_answer(ResultCode.OK, None if response is None else response.dump(payload))
 
 
 #: Fault effect ``drop`` without a socket to close: an empty 444, as a Flask ``Response(b"", 444)``.

@@ -1,7 +1,11 @@
-"""The ``/v4`` endpoints of the foundation (spec 5.1, 5.2, 5.4-5.11).
+"""The ``/v4`` endpoints of the foundation (spec 5.1, 5.2, 5.4-5.11), and what an endpoint is.
 
-Each handler is thin: it takes the validated parameters, calls one domain
-function, and shapes the answer with a response schema.
+An endpoint is declared once (:class:`Endpoint`): its path, request schema,
+response schema and handler.  Dispatch validates the body with the request
+schema, calls the handler and dumps its payload with the response schema; the
+OpenAPI document is built from the same declarations.  Each handler is thin: it
+takes the validated parameters, calls one domain function, and returns the
+plain payload.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from marshmallow import Schema
+
 from ..access.guards import allow_list
 from ..codes import ResultCode, SimError
 from ..config import Settings
@@ -21,7 +27,6 @@ from ..domain.models import Agent
 from ..money import ZERO
 from ..runtime import Simulator, World
 from . import schemas
-from .transport import BARE
 
 
 @dataclass
@@ -35,58 +40,59 @@ class Call:
     client_ip: str
 
 
-Handler = Callable[[Call], Any]
+#: What a handler returns: the payload before its response schema shapes it; None when there is none.
+Payload = dict[str, Any] | list[dict[str, Any]] | None
+Handler = Callable[[Call], Payload]
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    schema: type[schemas.RequestSchema]
+    """One ``/v4`` endpoint, declared once.
+
+    ``response`` is a schema instance, built once and shared by every call (``many=True`` for a
+    list), or None for a success without payload: the envelope then has no ``data`` (spec 2.2).
+    ``request`` is a class: dispatch builds one instance per ``strict_types`` setting.
+    """
+
+    path: str
+    request: type[schemas.RequestSchema]
+    response: Schema | None
     handler: Handler
 
 
 # -- agent -------------------------------------------------------------------
-_agent_info = schemas.AgentInfo()
-
-
-def agent_info(call: Call) -> Any:
+def agent_info(call: Call) -> Payload:
     agent = call.agent
-    return _agent_info.dump(
-        {
-            "name": agent.name,
-            "currency": agent.settings.currency,
-            "balance": agent.points,
-            "win_ratio": agent.settings.rtp,
-            "rtp": agent.settings.rtp,
-            "whitelist": allow_list(agent.settings.allowed_ips),
-            "client_ip": call.client_ip,
-        }
-    )
+    return {
+        "name": agent.name,
+        "currency": agent.settings.currency,
+        "balance": agent.points,
+        "win_ratio": agent.settings.rtp,
+        "rtp": agent.settings.rtp,
+        "whitelist": allow_list(agent.settings.allowed_ips),
+        "client_ip": call.client_ip,
+    }
 
 
-def agent_rtp(call: Call) -> Any:
+def agent_rtp(call: Call) -> Payload:
     """Set the agent's RTP; 0 restores the platform default (OP-9)."""
     if not call.agent.settings.rtp_api_enabled:
         raise SimError(ResultCode.PERMISSION_ERROR, f"RTP management is disabled for agent {call.agent.name}")
     rtp = call.params["rtp"] or Decimal(call.sim.settings.default_rtp)
     call.world.hierarchy.apply_settings(call.agent, {"rtp": rtp})
-    return BARE
+    return None
 
 
 # -- users and wallet ----------------------------------------------------------
-_user_created = schemas.UserCreated()
-_user_info = schemas.UserInfo()
-_wallet_result = schemas.WalletResult()
-
-
-def user_create(call: Call) -> Any:
+def user_create(call: Call) -> Payload:
     user, is_new = call.world.users.create_or_get(call.agent, call.params["name"])
-    return _user_created.dump({"user_code": user.user_code, "is_new_user": is_new})
+    return {"user_code": user.user_code, "is_new_user": is_new}
 
 
-def user_info(call: Call) -> Any:
+def user_info(call: Call) -> Payload:
     users = call.world.users
     user = users.lookup(call.agent, call.params["user_code"])
-    return _user_info.dump({"name": user.name, "balance": users.displayed_balance(user)})
+    return {"name": user.name, "balance": users.displayed_balance(user)}
 
 
 def _transfer_agent(call: Call) -> None:
@@ -99,27 +105,25 @@ def _transfer_agent(call: Call) -> None:
         )
 
 
-def wallet_deposit(call: Call) -> Any:
+def wallet_deposit(call: Call) -> Payload:
     _transfer_agent(call)
     tx = call.world.ledger.deposit_to(call.agent, call.params["user_code"], call.params["amount"])
-    return _wallet_result.dump({"balance": tx.balance, "amount": tx.trans_amount})
+    return {"balance": tx.balance, "amount": tx.trans_amount}
 
 
-def wallet_withdraw(call: Call) -> Any:
+def wallet_withdraw(call: Call) -> Payload:
     _transfer_agent(call)
     tx = call.world.ledger.withdraw_from(call.agent, call.params["user_code"], call.params["amount"])
-    return _wallet_result.dump({"balance": tx.balance, "amount": tx.trans_amount})
+    return {"balance": tx.balance, "amount": tx.trans_amount}
 
 
-def wallet_withdraw_all(call: Call) -> Any:
+def wallet_withdraw_all(call: Call) -> Payload:
     _transfer_agent(call)
     amount, tx = call.world.ledger.withdraw_all_from(call.agent, call.params["user_code"])
-    return _wallet_result.dump({"balance": tx.balance if tx else ZERO, "amount": amount})
+    return {"balance": tx.balance if tx else ZERO, "amount": amount}
 
 
 # -- catalogue -------------------------------------------------------------------
-_provider_items = schemas.ProviderItem(many=True)
-_game_items = schemas.GameItem(many=True)
 
 
 def image_urls(settings: Settings, game: Game) -> tuple[str, str]:
@@ -150,22 +154,20 @@ def game_rows(settings: Settings, catalogue: Catalogue, provider_ids: list[int],
     return rows
 
 
-def game_providers(call: Call) -> Any:
+def game_providers(call: Call) -> Payload:
     catalogue, lang = call.world.catalogue, call.params["lang"]
-    return _provider_items.dump(
-        [
-            {
-                "provider_id": p.provider_id,
-                "provider_name": p.provider_name,
-                "locale_name": p.locale_name(lang),
-                "status": catalogue.provider_status(p),
-            }
-            for p in catalogue.assigned_providers(call.agent.settings.providers)
-        ]
-    )
+    return [
+        {
+            "provider_id": p.provider_id,
+            "provider_name": p.provider_name,
+            "locale_name": p.locale_name(lang),
+            "status": catalogue.provider_status(p),
+        }
+        for p in catalogue.assigned_providers(call.agent.settings.providers)
+    ]
 
 
-def game_games(call: Call) -> Any:
+def game_games(call: Call) -> Payload:
     """Games of one provider: 2007 if unknown, ``[]`` if not assigned (spec 5.10)."""
     catalogue, provider_id = call.world.catalogue, call.params["provider_id"]
     if catalogue.provider(provider_id) is None:
@@ -173,24 +175,24 @@ def game_games(call: Call) -> Any:
     assigned = {p.provider_id for p in catalogue.assigned_providers(call.agent.settings.providers)}
     if provider_id not in assigned:
         return []
-    return _game_items.dump(game_rows(call.sim.settings, catalogue, [provider_id], call.params["lang"]))
+    return game_rows(call.sim.settings, catalogue, [provider_id], call.params["lang"])
 
 
-def game_all(call: Call) -> Any:
+def game_all(call: Call) -> Payload:
     catalogue = call.world.catalogue
     provider_ids = [p.provider_id for p in catalogue.assigned_providers(call.agent.settings.providers)]
-    return _game_items.dump(game_rows(call.sim.settings, catalogue, provider_ids, call.params["lang"]))
+    return game_rows(call.sim.settings, catalogue, provider_ids, call.params["lang"])
 
 
-ENDPOINTS: dict[str, Endpoint] = {
-    "agent/info": Endpoint(schemas.Empty, agent_info),
-    "agent/rtp": Endpoint(schemas.RtpRequest, agent_rtp),
-    "user/create": Endpoint(schemas.UserCreateRequest, user_create),
-    "user/info": Endpoint(schemas.UserCodeRequest, user_info),
-    "wallet/deposit": Endpoint(schemas.WalletRequest, wallet_deposit),
-    "wallet/withdraw": Endpoint(schemas.WalletRequest, wallet_withdraw),
-    "wallet/withdraw-all": Endpoint(schemas.UserCodeRequest, wallet_withdraw_all),
-    "game/providers": Endpoint(schemas.ProvidersRequest, game_providers),
-    "game/games": Endpoint(schemas.GamesRequest, game_games),
-    "game/all": Endpoint(schemas.AllGamesRequest, game_all),
-}
+DECLARATIONS: tuple[Endpoint, ...] = (
+    Endpoint("agent/info", schemas.Empty, schemas.AgentInfo(), agent_info),
+    Endpoint("agent/rtp", schemas.RtpRequest, None, agent_rtp),
+    Endpoint("user/create", schemas.UserCreateRequest, schemas.UserCreated(), user_create),
+    Endpoint("user/info", schemas.UserCodeRequest, schemas.UserInfo(), user_info),
+    Endpoint("wallet/deposit", schemas.WalletRequest, schemas.WalletResult(), wallet_deposit),
+    Endpoint("wallet/withdraw", schemas.WalletRequest, schemas.WalletResult(), wallet_withdraw),
+    Endpoint("wallet/withdraw-all", schemas.UserCodeRequest, schemas.WalletResult(), wallet_withdraw_all),
+    Endpoint("game/providers", schemas.ProvidersRequest, schemas.ProviderItem(many=True), game_providers),
+    Endpoint("game/games", schemas.GamesRequest, schemas.GameItem(many=True), game_games),
+    Endpoint("game/all", schemas.AllGamesRequest, schemas.GameItem(many=True), game_all),
+)

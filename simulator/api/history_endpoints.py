@@ -25,7 +25,7 @@ from ..domain.history import (
 from ..domain.models import Transaction
 from ..domain.round_links import round_token
 from ..reporting import parse_time
-from .endpoints import Call, Endpoint
+from .endpoints import Call, Endpoint, Payload
 from .fields import INT32_MAX, Amount, SpecInt, Text
 from .schemas import RequestSchema
 
@@ -102,12 +102,6 @@ class UserStatPage(Schema):
     items = fields.List(fields.Nested(UserStatItem), data_key="list")
 
 
-_transaction_page = TransactionPage()
-_transaction_items = TransactionItem(many=True)
-_round_details = RoundDetails()
-_user_stat_page = UserStatPage()
-
-
 # -- helpers --------------------------------------------------------------------------
 def history_of(call: Call) -> History:
     settings = call.sim.settings
@@ -156,7 +150,7 @@ def _transaction_row(call: Call, catalogue: Catalogue, tx: Transaction) -> dict[
 
 
 # -- handlers -------------------------------------------------------------------------
-def transaction(call: Call) -> Any:
+def transaction(call: Call) -> Payload:
     """5.20: one page of a window of at most 1 hour."""
     start, end = _window(call)
     check_transaction_window(start, end)
@@ -164,26 +158,24 @@ def transaction(call: Call) -> Any:
     history.admit_poll(call.agent.agent_id, WINDOW_POLL)
     offset, limit = call.params["offset"], call.params["limit"]
     page = history.by_window(call.agent.agent_id, start, end, offset, limit)
-    return _transaction_page.dump(
-        {
-            "total": page.total,
-            "offset": offset,
-            "count": len(page.items),
-            "items": transaction_rows(call, page.items),
-        }
-    )
+    return {
+        "total": page.total,
+        "offset": offset,
+        "count": len(page.items),
+        "items": transaction_rows(call, page.items),
+    }
 
 
-def transaction_id(call: Call) -> Any:
+def transaction_id(call: Call) -> Payload:
     """5.21: a plain array of the rows after ``last_id``."""
     history = history_of(call)
     last_id = call.params["last_id"]
     history.admit_poll(call.agent.agent_id, last_id)
     rows = history.after(call.agent.agent_id, last_id, call.params["limit"])
-    return _transaction_items.dump(transaction_rows(call, rows))
+    return transaction_rows(call, rows)
 
 
-def round_details(call: Call) -> Any:
+def round_details(call: Call) -> Payload:
     """5.22: the signed link of a round page.
 
     ``provider_id`` 0 and ``game_code`` "" count as not given: clients send
@@ -199,10 +191,10 @@ def round_details(call: Call) -> Any:
         game_code=p["game_code"] or None,
     )
     token = round_token(call.sim.link_secret, call.agent.agent_id, round_.round_id)
-    return _round_details.dump({"url": f"{call.sim.settings.base_url}/round/{token}"})
+    return {"url": f"{call.sim.settings.base_url}/round/{token}"}
 
 
-def statistics_user(call: Call) -> Any:
+def statistics_user(call: Call) -> Payload:
     """5.23: per-user bet and win totals by category bucket."""
     start, end = _window(call)
     check_statistics_window(start, end)
@@ -222,12 +214,12 @@ def statistics_user(call: Call) -> Any:
         }
         for totals in page.items
     ]
-    return _user_stat_page.dump({"total": page.total, "offset": offset, "count": len(items), "items": items})
+    return {"total": page.total, "offset": offset, "count": len(items), "items": items}
 
 
-ENDPOINTS: dict[str, Endpoint] = {
-    "game/transaction": Endpoint(TimeWindowRequest, transaction),
-    "game/transaction-id": Endpoint(TransactionIdRequest, transaction_id),
-    "game/round-details": Endpoint(RoundDetailsRequest, round_details),
-    "statistics/user": Endpoint(TimeWindowRequest, statistics_user),
-}
+DECLARATIONS: tuple[Endpoint, ...] = (
+    Endpoint("game/transaction", TimeWindowRequest, TransactionPage(), transaction),
+    Endpoint("game/transaction-id", TransactionIdRequest, TransactionItem(many=True), transaction_id),
+    Endpoint("game/round-details", RoundDetailsRequest, RoundDetails(), round_details),
+    Endpoint("statistics/user", TimeWindowRequest, UserStatPage(), statistics_user),
+)

@@ -10,10 +10,9 @@ from ..codes import ResultCode, SimError
 from ..domain.catalogue import category_code
 from ..domain.sessions import LaunchRequest
 from ..money import MAX_AMOUNT
-from .endpoints import Call, Endpoint
+from .endpoints import Call, Endpoint, Payload
 from .fields import Amount, SpecInt, Text
 from .schemas import Empty, RequestSchema, UserCodeRequest, rtp_alias
-from .transport import BARE
 
 
 class GameUrl(Schema):
@@ -41,8 +40,9 @@ class OnlineGame(Schema):
     last_update = fields.String()
 
 
-_game_url = GameUrl()
-_online_games = OnlineGame(many=True)
+class CallbackTest(Schema):
+    callback_url = fields.String()
+    time = fields.String()
 
 
 class GameUrlRequest(RequestSchema):
@@ -66,7 +66,7 @@ class GameUrlRequest(RequestSchema):
         return super().parse(body)
 
 
-def game_url(call: Call) -> Any:
+def game_url(call: Call) -> Payload:
     p = call.params
     launch = call.world.sessions.launch(
         call.agent,
@@ -79,15 +79,15 @@ def game_url(call: Call) -> Any:
             rtp=p["rtp"],
         ),
     )
-    return _game_url.dump({"game_url": f"{call.sim.settings.base_url}/play/{launch.token}"})
+    return {"game_url": f"{call.sim.settings.base_url}/play/{launch.token}"}
 
 
-def kick_games(call: Call) -> Any:
+def kick_games(call: Call) -> Payload:
     call.world.sessions.kick(call.agent, call.params["user_code"])
-    return BARE
+    return None
 
 
-def online_games(call: Call) -> Any:
+def online_games(call: Call) -> Payload:
     """Sessions active in the last 30 minutes, with their bonus-call fields (spec 5.13, 8)."""
     world = call.world
     catalogue = world.catalogue
@@ -121,25 +121,10 @@ def online_games(call: Call) -> Any:
                 "last_update": call.sim.format_time(session.last_update),
             }
         )
-    return _online_games.dump(rows)
+    return rows
 
 
-ENDPOINTS: dict[str, Endpoint] = {
-    "game/game-url": Endpoint(GameUrlRequest, game_url),
-    "game/kick_games": Endpoint(UserCodeRequest, kick_games),
-    "game/online-games": Endpoint(Empty, online_games),
-}
-
-
-class CallbackTest(Schema):
-    callback_url = fields.String()
-    time = fields.String()
-
-
-_callback_test = CallbackTest()
-
-
-def callback_test(call: Call) -> Any:
+def callback_test(call: Call) -> Payload:
     """One ``authenticate`` for ``test1234``: any HTTP answer within 4 s passes (spec 5.3)."""
     agent = call.agent
     if not agent.settings.callback_url:
@@ -147,9 +132,12 @@ def callback_test(call: Call) -> Any:
     attempt = call.sim.callbacks.send(agent, "authenticate", {"account": "test1234"}, apply_faults=False)
     if attempt.status is None:
         raise SimError(ResultCode.CALLBACK_ERROR, f"callback URL unreachable: {attempt.error}")
-    return _callback_test.dump(
-        {"callback_url": agent.settings.callback_url, "time": f"{round(attempt.duration_ms)}ms"}
-    )
+    return {"callback_url": agent.settings.callback_url, "time": f"{round(attempt.duration_ms)}ms"}
 
 
-ENDPOINTS["agent/callback-test"] = Endpoint(Empty, callback_test)
+DECLARATIONS: tuple[Endpoint, ...] = (
+    Endpoint("game/game-url", GameUrlRequest, GameUrl(), game_url),
+    Endpoint("game/kick_games", UserCodeRequest, None, kick_games),
+    Endpoint("game/online-games", Empty, OnlineGame(many=True), online_games),
+    Endpoint("agent/callback-test", Empty, CallbackTest(), callback_test),
+)

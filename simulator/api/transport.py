@@ -28,9 +28,6 @@ from ..http import JSON_HEADERS, utf8
 from ..jsonsafe import json_problem
 from ..money import json_default
 
-#: A handler's return value for "success without a payload" (spec 2.2).
-BARE = object()
-
 #: ``X-Sim-Error-Detail`` is cut to this many characters.
 MAX_DETAIL = 500
 _NEWLINE = re.compile(r"[\r\n]")
@@ -121,7 +118,7 @@ _STATUS = {status: status_line(status) for status in (200, 404, 405)}
 def envelope_answer(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Answer:
     """Build the envelope; ``data`` is omitted for errors and bare successes (spec 2.2, OP-13)."""
     body: dict[str, Any] = {"code": int(code), "message": code.name}
-    if data is not None and data is not BARE:
+    if data is not None:
         body["data"] = data
     payload = utf8(_encoder.encode(body))
     headers = [*_JSON_HEADERS, ("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
