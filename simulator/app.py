@@ -5,24 +5,21 @@ build many); gunicorn serves it through :mod:`simulator.wsgi`.  Each family come
 from its package's ``init_app``: ``/v4`` (:mod:`simulator.api`), ``/admin/api`` and
 ``/backoffice`` (:mod:`simulator.backoffice`), ``/play`` (:mod:`simulator.play`) and,
 when enabled, ``/control`` (:mod:`simulator.control`); the thumbnails (``/media``)
-and the API documentation (``/docs``, ``/openapi.json``) are single modules.
+and the API documentation (``/docs``, ``/openapi.json``) are single modules.  ``/v4`` never
+reaches Flask: its entrance (:mod:`simulator.api.front`) sits in front of the app.
+Every other family has one entrance and one error path (:mod:`simulator.families`).
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from typing import Any
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
 
-from . import api, backoffice, control, docs, media, play
-from .api.front import V4Front
-from .api.transport import envelope
-from .codes import ResultCode
+from . import api, backoffice, control, docs, families, media, play
 from .config import Settings
-from .http import attach_simulator, is_under, json_error, json_response
+from .http import attach_simulator, json_response
 from .runtime import Simulator
 from .state.statefile import load_at_start as load_state_file
 from .version import __version__
@@ -39,7 +36,7 @@ def create_app(settings: Any = None) -> Flask:
         admin_token = secrets.token_urlsafe(24)
         admin_token = sim.backend.first_drawn("admin_token", admin_token)  # one for all workers
     app.config["SCORPIO_ADMIN_TOKEN"] = admin_token
-    api.init_app(app)
+    api.init_app(app, sim)
     backoffice.init_app(app)
     app.register_blueprint(media.blueprint)
     app.register_blueprint(docs.blueprint)
@@ -60,24 +57,6 @@ def create_app(settings: Any = None) -> Flask:
             }
         )
 
-    @app.errorhandler(404)
-    def not_found(_: Exception) -> Response:
-        return json_error(f"no route {request.method} {request.path}", 404)
-
-    @app.errorhandler(405)
-    def wrong_method(_: Exception) -> Response:
-        if is_under(request.path.lower(), "/v4"):
-            # Methods the /v4 view does not list (TRACE, QUERY, ...) still answer in the envelope (OP-11).
-            detail = f"{request.path} accepts POST only, not {request.method}"
-            return envelope(ResultCode.SERVICE_EXCEPTION, status=405, detail=detail)
-        return json_error(f"{request.path} does not accept {request.method}", 405)
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        if isinstance(error, HTTPException):
-            return json_error(error.description or error.name, error.code or 500)
-        logging.getLogger("simulator").exception("unexpected error on %s", request.path)
-        return json_error("internal error; see the simulator's log", 500)
-
-    app.wsgi_app = sim.backend.catching_up(V4Front(app.wsgi_app, sim), sim)  # type: ignore[method-assign]
+    families.install(app)
+    app.wsgi_app = sim.backend.catching_up(app.wsgi_app, sim)  # type: ignore[method-assign]
     return app

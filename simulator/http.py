@@ -1,4 +1,4 @@
-"""Helpers shared by the simulator's own JSON APIs (``/admin/api``, ``/control``).
+"""Helpers shared by the simulator's own HTTP families (``/admin/api``, ``/control``, pages).
 
 These APIs are plain REST (control-api.md): JSON bodies, HTTP status codes and
 errors as ``{"error": "..."}`` - never the ``/v4`` envelope.
@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Callable
-from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from .codes import ResultCode, SimError
-from .jsonsafe import json_problem
+from .jsonsafe import JsonRefused, parse_json
 from .money import json_default
 
 if TYPE_CHECKING:  # for the annotations only: the runtime sits below every HTTP module
@@ -141,10 +142,6 @@ class ApiError(Exception):
         self.status = status
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
 def read_limited(limit: int) -> tuple[bytes, bool]:
     """``(body, too_big)`` of the current Flask request: see :func:`read_bounded`."""
     return read_bounded(request.stream, request.content_length, limit)
@@ -170,6 +167,10 @@ def _read_body() -> bytes:
     return raw
 
 
+#: How the JSON families word a refused body; the rest is "not valid JSON".
+_REFUSALS = {"depth": "the body {detail}", "content": "the body {detail}"}
+
+
 def json_body(expect: type = dict) -> Any:
     """The JSON body (empty = ``{}``); 400 for malformed JSON or the wrong top-level type.
 
@@ -182,21 +183,30 @@ def json_body(expect: type = dict) -> Any:
     if not raw.strip():
         return {} if expect is dict else expect()
     try:
-        body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(f"the body is not valid JSON: {exc}") from None
-    problem = json_problem(body, MAX_JSON_DEPTH)
-    if problem:
-        raise ApiError(f"the body {problem}")
+        body = parse_json(raw, MAX_JSON_DEPTH)
+    except JsonRefused as refused:
+        wording = _REFUSALS.get(refused.reason, "the body is not valid JSON: {detail}")
+        raise ApiError(wording.format(detail=refused.detail)) from None
     if not isinstance(body, expect):
         raise ApiError(f"the body must be a JSON {'object' if expect is dict else expect.__name__}")
     return body
 
 
-def handle_errors(blueprint: Any) -> None:
-    """Register JSON error answers for domain and client errors on a blueprint."""
-    blueprint.register_error_handler(ApiError, lambda e: json_error(e.message, e.status))
-    blueprint.register_error_handler(SimError, error_for)
+def json_failure(error: Exception) -> Response:
+    """The error path of the JSON families (``/admin/api``, ``/control``, and what is in no
+    family): ``{"error": "..."}`` with the status the error calls for (control-api.md)."""
+    if isinstance(error, ApiError):
+        return json_error(error.message, error.status)
+    if isinstance(error, SimError):
+        return error_for(error)
+    if isinstance(error, NotFound):
+        return json_error(f"no route {request.method} {request.path}", 404)
+    if isinstance(error, MethodNotAllowed):
+        return json_error(f"{request.path} does not accept {request.method}", 405)
+    if isinstance(error, HTTPException):
+        return json_error(error.description or error.name, error.code or 500)
+    logging.getLogger("simulator").exception("unexpected error on %s", request.path)
+    return json_error("internal error; see the simulator's log", 500)
 
 
 def ascii_int(text: str) -> int | None:

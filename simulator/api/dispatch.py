@@ -1,11 +1,13 @@
-"""Every ``/v4`` call, on the bare WSGI environ: routing, guards, faults, envelope, journal.
+"""Every ``/v4`` request, on the bare WSGI environ: routing, guards, faults, envelope, journal.
 
-One function serves every ``/v4`` path, so unknown paths (404) and wrong
-methods (405) answer in the envelope too (OP-11), and the in-flight slot is
-released in one ``finally`` on every exit path.  It needs no Flask request
-context: the lean front (:mod:`simulator.api.front`) calls it directly for a
-POST to an endpoint's own path, the Flask view (:mod:`simulator.api.routes`)
-for every other ``/v4`` request.
+Routing for every ``/v4`` request is decided here, in :func:`_locate`: a POST to an
+endpoint's own path (``/v4/user/info``) is found with one dictionary lookup; any other
+path is matched as werkzeug's router matches it, with the rules a Flask view for
+``/v4/<path>`` had, so odd paths keep their answers (``/v4/user/info/`` is the endpoint,
+``/v4//user/info`` and ``/V4/...`` are no route, ``TRACE`` is no method).  Unknown paths
+(404) and wrong methods (405) answer in the envelope too (OP-11), and the in-flight
+slot is released in one ``finally`` on every exit path.  No Flask request context is
+needed: the ``/v4`` entrance (:mod:`simulator.api.front`) calls :func:`serve`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from ..access import guards
@@ -57,27 +61,65 @@ class _Outcome:
 
 
 class _HttpError(SimError):
-    """A routing failure: code 1003 with HTTP 404 or 405 (OP-11)."""
+    """A routing failure: code 1003 with HTTP 404 or 405 (OP-11); ``path``: the request's
+    path, for the journal, when the router found no ``/v4/<path>`` in it."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, path: str = "") -> None:
         super().__init__(ResultCode.SERVICE_EXCEPTION, detail)
         self.status = status
+        self.path = path
 
 
-def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
-    """Answer ``/v4/<path>``; journal it and log its line."""
+#: ``PATH_INFO`` of a POST that needs no router: an endpoint's own path.
+_OWN_PATHS = {f"/v4/{path}": path for path in ENDPOINTS}
+#: The rules of the ``/v4`` routes, for every other path, with werkzeug's defaults
+#: (``strict_slashes``, ``merge_slashes``, ``redirect_defaults``: order matters, the first
+#: rule of the endpoint that gives a default is where the others would redirect).
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_ROUTER = Map(
+    [
+        Rule("/v4", defaults={"path": ""}, methods=_METHODS, endpoint="v4"),
+        Rule("/v4/", defaults={"path": ""}, methods=_METHODS, endpoint="v4"),
+        Rule("/v4/<path:path>", methods=_METHODS, endpoint="v4"),
+    ]
+).bind("simulator")
+
+
+def _locate(environ: dict[str, Any]) -> str:
+    """The ``<path>`` of ``/v4/<path>`` this request names; :class:`_HttpError` when the
+    router finds none (404) or the method is none of the route's (405)."""
+    path_info = environ.get("PATH_INFO", "")
+    own = _OWN_PATHS.get(path_info)
+    if own is not None and environ.get("REQUEST_METHOD") == "POST":
+        return own
+    shown = path_info.encode("latin-1").decode("utf-8", "replace")  # what werkzeug calls request.path
+    try:
+        _, args = _ROUTER.match(shown, method=environ.get("REQUEST_METHOD", "GET").upper())
+    except MethodNotAllowed:
+        raise _HttpError(405, f"{shown} accepts POST only", shown) from None
+    except (NotFound, RequestRedirect):
+        raise _HttpError(404, f"no endpoint {shown}", shown) from None
+    return args["path"]
+
+
+def serve(sim: Simulator, environ: dict[str, Any]) -> Answer:
+    """Answer a ``/v4`` request; journal it and log its line."""
     started = time.perf_counter()
     outcome = _Outcome()
     ip = guards.client_ip(
         environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), sim.settings.trusted_proxies
     )
+    shown = ""
     try:
+        path = _locate(environ)
+        shown = f"/v4/{path}"
         answer = _route(sim, environ, path.strip("/"), ip, outcome)
     except SimError as error:
+        shown = shown or getattr(error, "path", "")
         outcome.code, outcome.detail = error.code, error.detail
         answer = error_answer(error, getattr(error, "status", 200))
     except Exception:  # the envelope, never a traceback (CONVENTIONS.md)
-        log.exception("internal error on /v4/%s", path)
+        log.exception("internal error on %s", shown)
         outcome.code, outcome.detail = ResultCode.INTERNAL_SERVER_ERROR, "unexpected server fault"
         answer = envelope_answer(outcome.code, detail=outcome.detail)
     if outcome.too_big:
@@ -89,7 +131,7 @@ def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
         JournalEntry(
             time=datetime.fromtimestamp(sim.clock.timestamp(), tz=UTC).isoformat(),
             agent=outcome.agent,
-            path=f"/v4/{path}",
+            path=shown,
             client_ip=ip,
             body=outcome.raw[: sim.journal.MAX_BODY].decode("utf-8", "replace") if outcome.raw else "",
             code=int(outcome.code),
@@ -97,7 +139,7 @@ def serve(sim: Simulator, environ: dict[str, Any], path: str) -> Answer:
             detail=outcome.detail,
         ),
     )
-    log.info("agent=%s path=/v4/%s code=%d ms=%.1f", outcome.agent, path, outcome.code, duration)
+    log.info("agent=%s path=%s code=%d ms=%.1f", outcome.agent, shown, outcome.code, duration)
     return answer
 
 

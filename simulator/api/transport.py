@@ -6,10 +6,9 @@ rather than a crash.
 Every ``/v4`` response is the envelope ``{"code", "message", "data"?}``.
 
 An answer is built as plain WSGI parts (:class:`Answer`: status line, header
-list, bytes) - the lean ``/v4`` path (:mod:`simulator.api.front`) hands them to
-the server as they are - and becomes a Flask ``Response`` only where a Flask
-view or error handler needs one (:func:`envelope`).  The parser and encoder are
-built once: ``json.loads``/``json.dumps`` with options build a new one per call.
+list, bytes), which the ``/v4`` entrance (:mod:`simulator.api.front`) hands to the
+server as they are: no Flask here.  The parser and encoder are built once:
+``json.loads``/``json.dumps`` with options build a new one per call.
 """
 
 from __future__ import annotations
@@ -17,15 +16,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
-from flask import Response
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..codes import ResultCode, SimError
 from ..http import JSON_HEADERS, utf8
-from ..jsonsafe import json_problem
+from ..jsonsafe import JsonRefused, parse_json
 from ..money import json_default
 
 #: ``X-Sim-Error-Detail`` is cut to this many characters.
@@ -49,19 +46,15 @@ def header_safe(text: str) -> str:
 _JSON_HEADERS = list(JSON_HEADERS.items())
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
-_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 _encoder = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"))
 
-
-def _loads(text: str) -> Any:
-    """``json.loads(text, parse_float=Decimal, parse_constant=...)`` with a decoder built once."""
-    if text.startswith("\ufeff"):  # what json.loads refuses before decoding
-        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _decoder.decode(text)
+#: How ``/v4`` words each reason a body is refused (a 1002 on field ``body``).
+_REFUSALS = {
+    "encoding": "The request body must be UTF-8 encoded JSON.",
+    "depth": "The request body {detail}.",
+    "syntax": "The request body is not valid JSON: {detail}",
+    "content": "The request body {detail}.",
+}
 
 
 def parse_body(raw: bytes, max_depth: int) -> Any:
@@ -69,19 +62,10 @@ def parse_body(raw: bytes, max_depth: int) -> Any:
     if not raw.strip():
         return {}
     try:
-        data = _loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise SimError.validation("body", "The request body must be UTF-8 encoded JSON.") from exc
-    except RecursionError as exc:
-        raise SimError.validation(
-            "body", f"The request body is nested deeper than {max_depth} levels."
-        ) from exc
-    except ValueError as exc:
-        raise SimError.validation("body", f"The request body is not valid JSON: {exc}") from exc
-    problem = json_problem(data, max_depth)
-    if problem:
-        raise SimError.validation("body", f"The request body {problem}.")
-    return data
+        return parse_json(raw, max_depth)
+    except JsonRefused as refused:
+        message = _REFUSALS[refused.reason].format(detail=refused.detail)
+        raise SimError.validation("body", message) from refused
 
 
 def status_line(status: int) -> str:
@@ -108,9 +92,6 @@ class Answer:
         start_response(self.status, self.headers)
         return [self.body]
 
-    def response(self) -> Response:
-        return Response(self.body, status=self.status, headers=self.headers)
-
 
 _STATUS = {status: status_line(status) for status in (200, 404, 405)}
 
@@ -131,8 +112,3 @@ def envelope_answer(code: ResultCode, data: Any = None, status: int = 200, detai
 def error_answer(error: SimError, status: int = 200) -> Answer:
     data = error.field_errors if error.code == ResultCode.VALIDATION_ERROR else None
     return envelope_answer(error.code, data, status, error.detail)
-
-
-def envelope(code: ResultCode, data: Any = None, status: int = 200, detail: str = "") -> Response:
-    """:func:`envelope_answer` as a Flask ``Response`` (error handlers, the router's refusals)."""
-    return envelope_answer(code, data, status, detail).response()

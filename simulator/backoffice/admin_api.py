@@ -20,8 +20,6 @@ from ..http import (
     body_type_refusal,
     cross_site_refusal,
     current_simulator,
-    handle_errors,
-    is_under,
     json_body,
     json_error,
     json_response,
@@ -37,11 +35,9 @@ _create_schema = AgentCreateSchema()
 _transfer_schema = PointsTransferSchema()
 
 
-def _protect() -> Response | None:
-    """Every ``/admin`` request needs the token (control-api.md), unknown paths too:
-    an app-wide hook, because a blueprint's own hook never runs for a path it lacks."""
-    if not is_under(request.path, "/admin"):
-        return None
+def guard() -> Response | None:
+    """The entrance of ``/admin`` (:mod:`simulator.families`): every request needs the token
+    (control-api.md), unknown paths too."""
     refused = cross_site_refusal()
     if refused is not None:
         return refused
@@ -282,11 +278,8 @@ def conformance(name: str) -> Response:
 
 
 def blueprint(*parts: Routes) -> Blueprint:
-    """The ``/admin/api`` family: this module's routes and ``parts`` on one blueprint, with one error
-    path (``{"error"}`` bodies) and the guard every request of the family passes."""
+    """The ``/admin/api`` routes: this module's and ``parts``, on one blueprint."""
     family = Blueprint("admin_api", __name__, url_prefix="/admin/api")
-    handle_errors(family)
-    family.before_app_request(_protect)
     for part in (routes, *parts):
         part.add_to(family)
     return family

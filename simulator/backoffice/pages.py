@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
+from werkzeug.exceptions import HTTPException, NotFound
 
 from ..codes import SimError
 from ..currency import Currency, currency_of
@@ -87,9 +89,9 @@ class BackofficeSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask, *parts: Routes) -> None:
-    """Add the pages (the sign-in ones here and ``parts``) on one blueprint with its guard, its
-    template helpers and its error page; a random session key when none is configured
-    (sessions end with the process)."""
+    """Add the pages (the sign-in ones here and ``parts``) on one blueprint with their template
+    helpers; a random session key when none is configured (sessions end with the process).
+    The family's entrance is :func:`guard`, its error path :func:`failure`."""
     app.session_interface = BackofficeSessions()
     if not app.secret_key:
         app.secret_key = secrets.token_bytes(32)
@@ -104,9 +106,7 @@ def init_app(app: Flask, *parts: Routes) -> None:
         static_folder="static",
         static_url_path="/static",
     )
-    blueprint.before_request(_protect)
-    blueprint.context_processor(_helpers)
-    blueprint.register_error_handler(SimError, _sim_error)
+    app.context_processor(_helpers)
     for part in (routes, *parts):
         part.add_to(blueprint)
     app.register_blueprint(blueprint)
@@ -183,7 +183,9 @@ def _local_target(target: str | None) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _protect() -> Response | None:
+def guard() -> Response | None:
+    """The entrance of ``/backoffice`` (:mod:`simulator.families`), unknown paths too: signed in,
+    and a form posted from one of these pages (CSRF token)."""
     # Forms are parsed before anything else looks at them (the login page is open): bound them.
     request.max_content_length = BODY_LIMIT
     if request.endpoint in OPEN_ENDPOINTS:
@@ -203,6 +205,10 @@ def _stale_form() -> Response:
 
 
 def _helpers() -> dict[str, Any]:
+    """What the back office's templates call (an app-wide context processor, so an error page
+    of the family has them for a path no route matched; other pages get nothing)."""
+    if not is_under(request.path, "/backoffice"):
+        return {}
     simulator = current_simulator()
     return {
         "csrf_token": csrf_token,
@@ -237,11 +243,20 @@ def act_and_flash(
         flash(done(result), "ok")
 
 
-def _sim_error(error: SimError) -> Response:
-    status = STATUS_FOR_CODE.get(error.code, 409)
-    return page(
-        "bo_error.html", status, title="Not found" if status == 404 else "Refused", message=error.detail
-    )
+def failure(error: Exception) -> Response:
+    """The error path of ``/backoffice``: every error as a page of the back office."""
+    if isinstance(error, SimError):
+        status = STATUS_FOR_CODE.get(error.code, 409)
+        title = "Not found" if status == 404 else "Refused"
+        return page("bo_error.html", status, title=title, message=error.detail)
+    if isinstance(error, NotFound):
+        return page("bo_error.html", 404, title="Not found", message=f"There is no page {request.path}.")
+    if isinstance(error, HTTPException):
+        status = error.code or 500
+        return page("bo_error.html", status, title=error.name, message=error.description or error.name)
+    logging.getLogger("simulator").exception("unexpected error on %s", request.path)
+    message = "Something went wrong on the simulator's side; its log says what."
+    return page("bo_error.html", 500, title="Internal error", message=message)
 
 
 @routes.route("/login", methods=["GET", "POST"])

@@ -23,8 +23,6 @@ from ..http import (
     body_type_refusal,
     cross_site_refusal,
     current_simulator,
-    handle_errors,
-    is_under,
     json_body,
     json_error,
     json_response,
@@ -40,11 +38,9 @@ routes = Routes()
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-def _protect() -> Response | None:
-    """Every ``/control`` request but the health check needs the token (control-api.md),
-    unknown paths too: a blueprint's own hook never runs for a path it lacks."""
-    if not is_under(request.path, "/control"):
-        return None
+def guard() -> Response | None:
+    """The entrance of ``/control`` (:mod:`simulator.families`): every request but the health
+    check needs the token (control-api.md), unknown paths too."""
     if request.path == "/control/health" and request.method in ("GET", "HEAD"):
         return None
     refused = cross_site_refusal()
@@ -194,11 +190,8 @@ def clear_journal() -> Response:
 
 
 def blueprint(*parts: Routes) -> Blueprint:
-    """The ``/control`` family: this module's routes and ``parts`` on one blueprint, with one error
-    path (``{"error"}`` bodies) and the guard every request of the family passes."""
+    """The ``/control`` routes: this module's and ``parts``, on one blueprint."""
     family = Blueprint("control", __name__, url_prefix="/control")
-    handle_errors(family)
-    family.before_app_request(_protect)
     for part in (routes, *parts):
         part.add_to(family)
     return family

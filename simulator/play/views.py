@@ -28,7 +28,7 @@ from ..domain.round_links import parse_round_token, round_token
 from ..domain.rounds import RoundFailed
 from ..domain.sessions import LaunchError
 from ..game_kinds import action_of, kind_of
-from ..http import BODY_LIMIT, ApiError, current_simulator, json_body, json_response, utf8
+from ..http import BODY_LIMIT, ApiError, current_simulator, json_body, json_failure, json_response, utf8
 from ..money import json_number
 from ..runtime import Simulator, World
 from .present import (
@@ -78,16 +78,48 @@ class SpinRequest(Schema):
 _spin_request = SpinRequest()
 
 
-@pages.before_request
-def _bound_forms() -> None:
-    """The Spin form is open to anyone with the page: its body is parsed only up to the limit."""
-    request.max_content_length = BODY_LIMIT
+def guard() -> None:
+    """The entrance of ``/play`` (:mod:`simulator.families`): a page's Spin form is open to
+    anyone with the page, so its body is parsed only up to the limit.  The spin API reads its
+    JSON body itself, bounded the same (:func:`simulator.http.json_body`), and answers a body
+    too large in its own shape."""
+    if request.blueprint == pages.name:
+        request.max_content_length = BODY_LIMIT
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     response = Response(utf8(render_template(template, **context)), status=status, mimetype="text/html")
     response.headers.update(PAGE_HEADERS)
     return response
+
+
+class PageRefusal(Exception):
+    """A game page that cannot be shown: the player gets an error page saying why."""
+
+    def __init__(self, status: int, title: str, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message, self.reason = status, title, message, reason
+
+
+class SpinRefusal(Exception):
+    """A refused call of the spin API: ``{"error": <code name>, "message", ...extra}``."""
+
+    def __init__(self, code: ResultCode, message: str, status: int, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+
+def failure(error: Exception) -> Response:
+    """The error path of ``/play``: an error page for a page, the spin API's JSON for a spin,
+    and ``{"error"}`` for a path no route matched."""
+    if isinstance(error, PageRefusal):
+        return _page(
+            "play_error.html", error.status, title=error.title, message=error.message, reason=error.reason
+        )
+    if isinstance(error, SpinRefusal):
+        body = {"error": error.code.name, "message": error.message, **error.extra}
+        return json_response(body, error.status)
+    return json_failure(error)
 
 
 # -- what a page shows of a session ----------------------------------------------
@@ -171,9 +203,8 @@ def _table(secret: str) -> Table | None:
     return None if session is None else Table(sim, world, session)
 
 
-def _missing_session() -> Response:
-    return _page(
-        "play_error.html",
+def _missing_session() -> PageRefusal:
+    return PageRefusal(
         404,
         title="Game session not found",
         message="This game session does not exist. Launch the game again from the casino.",
@@ -191,10 +222,10 @@ def open_launch(token: str) -> Response:
         title = {"unknown": "Unknown game link", "used": "Game link already used"}.get(
             exc.reason, "Game link expired"
         )
-        return _page("play_error.html", status, title=title, message=exc.message, reason=exc.reason)
+        raise PageRefusal(status, title=title, message=exc.message, reason=exc.reason) from None
     except SimError:  # seamless: the authenticate callback failed on opening
         message = "The casino's wallet did not answer, so the game could not start."
-        return _page("play_error.html", 502, title="The game could not start", message=message)
+        raise PageRefusal(502, title="The game could not start", message=message) from None
     # The game shows a fresh balance on opening (6.5).
     current_simulator().world.rounds.refresh_balance(session)
     return redirect(url_for("play.game_page", secret=session.secret), 303)
@@ -204,7 +235,7 @@ def open_launch(token: str) -> Response:
 def game_page(secret: str) -> Response:
     table = _table(secret)
     if table is None:
-        return _missing_session()
+        raise _missing_session()
     recent = table.recent()
     shown = recent[0] if recent else None
     wanted = request.args.get("round")
@@ -234,7 +265,7 @@ def form_spin(secret: str) -> Response:
     """The Spin button without JavaScript: play, then show the page again (post/redirect/get)."""
     table = _table(secret)
     if table is None:
-        return _missing_session()
+        raise _missing_session()
     typed = request.form.get("bet", "").strip()
     try:
         bet = _spin_request.load({"bet": typed})["bet"]
@@ -259,8 +290,7 @@ def round_page(token: str) -> Response:
     parsed = parse_round_token(sim.link_secret, token)
     round_ = world.store.round(parsed[0], parsed[1]) if parsed else None
     if round_ is None or sim.clock.now() - round_.created_at > ROUND_RETENTION:
-        return _page(
-            "play_error.html",
+        raise PageRefusal(
             404,
             title="Round not found",
             message="There is no round behind this link: it is mistyped, forged, or older than 30 days.",
@@ -286,15 +316,13 @@ def round_page(token: str) -> Response:
 
 
 # -- the spin API -------------------------------------------------------------------
-def _api_error(code: ResultCode, message: str, status: int, **extra: Any) -> Response:
-    return json_response({"error": code.name, "message": message, **extra}, status)
 
 
 @api.get("/state")
 def state(secret: str) -> Response:
     table = _table(secret)
     if table is None:
-        return _api_error(ResultCode.RESOURCE_NOT_FOUND, "no game session with this key", 404)
+        raise SpinRefusal(ResultCode.RESOURCE_NOT_FOUND, "no game session with this key", 404)
     limits = table.agent.settings
     return json_response(
         {
@@ -330,18 +358,18 @@ def state(secret: str) -> Response:
 def spin(secret: str) -> Response:
     table = _table(secret)
     if table is None:
-        return _api_error(ResultCode.RESOURCE_NOT_FOUND, "no game session with this key", 404)
+        raise SpinRefusal(ResultCode.RESOURCE_NOT_FOUND, "no game session with this key", 404)
     try:
         bet = _spin_request.load(json_body())["bet"]
     except (ApiError, ValidationError) as exc:
         detail = exc.message if isinstance(exc, ApiError) else _first(exc.messages)
-        return _api_error(
+        raise SpinRefusal(
             ResultCode.VALIDATION_ERROR, f"{table.message(ResultCode.VALIDATION_ERROR)} ({detail})", 400
-        )
+        ) from None
     outcome = _play(table, bet)
     if isinstance(outcome, RoundFailed):
         round_id = _refunded_round_id(table, outcome)
-        return _api_error(
+        raise SpinRefusal(
             outcome.code,
             table.message(outcome.code),
             500,
@@ -351,7 +379,7 @@ def spin(secret: str) -> Response:
         )
     if isinstance(outcome, SimError):
         status = 410 if table.session.ended else SPIN_STATUS.get(outcome.code, 409)
-        return _api_error(outcome.code, table.message(outcome.code, bet), status, detail=outcome.detail)
+        raise SpinRefusal(outcome.code, table.message(outcome.code, bet), status, detail=outcome.detail)
     return json_response(
         {
             "round_id": outcome.round_id,

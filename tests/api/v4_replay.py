@@ -291,6 +291,20 @@ def _script(app: Any, sim: Any) -> list[dict[str, Any]]:
     for url in ("/v4", "/v4/", "/v4/nothing", "/v4//user/info", "/V4/agent/info", "/v4/user", "/v4/a\nb"):
         call("", {}, url=url)
         call("", url=url, method="GET")
+    odd_urls = (
+        "/v4/agent/info",
+        "/v4/agent/info/",
+        "/v4/agent/info//",
+        "/v4/agent/info/more",
+        "/v4///",
+        "/v4/agent//info",
+        "/V4",
+        "/v4/\u00e9t\u00e9",
+        "/v4/agent/info?x=1",
+    )
+    for url in odd_urls:
+        for method in ("POST", "HEAD", "OPTIONS", "DELETE", "PATCH", "TRACE"):
+            call("", {}, url=url, method=method)
 
     # -- agent -----------------------------------------------------------------------------------
     call("agent/info", {})

@@ -449,13 +449,15 @@ def test_a_control_body_nested_33_deep_is_400(client):
 
 
 def test_an_open_login_form_over_1_mib_is_413_unread(locked):
-    """The login page is open to anyone: a huge form is refused, not parsed into memory."""
+    """The login page is open to anyone: a huge form is refused, not parsed into memory, with the
+    back office's own error page."""
     body = b"token=x&next=" + b"x" * (1 << 20)
     response = locked.test_client().post(
         "/backoffice/login", data=body, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 413
-    assert response.mimetype == "application/json"
+    assert response.mimetype == "text/html"
+    assert "Request Entity Too Large" in response.get_data(as_text=True)
 
 
 def test_a_game_page_spin_form_over_1_mib_is_413(client, sim):
