@@ -43,6 +43,12 @@ def current_simulator() -> Simulator:
 
 
 View = Callable[..., Any]
+_REQUEST_BODY = "scorpio_request_body"
+
+
+def request_body_of(view: View) -> Any:
+    """The body a view declared on its route (:meth:`Routes.route`), or None."""
+    return getattr(view, _REQUEST_BODY, None)
 
 
 class Routes:
@@ -56,8 +62,14 @@ class Routes:
     def __init__(self) -> None:
         self._rules: list[tuple[str, View, dict[str, Any]]] = []
 
-    def route(self, rule: str, **options: Any) -> Callable[[View], View]:
+    def route(self, rule: str, body: Any = None, **options: Any) -> Callable[[View], View]:
+        """``body``: what the view reads as its JSON body - a marshmallow schema class, a JSON
+        schema (``{"oneOf": [...]}``) or a :class:`~simulator.openapi_bodies.JsonBody` - declared
+        here once for the OpenAPI document (:func:`request_body_of`)."""
+
         def declare(view: View) -> View:
+            if body is not None:
+                setattr(view, _REQUEST_BODY, body)
             self._rules.append((rule, view, options))
             return view
 

@@ -24,55 +24,54 @@ from marshmallow import Schema, fields
 from .api import schemas
 from .api.fields import Amount, SpecInt, Text
 from .api.registry import ENDPOINTS
-from .backoffice import schemas as admin_schemas
 from .codes import ResultCode
-from .control.play_api import OutcomesRequest, PlayLaunchRequest, PlayRequest, StatusRequest
-from .control.traffic_api import TrafficRequest
-from .openapi_bodies import HAND_PARSED
+from .http import request_body_of
+from .openapi_bodies import JsonBody
 from .openapi_examples import DEMO_TOKEN, PATH_PARAMETERS, example_for
 from .play.schemas import PlayError, SpinResult, TableState
 from .play.views import SpinRequest
 from .version import __version__
 
-#: Request bodies of the back-office and control APIs, by Flask endpoint name: a schema, or a
-#: JSON schema choosing between schemas.
-ADMIN_BODIES: dict[str, type[Schema] | dict[str, Any]] = {
-    "admin_api.create_agent": admin_schemas.AgentCreateSchema,
-    "admin_api.patch_agent": admin_schemas.AgentSettingsSchema,
-    "admin_api.transfer_points": admin_schemas.PointsTransferSchema,
-    "control.start_traffic": TrafficRequest,
-    "control.force_outcomes": OutcomesRequest,
-    "control.callback_status": StatusRequest,
-    "control.play": {"oneOf": [PlayRequest, PlayLaunchRequest]},
-}
+#: The request schemas outside the views' route declarations: the game page's spin API.
+_PLAY_REQUEST_SCHEMAS = (SpinRequest,)
 
-#: Every schema that reads a request body: their fields carry the bounds the validators enforce.
-REQUEST_SCHEMAS: frozenset[type[Schema]] = frozenset(
-    {
-        admin_schemas.AgentCreateSchema,
-        admin_schemas.AgentSettingsSchema,
-        admin_schemas.PointsTransferSchema,
-        TrafficRequest,
-        OutcomesRequest,
-        StatusRequest,
-        PlayRequest,
-        PlayLaunchRequest,
-        SpinRequest,
-    }
-)
+
+def declared_bodies(app: Flask) -> dict[str, Any]:
+    """The body each ``/admin/api`` and ``/control`` view declared on its route, by endpoint."""
+    found = {endpoint: request_body_of(view) for endpoint, view in app.view_functions.items()}
+    return {endpoint: body for endpoint, body in found.items() if body is not None}
+
+
+def _schema_classes(bodies: dict[str, Any]) -> frozenset[type[Schema]]:
+    """Every marshmallow schema that reads a request body: their fields carry the bounds the
+    validators enforce."""
+    classes: set[type[Schema]] = set(_PLAY_REQUEST_SCHEMAS)
+    for body in bodies.values():
+        options = body.get("oneOf", []) if isinstance(body, dict) else [body]
+        classes.update(
+            option for option in options if isinstance(option, type) and issubclass(option, Schema)
+        )
+    return frozenset(classes)
+
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _RULE_ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
-def _field_bounds(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
-    """Bounds of the custom fields in request bodies, so the document says what the validators enforce.
+def _bounds_of(request_schemas: frozenset[type[Schema]]) -> Any:
+    def field_bounds(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+        """Bounds of the custom fields in request bodies, so the document says what the
+        validators enforce.  Response payloads carry no bounds: a balance of 0 is a valid
+        answer, not a valid deposit."""
+        root = getattr(field, "root", None)
+        if not isinstance(root, schemas.RequestSchema) and type(root) not in request_schemas:
+            return {}
+        return _field_bounds(field)
 
-    Response payloads carry no bounds: a balance of 0 is a valid answer, not a valid deposit.
-    """
-    root = getattr(field, "root", None)
-    if not isinstance(root, schemas.RequestSchema) and type(root) not in REQUEST_SCHEMAS:
-        return {}
+    return field_bounds
+
+
+def _field_bounds(field: Any) -> dict[str, Any]:
     if isinstance(field, SpecInt):
         return {"minimum": field.low, "maximum": field.high}
     if isinstance(field, Amount):
@@ -176,11 +175,10 @@ def _other_operations(app: Flask, prefix: str, tag: str) -> dict[str, dict[str, 
                 operation["security"] = []
             if parameters:
                 operation["parameters"] = parameters
-            body = ADMIN_BODIES.get(rule.endpoint)
+            body = request_body_of(app.view_functions[rule.endpoint])
             required = True
-            if rule.endpoint in HAND_PARSED:
-                name, schema = HAND_PARSED[rule.endpoint]
-                body, required = {"$ref": f"#/components/schemas/{name}"}, "required" in schema
+            if isinstance(body, JsonBody):
+                body, required = {"$ref": f"#/components/schemas/{body.name}"}, "required" in body.schema
             if body is not None:
                 operation["requestBody"] = {
                     "required": required,
@@ -210,7 +208,8 @@ def build(app: Flask) -> dict[str, Any]:
     plugin.map_to_openapi_type(Amount, "number", None)
     plugin.map_to_openapi_type(Text, "string", None)
     assert plugin.converter is not None
-    plugin.converter.add_attribute_function(_field_bounds)
+    bodies = declared_bodies(app)
+    plugin.converter.add_attribute_function(_bounds_of(_schema_classes(bodies)))
     plugin.converter.add_attribute_function(_field_example)
     spec.components.security_scheme(
         "bearerAuth",
@@ -240,8 +239,8 @@ def build(app: Flask) -> dict[str, Any]:
             },
         },
     )
-    for name, schema in HAND_PARSED.values():
-        spec.components.schema(name, schema)
+    for body in {body.name: body for body in bodies.values() if isinstance(body, JsonBody)}.values():
+        spec.components.schema(body.name, body.schema)
     for path in ENDPOINTS:
         spec.path(path=f"/v4/{path}", operations=_v4_operation(path))
     for prefix, tag in (("/admin/api/", "admin"), ("/control/", "control")):

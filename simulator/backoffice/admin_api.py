@@ -25,6 +25,7 @@ from ..http import (
     json_response,
     routing_redirect,
 )
+from ..openapi_bodies import CONFORMANCE_RUN
 from ..seamless.conformance import DEFAULT_ACCOUNT, ConformanceRunner
 from .schemas import AgentCreateSchema, AgentSettingsSchema, PointsTransferSchema, first_error
 
@@ -107,7 +108,7 @@ def tree() -> Response:
     return json_response([_tree_node(node) for node in current_simulator().world.hierarchy.tree()])
 
 
-@routes.post("/agents")
+@routes.post("/agents", body=AgentCreateSchema)
 def create_agent() -> Response:
     values = _load(_create_schema, json_body())
     sim = current_simulator()
@@ -130,7 +131,7 @@ def get_agent(name: str) -> Response:
     return json_response(agent_view(current_simulator().world.hierarchy.get(name)))
 
 
-@routes.patch("/agents/<name>")
+@routes.patch("/agents/<name>", body=AgentSettingsSchema)
 def patch_agent(name: str) -> Response:
     sim = current_simulator()
     agent = sim.world.hierarchy.get(name)
@@ -153,7 +154,7 @@ def reissue_token(name: str) -> Response:
     return json_response({"api_token": token})
 
 
-@routes.post("/points/transfer")
+@routes.post("/points/transfer", body=PointsTransferSchema)
 def transfer_points() -> Response:
     values = _load(_transfer_schema, json_body())
     ptx, source, target = current_simulator().world.hierarchy.transfer_points(
@@ -259,7 +260,7 @@ def pending_callbacks(name: str) -> Response:
     )
 
 
-@routes.post("/agents/<name>/conformance")
+@routes.post("/agents/<name>/conformance", body=CONFORMANCE_RUN)
 def conformance(name: str) -> Response:
     """Runs the wallet conformance scenarios (spec 6.12) against the agent's callback URL.
 

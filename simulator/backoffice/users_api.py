@@ -25,6 +25,7 @@ from ..codes import ResultCode, SimError
 from ..domain.history import History, regdate_instant
 from ..domain.models import Agent, Transaction, TransType, User
 from ..http import ApiError, Routes, ascii_int, current_simulator, json_body, json_response
+from ..openapi_bodies import USER_PATCH
 from ..reporting import parse_time
 from ..runtime import Simulator, World
 
@@ -68,7 +69,7 @@ def set_user_active(world: World, agent: Agent, user: User, active: bool) -> Use
     return world.store.user(user.user_code) or user
 
 
-@routes.patch("/agents/<name>/users/<user_code>")
+@routes.patch("/agents/<name>/users/<user_code>", body=USER_PATCH)
 def patch_user(name: str, user_code: str) -> Response:
     world = current_simulator().world
     agent = world.hierarchy.get(name)

@@ -29,6 +29,7 @@ from ..http import (
     no_content,
     routing_redirect,
 )
+from ..openapi_bodies import CLOCK_MOVE, FAULT_RULE, MAINTENANCE_SWITCH, RESET
 from ..version import __version__
 
 routes = Routes()
@@ -57,7 +58,7 @@ def health() -> Response:
     return json_response({"status": "ok", "version": __version__})
 
 
-@routes.post("/reset")
+@routes.post("/reset", body=RESET)
 def reset() -> Response:
     body = json_body()
     fixtures, seed = body.get("fixtures"), body.get("seed")
@@ -82,7 +83,7 @@ def get_clock() -> Response:
     return json_response(_clock_state())
 
 
-@routes.post("/clock")
+@routes.post("/clock", body=CLOCK_MOVE)
 def move_clock() -> Response:
     body = json_body()
     clock = current_simulator().clock
@@ -112,7 +113,7 @@ def move_clock() -> Response:
     return json_response(_clock_state())
 
 
-@routes.post("/maintenance")
+@routes.post("/maintenance", body=MAINTENANCE_SWITCH)
 def maintenance() -> Response:
     body = json_body()
     scope, on = body.get("scope"), body.get("on")
@@ -131,7 +132,7 @@ def maintenance_state() -> Response:
     return json_response(current_simulator().world.catalogue.maintenance_state())
 
 
-@routes.post("/faults")
+@routes.post("/faults", body=FAULT_RULE)
 def add_fault() -> Response:
     try:
         rule: FaultRule = current_simulator().faults.add(json_body(), api_paths=ENDPOINTS)

@@ -86,7 +86,7 @@ def _load(schema: Schema, body: Any = None) -> dict[str, Any]:
         raise ApiError(first_error(exc.messages)) from None
 
 
-@routes.post("/outcomes")
+@routes.post("/outcomes", body=OutcomesRequest)
 def force_outcomes() -> Response:
     """The account's next rounds settle with these multipliers of the stake (0 = loss)."""
     values = _load(_outcomes)
@@ -134,7 +134,7 @@ def _opened_launch(game_url: str) -> GameSession:
     return session
 
 
-@routes.post("/play")
+@routes.post("/play", body={"oneOf": [PlayRequest, PlayLaunchRequest]})
 def play() -> Response:
     """Play rounds through the game engine, for an agent's player or through a one-time ``game_url``."""
     body = json_body()
@@ -225,7 +225,7 @@ class StatusRequest(Schema):
 _status = StatusRequest()
 
 
-@routes.post("/callbacks/status")
+@routes.post("/callbacks/status", body=StatusRequest)
 def callback_status() -> Response:
     """Ask the wallet whether a round's bet, win or cancel was applied: a ``status`` callback (6.5).
 

@@ -86,7 +86,7 @@ def _run(run_id: int) -> TrafficRun:
     return run
 
 
-@routes.post("/traffic")
+@routes.post("/traffic", body=TrafficRequest)
 def start_traffic() -> Response:
     """Start virtual players that launch a game and play at a steady total rate; 201 ``{id}``."""
     try:

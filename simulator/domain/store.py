@@ -23,7 +23,9 @@ several:
   passed an id never misses a row below it (issue 15, item 11).
 
 Nothing here knows HTTP, result codes or the spec's rules; the domain turns a
-:class:`Shortfall` into the result code the spec names.
+:class:`Shortfall` into the result code the spec names.  The interface lives in the
+domain package, its caller; the implementations (:mod:`simulator.store`) import the
+domain and never the other way round (issue 17).
 """
 
 from __future__ import annotations

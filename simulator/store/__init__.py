@@ -1,4 +1,9 @@
-"""All simulator state behind one typed interface (:mod:`.interface`): in memory or in Redis."""
+"""The two implementations of the store interface (:mod:`simulator.domain.store`): in memory
+(:mod:`.memory`, the default) and in Redis (:mod:`.redis_store` and its scripts).
+
+The interface lives with the domain that calls it, so this package depends on the domain
+and never the other way round.
+"""
 
 from .memory import MemoryStore
 
