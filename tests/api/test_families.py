@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from flask import request, request_started
 
 from simulator import create_app, families
-from simulator.api.front import V4Front
 from simulator.http import simulator_of
 
 
@@ -27,8 +27,29 @@ def test_the_app_has_one_before_request_hook_and_one_error_handler_and_no_bluepr
     assert app.error_handler_spec[None][None] == {Exception: families._leave}
 
 
-def test_every_v4_request_is_answered_by_the_v4_entrance_before_flask(app):
-    assert isinstance(app.wsgi_app, V4Front) or isinstance(getattr(app.wsgi_app, "app", None), V4Front)
+V4_REQUESTS = [
+    ("POST", "/v4/agent/info"),
+    ("POST", "/v4/nothing"),
+    ("GET", "/v4/agent/info"),
+    ("TRACE", "/v4/agent/info"),
+    ("POST", "/v4//agent/info"),
+    ("GET", "/V4/agent/info"),
+    ("POST", "/v4"),
+]
+
+
+def test_every_v4_request_is_answered_by_the_v4_entrance_without_flask(app, client):
+    started = []
+    record = lambda sender, **extra: started.append(request.path)  # noqa: E731
+    request_started.connect(record, app)
+    try:
+        answers = [client.open(path, method=method) for method, path in V4_REQUESTS]
+        assert started == []
+        assert all(answer.mimetype == "application/json" for answer in answers)
+        client.get("/control/health")
+        assert started == ["/control/health"]
+    finally:
+        request_started.disconnect(record, app)
     assert not any(rule.rule.lower().startswith("/v4") for rule in app.url_map.iter_rules())
 
 

@@ -20,6 +20,7 @@ import json
 import random
 import secrets
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -91,10 +92,16 @@ class _Raw:
 @contextmanager
 def _seeded_secrets(seed: int) -> Iterator[None]:
     """``secrets.token_urlsafe`` and ``token_hex`` from a seeded generator: launch tokens, session
-    keys and the round-link secret repeat from run to run."""
+    keys and the round-link secret repeat from run to run.  Only on the replay's own thread: a
+    thread left over by an earlier test (a Redis heartbeat, a poller) still draws real secrets
+    and cannot shift the sequence."""
     rng = random.Random(seed)
+    owner = threading.get_ident()
+    real_bytes = secrets.token_bytes
 
     def token_bytes(n: int | None = None) -> bytes:
+        if threading.get_ident() != owner:
+            return real_bytes(n)
         return rng.randbytes(32 if n is None else n)
 
     def token_urlsafe(n: int | None = None) -> str:

@@ -111,7 +111,7 @@ def unit_graph() -> dict[str, dict[str, list[str]]]:
     for path in simulator_modules():
         source = module_name(path)
         for target, line, _ in imports_of(path):
-            if unit_of(source) != unit_of(target) and target != "simulator":
+            if unit_of(source) != unit_of(target):
                 graph[unit_of(source)][unit_of(target)].append(f"{source}:{line}")
     return graph
 
