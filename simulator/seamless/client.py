@@ -1,36 +1,41 @@
-"""The callback client: one pooled HTTP/1.1 session to integrators' wallets (spec 6.1, 6.9, 13.1).
+"""The callback client: pooled HTTP/1.1 keep-alive connections to integrators' wallets (spec
+6.1, 6.9, 13.1).
 
-``requests`` keeps header names as written, so ``Callback-Token`` reaches PHP
-handlers that compare it case-sensitively.  Every attempt goes to the callback
-log; ``callback:<command>`` fault rules (``delay_ms``, ``duplicate``, ``skip``)
-act here.  Callers never hold a lock while a call is on the wire.
+A callback to a wallet reached directly goes through the lean :mod:`.transport` with the
+bytes :mod:`.wire` builds - the same ``requests`` sent, ``Callback-Token`` in that case for
+PHP handlers; one behind a proxy (or a URL a test mounted an adapter for) goes through
+``requests`` (:mod:`.proxied`).  Either way the command's timeout is a deadline for the whole
+exchange and a reply is read up to :data:`MAX_REPLY_BYTES`.  Every attempt goes to the
+callback log; ``callback:<command>`` fault rules (``delay_ms``, ``duplicate``, ``skip``) act
+here.  Callers never hold a lock while a call is on the wire.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
-from urllib3.exceptions import HTTPError as Urllib3Error
+import certifi
 
 from ..clock import Clock
 from ..codes import ResultCode, SimError
 from ..domain.enums import CallbackOutcome
 from ..domain.models import Agent
 from ..money import json_default
-from .deadline import DeadlineAdapter, exchange_within
+from .framing import ChunkedEncodingError, ContentDecodingError
 from .log import CallbackEntry, CallbackLog
 from .protocol import check_for
+from .proxied import ProxiedSession, ca_bundle
 from .replies import Reply, read_reply
+from .transport import Connections
+from .wire import InvalidHeader, Route, route_for
 
 #: Per-command timeouts in seconds (spec 6.9): each a deadline for the whole exchange -
 #: connect, send and the full reply (issue 15), not for each read.
@@ -39,11 +44,16 @@ DEFAULT_TIMEOUT = 4.0
 #: The largest reply read (issue 15): past it the reply is garbage (6.8) and the rest is never
 #: read, so a wallet answering 100 MB costs no more memory than one answering 1 MiB.
 MAX_REPLY_BYTES = 1 << 20
-_CHUNK = 64 * 1024
 #: Commands whose successful reply must carry ``data.balance``.
 NEEDS_BALANCE = {"authenticate", "balance", "bet", "win", "cancel"}
+JSON = "application/json"
+#: Routes remembered per callback URL (a URL seen again is one dict lookup).
+_ROUTES_KEPT = 1024
 
 FaultFirer = Callable[[str | None, str], list[dict]]
+#: The request body's JSON, compact, amounts as numbers: one encoder for every callback
+#: (``json.dumps`` with arguments builds a new one per call).
+_encode = json.JSONEncoder(default=json_default, separators=(",", ":"), check_circular=False).encode
 
 
 @dataclass(frozen=True)
@@ -64,46 +74,36 @@ class Attempt:
         return not self.reply.usable
 
 
-def environment_proxies(url: str) -> dict[str, str]:
-    """``HTTP(S)_PROXY`` / ``NO_PROXY`` for this URL's scheme and host, read once per host."""
-    parts = urlsplit(url)
-    return _proxies_for(parts.scheme, parts.netloc)
+def tls_context() -> ssl.SSLContext:
+    """Verification against the CA bundle ``requests`` would use, offering HTTP/1.1 only."""
+    bundle = ca_bundle()
+    if not isinstance(bundle, str):
+        context = ssl.create_default_context(cafile=certifi.where())
+    elif os.path.isdir(bundle):
+        context = ssl.create_default_context(capath=bundle)
+    else:
+        context = ssl.create_default_context(cafile=bundle)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
-@functools.lru_cache(maxsize=1024)
-def _proxies_for(scheme: str, netloc: str) -> dict[str, str]:
-    return requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
+def _entry_extra(extra: dict[str, Any] | None, note: str) -> dict[str, Any]:
+    """A log entry's own copy of ``extra``, with the ``note`` if any."""
+    copy = dict(extra) if extra else {}
+    if note:
+        copy["note"] = note
+    return copy
 
 
-@functools.cache
-def ca_bundle() -> str | bool:
-    """The CA bundle requests would use from the environment, else its default (verify on)."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def _read_bounded(response: requests.Response) -> tuple[bytes, bool]:
-    """``(body, too_big)``: at most :data:`MAX_REPLY_BYTES` read; a longer reply's connection is
-    closed rather than drained, and a complete one goes back to the pool."""
-    if response.raw is None:  # an adapter that answers with the body already read (tests, mocks)
-        content = response.content
-        return content[:MAX_REPLY_BYTES], len(content) > MAX_REPLY_BYTES
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
-        response.raw.close()
-        return b"", True
-    chunks, size = [], 0
-    try:
-        for chunk in response.raw.stream(_CHUNK, decode_content=True):
-            size += len(chunk)
-            if size > MAX_REPLY_BYTES:
-                response.raw.close()
-                return b"".join(chunks), True
-            chunks.append(chunk)
-    except BaseException:
-        response.raw.close()  # a half-read connection never goes back to the pool
-        raise
-    response.raw.release_conn()
-    return b"".join(chunks), False
+def failure_text(exc: BaseException) -> str:
+    """What the callback log shows for a failed exchange, in the words ``requests`` used."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ssl.SSLError):
+        return "connection failed: SSLError"
+    if isinstance(exc, ChunkedEncodingError | ContentDecodingError | InvalidHeader):
+        return f"connection failed: {exc.__class__.__name__}"
+    return "connection failed: ConnectionError"
 
 
 def outcome_of(reply: Reply) -> CallbackOutcome:
@@ -117,14 +117,31 @@ class CallbackClient:
         self._clock = clock
         self.log = log
         self._faults = faults
-        self._session = requests.Session()
-        # The environment (proxies, CA bundle) is read once per wallet address, not on
-        # every callback: requests would otherwise look up proxies, .netrc and the CA
-        # bundle for each call (~170 us, a sixth of a seamless round's CPU).
-        self._session.trust_env = False
-        adapter = DeadlineAdapter(pool_connections=16, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._direct = Connections(tls_context, per_origin=pool_size)
+        self._proxied = ProxiedSession(pool_size)
+        self._routes: dict[str, Route | None] = {}
+
+    def mount(self, prefix: str, adapter: Any) -> None:
+        """Send the callbacks of URLs starting with ``prefix`` through this ``requests`` adapter
+        (an in-process wallet in tests)."""
+        self._proxied.mount(prefix, adapter)
+        self._routes.clear()
+
+    def _route(self, url: str) -> Route | None:
+        """The lean path's route for ``url``, or None for ``requests``; worked out once per URL."""
+        try:
+            return self._routes[url]
+        except KeyError:
+            pass
+        route = None if self._proxied.mounted(url) else route_for(url)
+        if len(self._routes) >= _ROUTES_KEPT:
+            self._routes.clear()
+        self._routes[url] = route
+        return route
+
+    def close(self) -> None:
+        """Close the idle connections to wallets."""
+        self._direct.close()
 
     def envelope(self, command: str, data: dict[str, Any], check: str) -> dict[str, Any]:
         """The request body: ``timestamp`` and ``request_timestamp`` are the same string (13.1)."""
@@ -157,6 +174,8 @@ class CallbackClient:
         if body is None:
             body = self.envelope(command, data or {}, check_for(command, agent.settings.callback_dialect))
         effects = self._faults(agent.name, f"callback:{command}") if apply_faults else []
+        if not effects:
+            return self._post(agent, command, body, attempt, token, extra=extra)
         for effect in effects:
             if "delay_ms" in effect:
                 time.sleep(effect["delay_ms"] / 1000)
@@ -194,34 +213,18 @@ class CallbackClient:
         extra: dict[str, Any] | None = None,
     ) -> Attempt:
         url = agent.settings.callback_url
-        payload = json.dumps(body, default=json_default, separators=(",", ":")).encode()
-        headers = {
-            "Callback-Token": agent.settings.callback_token if token is None else token,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
+        payload = _encode(body).encode()
+        token = agent.settings.callback_token if token is None else token
+        timeout = TIMEOUTS.get(command, DEFAULT_TIMEOUT)
+        route = self._route(url)
         started = time.perf_counter()
-        status, content, error, too_big = None, b"", "", False
-        with exchange_within(TIMEOUTS.get(command, DEFAULT_TIMEOUT)) as exchange:
-            try:
-                response = self._session.post(
-                    url,
-                    data=payload,
-                    headers=headers,
-                    timeout=exchange.remaining() or 0.001,
-                    allow_redirects=False,
-                    proxies=environment_proxies(url),
-                    verify=ca_bundle(),
-                    stream=True,
-                )
-                status = response.status_code
-                content, too_big = _read_bounded(response)
-            except requests.Timeout:
-                error = "timed out"
-            except (requests.RequestException, Urllib3Error, OSError) as exc:
-                error = f"connection failed: {exc.__class__.__name__}"
-            if exchange.expired:
-                error = "timed out"
+        if route is None:
+            headers = {"Callback-Token": token, "Content-Type": JSON, "Accept": JSON}
+            status, content, too_big, error = self._proxied.post(
+                url, payload, headers, timeout, MAX_REPLY_BYTES
+            )
+        else:
+            status, content, too_big, error = self._post_direct(route, token, payload, timeout)
         duration = (time.perf_counter() - started) * 1000
         if error:
             reply = Reply(False, problem=error)
@@ -232,6 +235,16 @@ class CallbackClient:
         return self._logged(
             agent, command, body, attempt, reply, status, content, duration, error, None, note, extra
         )
+
+    def _post_direct(
+        self, route: Route, token: str, payload: bytes, timeout: float
+    ) -> tuple[int | None, bytes, bool, str]:
+        deadline = time.monotonic() + timeout
+        try:
+            reply = self._direct.post(route.origin, route.request(token, payload), deadline, MAX_REPLY_BYTES)
+        except (OSError, InvalidHeader) as exc:  # timeouts and transport errors are OSErrors
+            return None, b"", False, failure_text(exc)
+        return reply.status, reply.body, reply.too_big, ""
 
     def _logged(
         self,
@@ -263,7 +276,7 @@ class CallbackClient:
                 reply=content[: CallbackLog.MAX_REPLY].decode("utf-8", "replace"),
                 error=error or reply.problem,
                 duration_ms=duration,
-                extra={**(extra or {}), **({"note": note} if note else {})},
+                extra=_entry_extra(extra, note),
             )
         )
         return Attempt(command, body, reply, status, duration, error or reply.problem, entry.entry_id)

@@ -7,7 +7,9 @@ their thread, and one watchdog thread shuts that socket down when the deadline p
 blocked read returns at once and the exchange is reported as timed out.
 
 The pool's connection classes are swapped in by :class:`DeadlineAdapter`, for direct
-connections and those through an HTTP(S) proxy alike.
+connections and those through an HTTP(S) proxy alike.  Since issue 17 only the callbacks that
+still go through ``requests`` use it (:mod:`.proxied`); the lean :mod:`.transport` bounds each
+of its own steps.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _NUMERIC = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+_BOM = b"\xef\xbb\xbf"
+#: One decoder for every reply (``json.loads`` with ``parse_float`` builds one per call).
+_decode = json.JSONDecoder(parse_float=Decimal).decode
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,18 @@ def read_reply(status: int, body: bytes, needs_balance: bool) -> Reply:
     if status != 200:
         return Reply(False, problem=f"HTTP {status}")
     try:
-        parsed = json.loads(body.decode("utf-8-sig"), parse_float=Decimal)
+        parsed = _decode((body[3:] if body.startswith(_BOM) else body).decode())  # as "utf-8-sig"
     except (UnicodeDecodeError, ValueError, RecursionError):
         return Reply(False, problem="reply is not JSON")
     if not isinstance(parsed, dict):
         return Reply(False, problem=f"reply is a JSON {type(parsed).__name__}, not an object")
-    result_value, result_was_string = _number(parsed.get("result"))
-    if result_value is None or result_value != result_value.to_integral_value():
-        return Reply(False, problem="reply has no integer 'result'")
-    result = int(result_value)
+    result = parsed.get("result")
+    result_was_string = False
+    if type(result) is not int:  # the usual JSON integer needs no more work
+        result_value, result_was_string = _number(result)
+        if result_value is None or result_value != result_value.to_integral_value():
+            return Reply(False, problem="reply has no integer 'result'")
+        result = int(result_value)
     data = parsed.get("data")
     data = data if isinstance(data, dict) else None
     balance, balance_was_string = _number(data.get("balance")) if data else (None, False)

@@ -218,7 +218,7 @@ class DomainMachine(RuleBasedStateMachine):
         self.sim.clock.freeze(True)
         self.sim.clock.set(START)
         self.wallet = WalletTransport(ACCOUNTS)
-        self.sim.callbacks._session.mount(WALLET_URL, self.wallet)
+        self.sim.callbacks.mount(WALLET_URL, self.wallet)
         world = self.sim.world
         seamless = world.hierarchy.get(SEAMLESS_AGENT)
         world.hierarchy.apply_settings(seamless, {"callback_url": WALLET_URL})
@@ -743,7 +743,7 @@ class Seamless:
     def __init__(self, **overrides) -> None:
         self.sim = Simulator(Settings(**overrides))
         self.wallet = WalletTransport(ACCOUNTS)
-        self.sim.callbacks._session.mount(WALLET_URL, self.wallet)
+        self.sim.callbacks.mount(WALLET_URL, self.wallet)
         world = self.sim.world
         self.agent = world.hierarchy.get(SEAMLESS_AGENT)
         world.hierarchy.apply_settings(self.agent, {"callback_url": WALLET_URL})
