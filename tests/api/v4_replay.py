@@ -257,7 +257,7 @@ def record() -> list[dict[str, Any]]:
 
 
 def _script(app: Any, sim: Any) -> list[dict[str, Any]]:
-    sim.callbacks._session.mount(WALLET, _CannedWallet())
+    sim.callbacks.mount(WALLET, _CannedWallet())
     real_send = sim.callbacks.send
     # callback-test reports the wallet's answer time: a fixed one here.
     sim.callbacks.send = lambda *a, **k: replace(real_send(*a, **k), duration_ms=12.4)
