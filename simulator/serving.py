@@ -1,4 +1,4 @@
-"""The gthread worker with a deadline for reading each request (issue 15).
+"""The gthread worker: a deadline for reading each request (issue 15), and fewer waits per request (issue 17).
 
 gunicorn's gthread worker gives a connection a thread as soon as its first byte arrives, and
 the thread then reads the headers with a blocking socket and no time limit: 260 clients
@@ -10,28 +10,63 @@ thread that picks up a connection whose time is already over lets it go at once,
 of slow clients costs the others one deadline at most.
 
 Only reads are bounded: the time the application takes, and writing the response, are not.
-``gunicorn.conf.py`` uses this class for ``SCORPIO_SIM_WORKER_CLASS=gthread`` (the default).
+
+Under load, what a request costs the worker is mostly waiting: every system call lets go of
+the GIL, and the thread then waits among the busy ones to get it back - on this kind of
+machine a switch of threads costs more than the simulator's own work for a ``user/info``.
+gthread made about thirteen such calls per ``user/info`` at 50 connections (counted with
+strace); here there are three: the read of the request (:class:`DeadlineSocket`), one write
+of the answer (:class:`OneWriteResponse`) and, on the event loop's thread, the re-arming of
+the connection (:class:`OneShotSelector`) - plus a share of one wake-up of that thread
+(:class:`WakeOnceMethodQueue`).  What goes over the wire, and when a
+connection is kept or closed, are gunicorn's.
+
+``gunicorn.conf.py`` uses this class for ``SCORPIO_SIM_WORKER_CLASS=gthread`` (the default),
+for the simulator and for the bench's bare-Flask reference alike.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import math
 import os
+import queue
+import select
+import selectors
 import socket
 import time
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn import util
+from gunicorn.http import wsgi
+from gunicorn.workers.gthread import PollableMethodQueue, ThreadWorker
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
 
 
 class DeadlineSocket:
-    """A client socket whose ``recv`` ends at ``deadline`` (``time.monotonic()``), returning
-    ``b""`` like a closed connection; everything else is the socket's own."""
+    """A client socket whose reads end at ``deadline`` (``time.monotonic()``), returning ``b""``
+    like a closed connection.
 
-    __slots__ = ("_sock", "deadline", "expired")
+    The OS socket stays non-blocking for good; the worker still sees the socket it expects -
+    blocking, or with the timeout it sets - because ``recv``, ``send``, ``sendall`` and
+    ``sendfile`` wait with ``poll`` when the socket is not ready, and ``setblocking`` and
+    ``settimeout`` only record the mode.  Why (issue 17): gthread switches every kept-alive
+    socket to blocking and back for each request, and bounding a read with ``settimeout``
+    costs two more switches and a ``poll``; each of those is a system call during which the
+    thread lets go of the GIL and then waits to get it back among the busy threads.  Here a
+    read whose bytes have arrived - the usual case, since a connection is handed to a thread
+    when it is readable - is one ``recv``.  Everything else is the socket's own.
+    """
+
+    __slots__ = ("_sock", "_timeout", "deadline", "expired")
 
     def __init__(self, sock: socket.socket) -> None:
+        self._timeout = sock.gettimeout()
+        sock.setblocking(False)
         self._sock = sock
         self.deadline: float | None = None
         self.expired = False
@@ -39,21 +74,275 @@ class DeadlineSocket:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
-    def recv(self, size: int, *flags: int) -> bytes:
-        if self.deadline is None:
-            return self._sock.recv(size, *flags)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def setblocking(self, flag: bool) -> None:
+        self._timeout = None if flag else 0.0
+
+    def settimeout(self, value: float | None) -> None:
+        if value is not None:
+            value = float(value)
+            if value < 0:
+                raise ValueError("Timeout value out of range")
+        self._timeout = value
+
+    def gettimeout(self) -> float | None:
+        return self._timeout
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        deadline = self.deadline
+        if deadline is not None and deadline <= time.monotonic():
             self.expired = True
             return b""
-        self._sock.settimeout(remaining)
         try:
-            return self._sock.recv(size, *flags)
-        except TimeoutError:
-            self.expired = True
-            return b""
+            return self._sock.recv(size, flags)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._recv_when_ready(size, flags)
+
+    def _recv_when_ready(self, size: int, flags: int) -> bytes:
+        """Wait for bytes until the deadline (then ``b""``) or the timeout (then TimeoutError)."""
+        timeout_at = None if self._timeout is None else time.monotonic() + self._timeout
+        while True:
+            deadline = self.deadline
+            now = time.monotonic()
+            if deadline is not None and deadline <= now and (timeout_at is None or deadline <= timeout_at):
+                self.expired = True
+                return b""
+            if timeout_at is not None and timeout_at <= now:
+                raise TimeoutError("timed out")
+            ends = min((t for t in (deadline, timeout_at) if t is not None), default=None)
+            _wait(self._sock, select.POLLIN, None if ends is None else ends - now)
+            try:
+                return self._sock.recv(size, flags)
+            except BlockingIOError:
+                continue
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        while True:
+            try:
+                return self._sock.send(data, flags)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+            self._wait_writable(None if self._timeout is None else time.monotonic() + self._timeout)
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:
+        try:
+            sent = self._sock.send(data, flags)
+        except BlockingIOError:
+            sent = 0
+        if sent != len(data):
+            self._send_rest(memoryview(data).cast("B")[sent:], flags)
+
+    def _send_rest(self, rest: memoryview, flags: int) -> None:
+        """What a blocking ``sendall`` does once the socket's buffer is full: wait and send on."""
+        if self._timeout == 0.0 and rest:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        timeout_at = None if self._timeout is None else time.monotonic() + self._timeout
+        while rest:
+            self._wait_writable(timeout_at)
+            try:
+                rest = rest[self._sock.send(rest, flags) :]
+            except BlockingIOError:
+                continue
+
+    def _wait_writable(self, timeout_at: float | None) -> None:
+        if timeout_at is not None and timeout_at <= time.monotonic():
+            raise TimeoutError("timed out")
+        _wait(self._sock, select.POLLOUT, None if timeout_at is None else timeout_at - time.monotonic())
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """``socket.sendfile`` needs the OS socket in the mode the worker believes it is in."""
+        self._sock.settimeout(self._timeout)
+        try:
+            return self._sock.sendfile(file, offset, count)
         finally:
-            self._sock.settimeout(None)  # blocking again, as the worker threads expect
+            self._sock.setblocking(False)
+
+
+def _wait(sock: socket.socket, event: int, seconds: float | None) -> None:
+    """Until ``sock`` is ready for ``event`` (or has failed or hung up), at most ``seconds``."""
+    poller = select.poll()
+    poller.register(sock, event)
+    poller.poll(None if seconds is None else max(seconds, 0.0) * 1000)
+
+
+class OneWriteResponse(wsgi.Response):
+    """gunicorn's response, whose head goes out in the same write as the first bytes of its body.
+
+    gunicorn sends the status line and headers with one ``sendall`` and each piece of the body
+    with another: two system calls, two waits for the GIL, for a ``/v4`` answer that is one
+    piece.  Here, while :meth:`write` sends the first piece of a body of known length, the head
+    is kept (:meth:`send_headers`) and sent with that piece (:meth:`_emit_body`).  The bytes and
+    their order are gunicorn's; the head is never held past the ``write`` that produced it.
+    """
+
+    _hold_head = False
+    _head: bytes | None = None
+
+    def write(self, arg: bytes) -> None:
+        self._hold_head = not self.headers_sent and not self.chunked and not self._omits_body
+        try:
+            super().write(arg)
+        finally:
+            self._hold_head = False
+            head, self._head = self._head, None
+            if head is not None:  # no body bytes came with it (an empty piece, a refused one)
+                util.write(self.sock, head)
+
+    def send_headers(self) -> None:
+        if not self._hold_head:
+            return super().send_headers()
+        if self.headers_sent:
+            return None
+        lines = self.default_headers()
+        lines.extend(f"{name}: {value}\r\n" for name, value in self.headers)
+        self._head = util.to_bytestring("".join(lines) + "\r\n", "latin-1")
+        self.headers_sent = True
+        return None
+
+    def _emit_body(self, data: bytes) -> None:
+        head, self._head = self._head, None
+        util.write(self.sock, data if head is None else head + data, self.chunked)
+
+
+class WakeOnceMethodQueue(PollableMethodQueue):
+    """gthread's queue of work for its event loop (a finished request's connection, mostly),
+    waking the loop once for everything queued until it runs, not once per item.
+
+    gthread writes a byte to a pipe for each item - a system call, and a wait for the GIL,
+    per request - and the loop reads them back.  Here the first item queued since the loop
+    last looked writes the byte and the others only join the queue; the loop runs what was
+    queued when it woke, and anything queued after it looked has woken it again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._woken = False
+
+    def defer(self, callback: Any, *args: Any) -> None:
+        self._queue.put(partial(callback, *args))
+        if not self._woken:
+            self._woken = True
+            with contextlib.suppress(OSError):  # the pipe is full: the loop has bytes to wake it already
+                os.write(self._write_fd, b"\x00")
+
+    def run_callbacks(self, _fileobj: Any, max_callbacks: int = 50) -> None:
+        with contextlib.suppress(OSError):
+            os.read(self._read_fd, 4096)
+        self._woken = False  # from here, a new item wakes the loop again
+        for _ in range(self._queue.qsize()):
+            try:
+                callback = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            callback()
+
+
+class OneShotSelector(selectors.BaseSelector):
+    """gthread's poller, arming a client connection for one event instead of adding and removing it.
+
+    gthread removes a kept-alive connection from its epoll when the connection has a request,
+    and adds it back when the answer is sent: two system calls per request on the event
+    loop's thread, each a wait for the GIL that every connection's next request queues
+    behind.  Here a :class:`DeadlineSocket` is registered with ``EPOLLONESHOT``, which the
+    kernel disarms by itself when it reports the connection; ``unregister`` forgets it
+    without a system call, and registering it again re-arms it with one.  A closed socket
+    leaves the epoll by itself; should its descriptor come back as another socket, the
+    re-arm finds no entry and adds one.  Every other file (the listeners, the wake-up pipe)
+    is registered as usual.
+
+    A :class:`selectors.BaseSelector` of its own over :func:`select.epoll` (Linux, where the
+    simulator is served), built on public interfaces only.
+    """
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._keys: dict[int, selectors.SelectorKey] = {}
+        #: Descriptors of client sockets the kernel may still hold, disarmed.
+        self._parked: set[int] = set()
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        if not events or events & ~(selectors.EVENT_READ | selectors.EVENT_WRITE):
+            raise ValueError(f"Invalid events: {events!r}")
+        fd = _descriptor(fileobj)
+        if fd in self._keys:
+            raise KeyError(f"{fileobj!r} (FD {fd}) is already registered")
+        key = selectors.SelectorKey(fileobj, fd, events, data)
+        mask = (select.EPOLLIN if events & selectors.EVENT_READ else 0) | (
+            select.EPOLLOUT if events & selectors.EVENT_WRITE else 0
+        )
+        if _one_shot(key):
+            mask |= select.EPOLLONESHOT
+        parked = fd in self._parked
+        self._parked.discard(fd)
+        try:
+            if parked:
+                self._epoll.modify(fd, mask)
+            else:
+                self._epoll.register(fd, mask)
+        except FileNotFoundError:  # parked, then closed, and the descriptor reused
+            self._epoll.register(fd, mask)
+        except FileExistsError:  # a parked socket's descriptor, registered by another object
+            self._epoll.modify(fd, mask)
+        self._keys[fd] = key
+        return key
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        key = self._keys.pop(_descriptor(fileobj))
+        if _one_shot(key):
+            self._parked.add(key.fd)
+        else:
+            with contextlib.suppress(OSError):  # already closed: the kernel forgot it by itself
+                self._epoll.unregister(key.fd)
+        return key
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None:
+            seconds = -1.0
+        elif timeout <= 0:
+            seconds = 0.0
+        else:  # epoll counts in milliseconds: round up, or a short wait would not wait at all
+            seconds = math.ceil(timeout * 1e3) * 1e-3
+        try:
+            reported = self._epoll.poll(seconds, max(len(self._keys), 1))
+        except InterruptedError:
+            return []
+        ready = []
+        for fd, mask in reported:
+            key = self._keys.get(fd)
+            if key is None:
+                continue
+            events = (selectors.EVENT_READ if mask & ~select.EPOLLOUT else 0) | (
+                selectors.EVENT_WRITE if mask & ~select.EPOLLIN else 0
+            )
+            ready.append((key, events & key.events))
+        return ready
+
+    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        """The registered files and their keys, as of this call."""
+        return {key.fileobj: key for key in self._keys.values()}
+
+    def close(self) -> None:
+        self._epoll.close()
+        self._keys.clear()
+        self._parked.clear()
+
+
+def _descriptor(fileobj: Any) -> int:
+    """The descriptor of a file object or of a plain descriptor number, as :mod:`selectors` finds it."""
+    fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+    if not isinstance(fd, int) or fd < 0:
+        raise ValueError(f"Invalid file descriptor: {fd!r}")
+    return fd
+
+
+def _one_shot(key: selectors.SelectorKey) -> bool:
+    """A client connection waiting for its next request: armed for one report at a time."""
+    return isinstance(key.fileobj, DeadlineSocket) and key.events == selectors.EVENT_READ
 
 
 def request_timeout(environ: Any = os.environ) -> float:
@@ -68,11 +357,25 @@ def request_timeout(environ: Any = os.environ) -> float:
 
 
 class DeadlineThreadWorker(ThreadWorker):
-    """gthread, with :class:`DeadlineSocket` on every plain-HTTP client connection."""
+    """gthread, with :class:`DeadlineSocket` on every plain-HTTP client connection, and the
+    response, poller and wake-up queue above."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_timeout = request_timeout()
+        self.method_queue = WakeOnceMethodQueue()
+
+    def init_process(self) -> None:
+        """Every HTTP/1 answer of this worker process is a :class:`OneWriteResponse`: gthread
+        builds it with ``wsgi.create``, whose response class is that module's ``Response``."""
+        wsgi.Response = OneWriteResponse  # type: ignore[misc]
+        super().init_process()
+
+    def run(self) -> None:
+        """The event loop, on a :class:`OneShotSelector` (nothing is registered before it starts)."""
+        self.poller.close()
+        self.poller = OneShotSelector()
+        super().run()
 
     def enqueue_req(self, conn: Any) -> None:
         """The request's clock starts when its connection waits for a thread: on accept, and

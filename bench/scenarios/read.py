@@ -5,16 +5,23 @@ route under the same gunicorn config (the framework ceiling), Prism and
 Mockoon serving them as static mocks (what a user might pick instead).  The
 four servers run side by side and each cell is measured on all four in turn,
 so drift over the run hits them alike.  The simulator is reset before each cell.
+
+The target cell (``user/info`` at 50 connections) is measured in
+:data:`TARGET_ROUNDS` rounds, the four servers in turn in each, and each
+server's figures are the medians of its rounds: on a shared machine one 10 s
+run of a server swings by 10-20 % (neighbours, CPU frequency), more than the
+margins the targets judge.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 from collections.abc import Callable
 
 from ..context import Context
-from ..results import Result, Target, at_most, ratio_at_least
+from ..results import Result, Target, ratio_at_least, ratio_at_most
 from ..servers import READ_BODIES, READ_PATHS, Server, start_bare, start_mockoon, start_prism
 from ..wrk import WrkError, WrkRun
 from ..wrk import run as run_wrk
@@ -22,10 +29,14 @@ from ..wrk import run as run_wrk
 NAME = "read"
 TITLE = "1 read"
 CONNECTIONS = (1, 50, 200)
-#: The targets of the issue: user/info at 50 connections.
+#: The targets of the issue (17, item 7): user/info at 50 connections, as ratios to the
+#: references measured in the same run - req/s at least these shares of theirs ...
 TARGET_ROUTE, TARGET_CONNECTIONS = "/v4/user/info", 50
-RATIO_TARGETS = {"bare Flask": 0.7, "Prism": 1.0, "Mockoon": 1.0}
-P99_TARGET_MS = 20.0
+RATIO_TARGETS = {"bare Flask": 0.9, "Prism": 1.0, "Mockoon": 1.0}
+#: ... and a p99 at most this multiple of bare Flask's p99.
+P99_RATIO_TARGET = 1.1
+#: Rounds of the target cell (one with ``--quick``): each figure is the median of a server's rounds.
+TARGET_ROUNDS = 3
 
 
 def _short(route: str) -> str:
@@ -78,17 +89,48 @@ def run(ctx: Context) -> list[Result]:
             _measure_quiet(ctx, server)
         for route in READ_PATHS:
             for connections in CONNECTIONS:
-                for label, server in servers.items():
-                    if label == "simulator":
-                        api.reset()
-                    run = runs[(label, route, connections)] = _measure(ctx, server, route, connections)
-                    ctx.log(f"read {label} {_short(route)} c={connections}: {_describe(run)}")
+                at_target = (route, connections) == (TARGET_ROUTE, TARGET_CONNECTIONS)
+                rounds = TARGET_ROUNDS if at_target and not ctx.quick else 1
+                measured: dict[str, list[WrkRun | str]] = {label: [] for label in servers}
+                for number in range(1, rounds + 1):
+                    for label, server in servers.items():
+                        if label == "simulator":
+                            api.reset()
+                        run = _measure(ctx, server, route, connections)
+                        measured[label].append(run)
+                        of = f" (round {number} of {rounds})" if rounds > 1 else ""
+                        ctx.log(f"read {label} {_short(route)} c={connections}{of}: {_describe(run)}")
+                for label, made in measured.items():
+                    runs[(label, route, connections)] = median_run(made)
         if ctx.profile:
             _profile(ctx, sim)
     finally:
         for server in references.values():
             server.stop()
     return _rows(runs, missing)
+
+
+def median_run(runs: list[WrkRun | str]) -> WrkRun | str:
+    """One server's rounds of a cell as one run: the median of each figure (req/s, every
+    percentile), the counts (requests, seconds, failures) summed.  A failed round fails the cell:
+    its reason is returned."""
+    failed = [run for run in runs if isinstance(run, str)]
+    if failed:
+        return failed[0]
+    done = [run for run in runs if isinstance(run, WrkRun)]
+    if len(done) == 1:
+        return done[0]
+    percentiles = set.intersection(*(set(run.latency_ms) for run in done))
+    fields = set.intersection(*(set(run.result) for run in done))
+    return WrkRun(
+        requests=sum(run.requests for run in done),
+        duration_s=sum(run.duration_s for run in done),
+        rps=statistics.median(run.rps for run in done),
+        latency_ms={p: statistics.median(run.latency_ms[p] for run in done) for p in sorted(percentiles)},
+        socket_errors=sum(run.socket_errors for run in done),
+        non_2xx=sum(run.non_2xx for run in done),
+        result={name: sum(run.result[name] for run in done) for name in sorted(fields)},
+    )
 
 
 def _measure_quiet(ctx: Context, server: Server) -> None:
@@ -150,7 +192,7 @@ def _rows(runs: dict[tuple[str, str, int], WrkRun | str], missing: dict[str, str
                     "ms",
                     "bare Flask p99",
                     bare.p99_ms if isinstance(bare, WrkRun) else None,
-                    at_most(P99_TARGET_MS, "ms") if at_target else None,
+                    ratio_at_most(P99_RATIO_TARGET) if at_target else None,
                 )
             )
     return rows

@@ -21,11 +21,12 @@ from bench.results import (
     unavailable,
 )
 from bench.run import other_work_line, selected
+from bench.scenarios.read import median_run
 from bench.scenarios.rtp import parse_rate
 from bench.scenarios.seamless import little_bound
 from bench.scenarios.writes import pair_rate
 from bench.stub_wallet import content_length, wants_close
-from bench.wrk import WrkError, parse, time_to_ms
+from bench.wrk import WrkError, WrkRun, parse, time_to_ms
 
 WRK_OUTPUT = """\
 Running 10s test @ http://127.0.0.1:18601/v4/user/info
@@ -201,3 +202,27 @@ def test_scenarios_run_beside_other_work_are_named_in_a_warning():
         "CPU taken by other processes during each scenario (share of all cores): read 5%, cold 40%",
         "WARNING: other work lowered the figures of: cold (rerun on a quiet machine)",
     ]
+
+
+def _wrk_run(rps: float, p99: float, code0: float = 100.0) -> WrkRun:
+    return WrkRun(1000, 10.0, rps, {50.0: p99 / 2, 99.0: p99}, result={"code0": code0})
+
+
+def test_rounds_of_a_read_cell_give_the_median_of_each_figure():
+    rounds: list[WrkRun | str] = [_wrk_run(1900, 40.0), _wrk_run(2100, 60.0), _wrk_run(1500, 50.0)]
+
+    run = median_run(rounds)
+
+    assert isinstance(run, WrkRun)
+    assert (run.rps, run.p99_ms, run.latency_ms[50.0]) == (1900, 50.0, 25.0)
+
+
+def test_rounds_of_a_read_cell_sum_their_counts():
+    run = median_run([_wrk_run(1900, 40.0, code0=7), _wrk_run(2100, 60.0, code0=5)])
+
+    assert isinstance(run, WrkRun)
+    assert (run.requests, run.duration_s, run.ok) == (2000, 20.0, 12)
+
+
+def test_a_failed_round_fails_the_read_cell_with_its_reason():
+    assert median_run([_wrk_run(1900, 40.0), "wrk exited 1"]) == "wrk exited 1"

@@ -142,7 +142,7 @@ def test_a_read_past_the_deadline_ends_like_a_closed_connection():
         assert (wrapped.recv(10), wrapped.expired) == (b"", True)
 
 
-def test_a_read_within_the_deadline_gets_the_bytes_and_leaves_the_socket_blocking():
+def test_a_read_within_the_deadline_gets_the_bytes_and_leaves_the_socket_blocking_to_the_worker():
     import time
 
     from simulator.serving import DeadlineSocket
@@ -153,4 +153,4 @@ def test_a_read_within_the_deadline_gets_the_bytes_and_leaves_the_socket_blockin
         right.sendall(b"GET")
         wrapped.deadline = time.monotonic() + 30
         assert (wrapped.recv(10), wrapped.expired) == (b"GET", False)
-        assert left.gettimeout() is None
+        assert wrapped.gettimeout() is None

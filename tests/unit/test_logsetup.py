@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import queue
+import sys
 
-from simulator.logsetup import LogWriter, _Enqueue, configure_logging
+import pytest
+
+from simulator.logsetup import FORMAT, Lines, LogWriter, _Enqueue, _LineFormatter, configure_logging
 
 
 class CountingStream(io.StringIO):
@@ -21,28 +25,53 @@ class CountingStream(io.StringIO):
         return super().write(text)
 
 
-def test_records_reach_stderr_through_the_queue(capfd):
+@pytest.fixture
+def server_logging():
+    """Undoes ``configure_logging`` after the test: its handler, level and process-wide switches."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
+    switches = {name: getattr(logging, name) for name in ("_srcfile", "logThreads", "logMultiprocessing")}
+    writers: list[LogWriter] = []
+
+    def configure() -> LogWriter:
+        writers.append(configure_logging("info"))
+        return writers[-1]
+
     try:
-        writer = configure_logging("info")
-        assert [type(h) for h in root.handlers] == [_Enqueue]
-        logging.getLogger("simulator").info("agent=%s path=%s code=%d", "demo", "/v4/user/info", 0)
-        writer.stop()
-        assert "INFO simulator: agent=demo path=/v4/user/info code=0" in capfd.readouterr().err
+        yield configure
     finally:
+        for writer in writers:
+            writer.stop()
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        for name, value in switches.items():
+            setattr(logging, name, value)
+
+
+def test_records_reach_stderr_through_the_queue(server_logging, capfd):
+    writer = server_logging()
+    assert [type(h) for h in logging.getLogger().handlers] == [_Enqueue]
+    logging.getLogger("simulator").info("agent=%s path=%s code=%d", "demo", "/v4/user/info", 0)
+    writer.stop()
+    assert "INFO simulator: agent=demo path=/v4/user/info code=0" in capfd.readouterr().err
+
+
+def test_a_server_record_skips_what_no_format_shows_but_keeps_the_process(server_logging):
+    server_logging()
+    record = logging.getLogger("simulator").makeRecord("simulator", logging.INFO, "", 0, "line", (), None)
+    assert (record.threadName, record.processName) == (None, None)
+    assert record.process == os.getpid()  # gunicorn's own lines show it
+    assert logging._srcfile is None  # no walk up the stack for the caller's file and line
 
 
 def _writer_and_logger(name: str, wait: float) -> tuple[LogWriter, logging.Logger, CountingStream]:
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    lines: Lines = queue.SimpleQueue()
     stream = CountingStream()
     logger = logging.getLogger(f"test.logsetup.{name}")
     logger.propagate = False
-    logger.handlers[:] = [_Enqueue(records)]
+    logger.handlers[:] = [_Enqueue(lines)]
     logger.setLevel(logging.INFO)
-    return LogWriter(records, stream, wait=wait), logger, stream
+    return LogWriter(lines, stream, wait=wait), logger, stream
 
 
 def test_a_burst_of_lines_is_written_whole_and_in_order_in_a_few_writes():
@@ -72,3 +101,39 @@ def test_an_exception_is_written_with_its_traceback():
     writer.stop()
     assert "internal error on /v4/user/info\nTraceback" in stream.getvalue()
     assert "ValueError: boom" in stream.getvalue()
+
+
+def _record(created: float, level: int = logging.INFO, exc_info: object = None) -> logging.LogRecord:
+    record = logging.getLogger("simulator.api").makeRecord(
+        "simulator.api",
+        level,
+        "",
+        0,
+        "agent=%s path=%s code=%d ms=%.1f",
+        ("demo", "/v4/ü", 1018, 0.25),
+        exc_info,
+    )
+    record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+    return record
+
+
+def test_a_line_reads_as_the_standard_formatter_writes_it_across_seconds_and_levels():
+    standard, ours = logging.Formatter(FORMAT), _LineFormatter()
+    for created, level in [
+        (1_768_305_600.0, 20),
+        (1_768_305_600.999, 30),
+        (1_768_305_601.5, 40),
+        (1_768_305_600.2, 20),
+    ]:
+        assert ours.format(_record(created, level)) == standard.format(_record(created, level))
+
+
+def test_a_line_with_an_exception_reads_as_the_standard_formatter_writes_it():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        exc_info = sys.exc_info()
+    standard, ours = logging.Formatter(FORMAT), _LineFormatter()
+    assert ours.format(_record(1_768_305_600.5, 40, exc_info)) == standard.format(
+        _record(1_768_305_600.5, 40, exc_info)
+    )
