@@ -1,9 +1,11 @@
 """The gthread worker's socket, response and poller (issue 17): the worker sees a blocking socket
 while the OS socket stays non-blocking, an answer leaves in one write with gunicorn's own bytes,
-and a kept-alive connection is armed for one event instead of added to and removed from epoll."""
+a kept-alive connection is armed for one event instead of added to and removed from epoll, and
+requests run on a pool without a future each."""
 
 from __future__ import annotations
 
+import logging
 import os
 import selectors
 import socket
@@ -15,7 +17,14 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.http.wsgi import Response
 
-from simulator.serving import DeadlineSocket, OneShotSelector, OneWriteResponse, WakeOnceMethodQueue
+from simulator.serving import (
+    DeadlineSocket,
+    LeanPool,
+    OneShotSelector,
+    OneWriteResponse,
+    Outcome,
+    WakeOnceMethodQueue,
+)
 
 
 @pytest.fixture
@@ -229,3 +238,84 @@ def test_work_queued_after_the_loop_ran_wakes_it_again(method_queue):
     method_queue.defer(done.append, "second")
     assert _pipe_bytes(method_queue) == 1
     assert done == ["first"]
+
+
+@pytest.fixture
+def pool():
+    chosen = LeanPool(4)
+    yield chosen
+    chosen.shutdown(wait=True)
+
+
+def test_a_pool_runs_what_is_submitted_on_its_own_threads(pool):
+    ran: list[str] = []
+    done = threading.Event()
+    pool.submit(lambda who: (ran.append(who), ran.append(threading.current_thread().name), done.set()), "job")
+    assert done.wait(5)
+    assert ran[0] == "job" and ran[1].startswith("gthread_")
+
+
+def test_a_pool_runs_as_many_jobs_at_once_as_it_has_threads():
+    pool = LeanPool(3)
+    together = threading.Barrier(3, timeout=5)
+    passed: list[bool] = []
+    for _ in range(3):
+        pool.submit(lambda: passed.append(together.wait() >= 0))
+    pool.shutdown(wait=True)
+    assert passed == [True, True, True]
+
+
+def test_a_pool_never_starts_more_threads_than_its_limit():
+    pool = LeanPool(2)
+    release = threading.Event()
+    for _ in range(6):
+        pool.submit(release.wait, 5)
+    started = len([t for t in threading.enumerate() if t.name.startswith("gthread_")])
+    release.set()
+    pool.shutdown(wait=True)
+    assert started <= 2
+
+
+def test_an_idle_thread_takes_the_next_job_instead_of_a_new_thread(pool):
+    first = threading.Event()
+    pool.submit(first.set)
+    assert first.wait(5)
+    time.sleep(0.05)  # the thread is back waiting for work
+    second = threading.Event()
+    pool.submit(second.set)
+    assert second.wait(5)
+    assert len(pool._threads) == 1
+
+
+def test_shutdown_lets_queued_work_finish_and_ends_every_thread():
+    pool = LeanPool(1)
+    ran: list[int] = []
+    for n in range(5):
+        pool.submit(ran.append, n)
+    pool.shutdown(wait=True)
+    assert ran == [0, 1, 2, 3, 4]
+    assert not any(thread.is_alive() for thread in pool._threads)
+
+
+def test_a_pool_refuses_work_after_shutdown():
+    pool = LeanPool(1)
+    pool.shutdown(wait=True)
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.submit(print)
+
+
+def test_a_job_that_raises_is_logged_and_the_thread_serves_on(caplog):
+    pool = LeanPool(1)  # one thread: the second job runs after the first one's log
+    done = threading.Event()
+    with caplog.at_level(logging.ERROR, logger="simulator.serving"):
+        pool.submit(lambda: 1 / 0)
+        pool.submit(done.set)
+        assert done.wait(5)
+    pool.shutdown(wait=True)
+    assert "ZeroDivisionError" in caplog.text
+
+
+def test_an_outcome_reads_like_gthreads_future():
+    assert (Outcome(True).cancelled(), Outcome(True).result()) == (False, True)
+    with pytest.raises(OSError, match="reset"):
+        Outcome(error=OSError("reset")).result()
