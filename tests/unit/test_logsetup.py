@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from simulator.logsetup import FORMAT, Lines, LogWriter, _Enqueue, _LineFormatter, configure_logging
+from simulator import logsetup
+from simulator.logsetup import FORMAT, Lines, LogWriter, QuickLog, _Enqueue, _LineFormatter, configure_logging
 
 
 class CountingStream(io.StringIO):
@@ -31,6 +32,7 @@ def server_logging():
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     switches = {name: getattr(logging, name) for name in ("_srcfile", "logThreads", "logMultiprocessing")}
+    queued = logsetup._QUEUED
     writers: list[LogWriter] = []
 
     def configure() -> LogWriter:
@@ -46,6 +48,7 @@ def server_logging():
         root.setLevel(saved[1])
         for name, value in switches.items():
             setattr(logging, name, value)
+        logsetup._QUEUED = queued
 
 
 def test_records_reach_stderr_through_the_queue(server_logging, capfd):
@@ -137,3 +140,41 @@ def test_a_line_with_an_exception_reads_as_the_standard_formatter_writes_it():
     assert ours.format(_record(1_768_305_600.5, 40, exc_info)) == standard.format(
         _record(1_768_305_600.5, 40, exc_info)
     )
+
+
+def _lines_without_time(text: str) -> list[str]:
+    return [line[24:] for line in text.splitlines() if line]  # "2026-12-03 00:10:25,123 " is 24 characters
+
+
+def test_a_quick_line_reads_as_the_loggers_own_line(server_logging, capfd):
+    writer = server_logging()
+    args = ("demo", "/v4/user/info", 0, 0.4)
+    QuickLog("simulator.api").info("agent=%s path=%s code=%d ms=%.1f", *args)
+    logging.getLogger("simulator.api").info("agent=%s path=%s code=%d ms=%.1f", *args)
+    writer.stop()
+    err = capfd.readouterr().err
+    quick, own = _lines_without_time(err)
+    assert quick == own == "INFO simulator.api: agent=demo path=/v4/user/info code=0 ms=0.4"
+    assert err[:4].isdigit() and err[19] == ","
+
+
+def test_a_quick_line_goes_through_the_logger_when_another_handler_listens(server_logging, caplog):
+    server_logging()  # takes every handler off the root logger, pytest's too: put it back
+    logging.getLogger().addHandler(caplog.handler)
+    QuickLog("simulator.api").info("agent=%s", "demo")
+    assert [record.getMessage() for record in caplog.records] == ["agent=demo"]
+
+
+def test_a_quick_line_below_the_level_is_not_written(server_logging, capfd):
+    writer = server_logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    QuickLog("simulator.api").info("agent=%s", "demo")
+    writer.stop()
+    assert "agent=demo" not in capfd.readouterr().err
+
+
+def test_a_quick_line_whose_message_cannot_be_formatted_is_reported_not_raised(server_logging, capfd):
+    writer = server_logging()
+    QuickLog("simulator.api").info("agent=%d", "not a number")
+    writer.stop()
+    assert "unformattable log record 'agent=%d' ('not a number',)" in capfd.readouterr().err
