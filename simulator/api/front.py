@@ -42,7 +42,8 @@ class V4Front:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if not is_under(path.lower(), "/v4"):
+        # The usual /v4/... path needs no lowering; /V4, /v4 alone and every other path do.
+        if not path.startswith("/v4/") and not is_under(path.lower(), "/v4"):
             return self.app(environ, start_response)
         try:
             answer = serve(self.sim, environ)
