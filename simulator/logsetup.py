@@ -69,7 +69,12 @@ class _LineFormatter(logging.Formatter):
             return super().format(record)
         record.message = record.getMessage()
         record.asctime = self.formatTime(record)
-        return f"{record.asctime!s} {record.levelname!s} {record.name!s}: {record.message!s}"
+        return line_of(record.asctime, record.levelname, record.name, record.message)
+
+
+def line_of(asctime: str, levelname: str, name: str, message: str) -> str:
+    """:data:`FORMAT` filled in: the one place a server line is assembled."""
+    return f"{asctime!s} {levelname!s} {name!s}: {message!s}"
 
 
 class _Enqueue(logging.Handler):
@@ -91,12 +96,12 @@ class _Enqueue(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.handle(record)
 
-    def put_line(self, level: int, name: str, message: str) -> None:
-        """The line :meth:`handle` would queue for a plain record of ``name`` at ``level``
-        with this ``message``, made without the record."""
+    def put_line(self, levelname: str, name: str, message: str) -> None:
+        """The line :meth:`handle` would queue for a plain record of ``name`` at the level
+        ``levelname`` with this ``message``, made without the record."""
         created = time.time()  # as LogRecord takes its created and msecs (Python 3.11)
         asctime = self.formatter.time_of(created, (created - int(created)) * 1000)  # type: ignore[union-attr]
-        self._lines.put(f"{asctime} {logging.getLevelName(level)} {name}: {message}\n")
+        self._lines.put(line_of(asctime, levelname, name, message) + "\n")
 
 
 #: The handler :func:`configure_logging` installed on the root logger (None before).
@@ -132,7 +137,7 @@ class QuickLog:
         except Exception:  # the logger's own call says what was wrong with it
             logger.info(msg, *args)
             return
-        queued.put_line(logging.INFO, logger.name, message)
+        queued.put_line("INFO", logger.name, message)
 
 
 def _only_through(logger: logging.Logger, handler: _Enqueue) -> bool:
