@@ -1,7 +1,7 @@
 """The gthread worker's socket, response and poller (issue 17): the worker sees a blocking socket
 while the OS socket stays non-blocking, an answer leaves in one write with gunicorn's own bytes,
-a kept-alive connection is armed for one event instead of added to and removed from epoll, and
-requests run on a pool without a future each."""
+a kept-alive connection is armed for one event instead of added to and removed from epoll,
+requests run on a pool without a future each, and a request's base environ is a copy."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.http import wsgi
 from gunicorn.http.wsgi import Response
 
 from simulator.serving import (
@@ -23,6 +24,7 @@ from simulator.serving import (
     OneShotSelector,
     OneWriteResponse,
     Outcome,
+    SharedErrorsEnviron,
     WakeOnceMethodQueue,
 )
 
@@ -319,3 +321,26 @@ def test_an_outcome_reads_like_gthreads_future():
     assert (Outcome(True).cancelled(), Outcome(True).result()) == (False, True)
     with pytest.raises(OSError, match="reset"):
         Outcome(error=OSError("reset")).result()
+
+
+def test_the_base_environ_is_built_once_and_copied_for_each_request():
+    built = []
+
+    def build(cfg):
+        built.append(cfg)
+        return {"wsgi.errors": object(), "wsgi.multiprocess": cfg.workers > 1}
+
+    base_environ = SharedErrorsEnviron(build)
+    first, second = base_environ(Config()), base_environ(Config())
+    second["REQUEST_METHOD"] = "POST"
+    shared = first["wsgi.errors"] is second["wsgi.errors"]
+    assert (len(built), shared, "REQUEST_METHOD" in first) == (1, True, False)
+
+
+def test_requests_after_the_first_ask_no_logger_of_the_logging_module(monkeypatch):
+    base_environ = SharedErrorsEnviron(wsgi.base_environ)
+    base_environ(Config())
+    asked, get_logger = [], logging.getLogger
+    monkeypatch.setattr(logging, "getLogger", lambda *args: asked.append(args) or get_logger(*args))
+    environ = base_environ(Config())
+    assert (asked, environ["wsgi.version"]) == ([], (1, 0))
