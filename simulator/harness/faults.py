@@ -192,8 +192,14 @@ class FaultBook:
         return new
 
     def fire(self, agent: str | None, target: str) -> list[dict[str, Any]]:
-        """Effects of every rule that fires for this call, in rule order."""
+        """Effects of every rule that fires for this call, in rule order.
+
+        With no rule (the usual case) the answer needs no lock: an empty dict is seen as
+        empty by every thread at once, and a rule added meanwhile is for the next call.
+        """
         effects: list[dict[str, Any]] = []
+        if not self._rules:
+            return effects
         with self._lock:
             for rule in list(self._rules.values()):
                 if not rule.covers(agent, target):

@@ -18,8 +18,7 @@ Drop-in for :class:`simulator.harness.journal.Journal`: ``record``, ``query``,
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
@@ -38,19 +37,6 @@ def load_entry(data: bytes | str) -> JournalEntry:
     return JournalEntry(**json.loads(data))
 
 
-class _RedisEntries:
-    """What :meth:`Journal.query` copies as ``self._entries``: the Redis list, oldest first, in one read.
-
-    So filtered queries run the memory journal's own filter code, not a copy of it.
-    """
-
-    def __init__(self, journal: RedisJournal) -> None:
-        self._journal = journal
-
-    def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(self._journal.entries())
-
-
 class RedisJournal(Journal):
     """A bounded journal in one Redis list; every instance on the same Redis and prefix sees the same one."""
 
@@ -59,8 +45,6 @@ class RedisJournal(Journal):
         self.prefix = prefix
         self.key = f"{prefix}journal"
         self.size = size
-        self._lock = threading.Lock()
-        self._entries = _RedisEntries(self)  # type: ignore[assignment]
 
     def record(self, entry: JournalEntry) -> None:
         """Append an entry, in one ``MULTI``/``EXEC`` round trip."""

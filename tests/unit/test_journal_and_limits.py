@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from simulator.harness.journal import Journal, JournalEntry
 from simulator.limits import InflightLimiter
 
@@ -151,3 +154,53 @@ def test_a_refused_acquire_takes_no_slot():
     limiter.acquire("k")
     limiter.release("k")
     assert limiter.in_flight("k") == 0
+
+
+def _in_threads(count: int, work) -> None:
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_threads_racing_for_slots_never_hold_more_than_the_limit():
+    limiter, held, most = InflightLimiter(5), [], []
+
+    def work() -> None:
+        for _ in range(2000):
+            if limiter.acquire("k"):
+                held.append(1)
+                most.append(len(held))
+                time.sleep(0)  # let the other threads run while the slot is held
+                held.pop()
+                limiter.release("k")
+
+    _in_threads(8, work)
+    assert (max(most), limiter.in_flight("k")) == (5, 0)
+
+
+def test_entries_recorded_while_others_read_are_all_kept():
+    journal = Journal(100_000)
+    counts: list[int] = []
+
+    def record() -> None:
+        for n in range(5000):
+            journal.record(_entry(n % 60))
+
+    def read() -> None:
+        for _ in range(200):
+            counts.append(len(journal.entries()))
+
+    threads = [threading.Thread(target=work) for work in (record, record, record, record, read)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(journal.entries()), counts == sorted(counts)) == (20_000, True)
+
+
+def test_replace_installs_the_newest_entries_that_fit():
+    journal = Journal(2)
+    journal.replace([_entry(1), _entry(2), _entry(3)])
+    assert _times(journal.query()) == ["03", "02"]
