@@ -21,7 +21,7 @@ from bench.results import (
     unavailable,
 )
 from bench.run import other_work_line, selected
-from bench.scenarios.read import median_run
+from bench.scenarios.read import median_run, round_order
 from bench.scenarios.rtp import parse_rate
 from bench.scenarios.seamless import little_bound
 from bench.scenarios.writes import pair_rate
@@ -226,3 +226,14 @@ def test_rounds_of_a_read_cell_sum_their_counts():
 
 def test_a_failed_round_fails_the_read_cell_with_its_reason():
     assert median_run([_wrk_run(1900, 40.0), "wrk exited 1"]) == "wrk exited 1"
+
+
+def test_each_read_round_starts_one_server_further_on():
+    labels = ["simulator", "bare Flask", "Prism", "Mockoon"]
+    firsts = [round_order(labels, number)[0] for number in range(1, 6)]
+    assert firsts == ["simulator", "bare Flask", "Prism", "Mockoon", "simulator"]
+
+
+def test_a_read_round_measures_every_server_once():
+    labels = ["simulator", "bare Flask", "Prism"]
+    assert sorted(round_order(labels, 2)) == sorted(labels)
