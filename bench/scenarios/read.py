@@ -9,8 +9,8 @@ so drift over the run hits them alike.  The simulator is reset before each cell
 simulator's alone, done just before its own round).
 
 The target cell (``user/info`` at 50 connections) is measured in
-:data:`TARGET_ROUNDS` rounds, the four servers in turn in each (a round starts
-one server further on than the last: :func:`round_order`), and each
+:data:`TARGET_ROUNDS` rounds, the four servers in turn in each (in reverse
+order every other round: :func:`round_order`), and each
 server's figures are the medians of its rounds: on a shared machine one 10 s
 run of a server swings by 10-20 % (neighbours, CPU frequency), more than the
 margins the targets judge.
@@ -115,10 +115,13 @@ def run(ctx: Context) -> list[Result]:
 
 
 def round_order(labels: list[str], number: int) -> list[str]:
-    """The servers in round ``number`` (from 1): each round starts one server further on, so
-    over the rounds no server is always measured first, or always after the same one."""
-    shift = (number - 1) % len(labels)
-    return labels[shift:] + labels[:shift]
+    """The servers in round ``number`` (from 1): in order in odd rounds, in reverse in even ones.
+
+    Each pair of rounds measures every server once before and once after each other one
+    (A B C D, D C B A), so a machine that drifts steadily over the rounds favours no
+    server; and the simulator and bare Flask, whose ratio has the smallest margin, are
+    always measured one right after the other."""
+    return list(labels) if number % 2 else list(reversed(labels))
 
 
 def median_run(runs: list[WrkRun | str]) -> WrkRun | str:
