@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..codes import ResultCode, SimError
 from ..domain.models import Agent
-from ..harness.journal import JournalEntry
+from ..harness.journal import JournalCall
 from ..store.memory import secret_key
 from . import guards
 
@@ -72,10 +72,10 @@ class LocalGate:
             raise _busy(sim.limiter.limit)
         return Admitted(world, agent, slot)
 
-    def finish(self, slot: str | None, entry: JournalEntry) -> None:
+    def finish(self, slot: str | None, call: JournalCall) -> None:
         if slot is not None:
             self.sim.limiter.release(slot)
-        self.sim.journal.record(entry)
+        self.sim.journal.record(call)
 
 
 class RedisGate:
@@ -105,8 +105,8 @@ class RedisGate:
             raise _busy(sim.limiter.limit)
         return Admitted(world, agent, found.slot)
 
-    def finish(self, slot: str | None, entry: JournalEntry) -> None:
-        commands: list[tuple[Any, ...]] = self.sim.journal.record_commands(entry)  # type: ignore[attr-defined]
+    def finish(self, slot: str | None, call: JournalCall) -> None:
+        commands: list[tuple[Any, ...]] = self.sim.journal.record_commands(call)  # type: ignore[attr-defined]
         if slot is not None:
             release = self.sim.limiter.release_command(slot)  # type: ignore[union-attr]
             if release is not None:

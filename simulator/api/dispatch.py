@@ -16,7 +16,6 @@ import contextlib
 import logging
 import socket
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -25,7 +24,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from ..access import guards
 from ..codes import ResultCode, SimError
-from ..harness.journal import JournalEntry
+from ..harness.journal import JournalCall
 from ..http import read_bounded
 from ..logsetup import QuickLog
 from ..runtime import Simulator
@@ -131,15 +130,15 @@ def serve(sim: Simulator, environ: dict[str, Any]) -> Answer:
     duration = (time.perf_counter() - started) * 1000
     sim.gate.finish(
         outcome.slot,
-        JournalEntry(
-            time=datetime.fromtimestamp(sim.clock.timestamp(), tz=UTC).isoformat(),
-            agent=outcome.agent,
-            path=shown,
-            client_ip=ip,
-            body=outcome.raw[: sim.journal.MAX_BODY].decode("utf-8", "replace") if outcome.raw else "",
-            code=int(outcome.code),
-            duration_ms=round(duration, 3),
-            detail=outcome.detail,
+        JournalCall.of(
+            sim.clock.timestamp(),
+            outcome.agent,
+            shown,
+            ip,
+            outcome.raw,
+            outcome.code,
+            duration,
+            outcome.detail,
         ),
     )
     call_log.info("agent=%s path=%s code=%d ms=%.1f", outcome.agent, shown, outcome.code, duration)

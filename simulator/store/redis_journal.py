@@ -23,7 +23,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from ..harness.journal import DEFAULT_LIMIT, Journal, JournalEntry
+from ..harness.journal import DEFAULT_LIMIT, Journal, JournalCall, JournalEntry, entry_of
 from .redis_wire import compact_json
 
 _FIELDS = tuple(item.name for item in fields(JournalEntry))
@@ -46,7 +46,7 @@ class RedisJournal(Journal):
         self.key = f"{prefix}journal"
         self.size = size
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry | JournalCall) -> None:
         """Append an entry, in one ``MULTI``/``EXEC`` round trip."""
         commands = self.record_commands(entry)
         if commands:
@@ -55,12 +55,12 @@ class RedisJournal(Journal):
                 pipe.execute_command(*command)
             pipe.execute()
 
-    def record_commands(self, entry: JournalEntry) -> list[tuple[Any, ...]]:
+    def record_commands(self, entry: JournalEntry | JournalCall) -> list[tuple[Any, ...]]:
         """The commands that append an entry and trim the list (none when the size is 0), for the
         caller to send: the end of a /v4 call sends them with its in-flight slot's release."""
         if self.size <= 0:
             return []
-        return [("RPUSH", self.key, dump_entry(entry)), ("LTRIM", self.key, -self.size, -1)]
+        return [("RPUSH", self.key, dump_entry(entry_of(entry))), ("LTRIM", self.key, -self.size, -1)]
 
     def query(
         self,

@@ -9,8 +9,9 @@ import pytest
 import redis
 
 from simulator import create_app
+from simulator.codes import ResultCode
 from simulator.config import Settings
-from simulator.harness.journal import Journal, JournalEntry
+from simulator.harness.journal import Journal, JournalCall, JournalEntry
 from simulator.store.redis_journal import RedisJournal
 from tests.conftest import DEMO_TOKEN, V4
 
@@ -134,6 +135,13 @@ def test_an_entry_reads_back_with_the_exact_field_types(make_journal):
         entry,
         [type(None), int, int],
     )
+
+
+def test_a_call_of_the_request_path_is_kept_as_its_entry(make_journal):
+    journal = make_journal()
+    call = JournalCall.of(1_768_305_600.5, "demo", "/v4/user/info", "10.0.0.1", b"{}", ResultCode.OK, 0.2, "")
+    journal.record(call)
+    assert journal.entries() == [call.entry()]
 
 
 def test_clear_empties_the_journal_for_every_worker(make_journal):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from simulator.harness.journal import Journal, JournalEntry
+from simulator.codes import ResultCode
+from simulator.harness.journal import MAX_BODY, Journal, JournalCall, JournalEntry
 from simulator.limits import InflightLimiter
 
 
@@ -204,3 +205,44 @@ def test_replace_installs_the_newest_entries_that_fit():
     journal = Journal(2)
     journal.replace([_entry(1), _entry(2), _entry(3)])
     assert _times(journal.query()) == ["03", "02"]
+
+
+def _call(raw: bytes | None, at: float = 1_768_305_600.25) -> JournalCall:
+    return JournalCall.of(at, "demo", "/v4/user/info", "127.0.0.1", raw, ResultCode.OK, 1.23456, "")
+
+
+def test_a_recorded_call_reads_as_its_entry():
+    journal = Journal(10)
+    journal.record(_call(b'{"user_code":400000001}'))
+    assert journal.entries() == [
+        JournalEntry(
+            time="2026-01-13T12:00:00.250000+00:00",
+            agent="demo",
+            path="/v4/user/info",
+            client_ip="127.0.0.1",
+            body='{"user_code":400000001}',
+            code=0,
+            duration_ms=1.235,
+            detail="",
+        )
+    ]
+
+
+def test_a_call_keeps_only_the_first_bytes_of_a_long_body():
+    call = _call(b"x" * (MAX_BODY + 10))
+    assert (len(call.body), call.entry().body) == (MAX_BODY, "x" * MAX_BODY)
+
+
+def test_a_call_without_a_body_has_an_empty_one():
+    assert (_call(None).entry().body, _call(b"").entry().body) == ("", "")
+
+
+def test_a_body_that_is_not_utf8_is_shown_with_replacement_characters():
+    assert _call(b"\xff{}").entry().body == "\ufffd{}"
+
+
+def test_calls_and_restored_entries_read_alike_in_recording_order():
+    journal = Journal(10)
+    journal.replace([_entry(1)])
+    journal.record(_call(b"{}"))
+    assert [row["path"] for row in journal.query(oldest_first=True)] == ["/v4/agent/info", "/v4/user/info"]
