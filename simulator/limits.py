@@ -34,7 +34,8 @@ class InflightLimiter:
         return True
 
     def release(self, key: str) -> None:
-        """Give a slot back; a release with no slot out (a caller's mistake) gives nothing back."""
+        """Give a slot back.  A release with no slot out (a caller's mistake) gives nothing
+        back; the check takes no lock, so two such mistakes at the same instant could give one."""
         free = self._free.get(key)
         if free is not None and len(free) < self.limit:
             free.append(None)

@@ -457,8 +457,8 @@ def request_timeout(environ: Any = os.environ) -> float:
     return value
 
 
-class SharedErrorsEnviron:
-    """gunicorn's ``wsgi.base_environ``, whose ``wsgi.errors`` stream is built once per worker.
+class BaseEnvironOnce:
+    """gunicorn's ``wsgi.base_environ``, built once per worker and copied for each request.
 
     gunicorn builds a ``WSGIErrorsWrapper`` for every request, and its ``__init__`` calls
     ``logging.getLogger``, which takes the logging module's lock: measured (wall-clock
@@ -517,7 +517,7 @@ class DeadlineThreadWorker(ThreadWorker):
         """Every HTTP/1 answer of this worker process is a :class:`OneWriteResponse`: gthread
         builds it with ``wsgi.create``, whose response class is that module's ``Response``."""
         wsgi.Response = OneWriteResponse  # type: ignore[misc]
-        wsgi.base_environ = SharedErrorsEnviron(wsgi.base_environ)  # type: ignore[assignment]
+        wsgi.base_environ = BaseEnvironOnce(wsgi.base_environ)  # type: ignore[assignment]
         super().init_process()
 
     def run(self) -> None:

@@ -78,7 +78,7 @@ class JournalCall(NamedTuple):
         duration_ms: float,
         detail: str,
     ) -> JournalCall:
-        body = raw[:MAX_BODY] if raw and len(raw) > MAX_BODY else raw or b""
+        body = raw[:MAX_BODY] if raw else b""  # a short body's slice is the body itself, not a copy
         return cls(at, agent, path, client_ip, body, code, duration_ms, detail)
 
     def entry(self) -> JournalEntry:
@@ -106,14 +106,14 @@ class Journal:
     call that CPython's GIL runs whole, bounded deque included.  With a lock, a request
     thread switched out while holding it kept the others waiting - measured, a seventh
     of a ``user/info`` server's busy threads at 50 connections.  Readers copy the deque
-    (:meth:`entries`); :meth:`clear` and :meth:`replace` install a new one, so an entry
-    recorded meanwhile goes with the old contents.
+    (:meth:`_recorded`) and make the entries of only the calls they look at; :meth:`clear`
+    and :meth:`replace` install a new deque, so an entry recorded meanwhile goes with the
+    old contents.
     """
 
     MAX_BODY = MAX_BODY
 
     def __init__(self, size: int) -> None:
-        self._size = size
         self._entries: deque[JournalEntry | JournalCall] = deque(maxlen=size)
 
     def record(self, entry: JournalEntry | JournalCall) -> None:
@@ -143,9 +143,10 @@ class Journal:
         because the clock can be moved backwards between two entries.
         """
         codes = {code} if isinstance(code, int) else None if code is None else set(code)
-        entries = self.entries()
+        recorded = self._recorded()
         result = []
-        for entry in entries if oldest_first else reversed(entries):
+        for item in recorded if oldest_first else reversed(recorded):
+            entry = entry_of(item)  # made one at a time: a query stops at its limit
             if agent is not None and (entry.agent or "").lower() != agent.lower():
                 continue
             if path is not None and not _path_matches(entry.path, path):
@@ -166,22 +167,25 @@ class Journal:
         return result
 
     def clear(self) -> None:
-        self._entries = deque(maxlen=self._size)
+        self._entries = deque(maxlen=self._entries.maxlen)
 
     def entries(self) -> list[JournalEntry]:
-        """Every kept entry, oldest first (queries, snapshots).  Copying is one C loop; should a
-        garbage collection inside it let another thread record, the deque says so and the copy
-        starts again."""
+        """Every kept entry, oldest first (snapshots)."""
+        return [entry_of(item) for item in self._recorded()]
+
+    def _recorded(self) -> list[JournalEntry | JournalCall]:
+        """What is kept, oldest first, as recorded.  Copying is one C loop; should a garbage
+        collection inside it let another thread record, the deque says so and the copy starts
+        again."""
         while True:
             try:
-                recorded = list(self._entries)
+                return list(self._entries)
             except RuntimeError:  # deque mutated during iteration
                 continue
-            return [entry_of(item) for item in recorded]
 
     def replace(self, entries: list[JournalEntry]) -> None:
         """Install entries from a snapshot (the newest ones, if there are more than fit)."""
-        self._entries = deque(entries, maxlen=self._size)
+        self._entries = deque(entries, maxlen=self._entries.maxlen)
 
 
 def _path_matches(actual: str, wanted: str) -> bool:

@@ -103,8 +103,9 @@ class RedisJournal(Journal):
     def clear(self) -> None:
         self._redis.delete(self.key)
 
-    def entries(self) -> list[JournalEntry]:
-        """Every kept entry, oldest first (snapshots)."""
+    def _recorded(self) -> list[JournalEntry | JournalCall]:
+        """Every kept entry, oldest first, in one read: what :meth:`Journal.query` filters and
+        :meth:`Journal.entries` lists, so both run the memory journal's own code."""
         return [load_entry(item) for item in self._redis.lrange(self.key, 0, -1)]
 
     def replace(self, entries: list[JournalEntry]) -> None:

@@ -19,12 +19,12 @@ from gunicorn.http import wsgi
 from gunicorn.http.wsgi import Response
 
 from simulator.serving import (
+    BaseEnvironOnce,
     DeadlineSocket,
     LeanPool,
     OneShotSelector,
     OneWriteResponse,
     Outcome,
-    SharedErrorsEnviron,
     WakeOnceMethodQueue,
 )
 
@@ -330,7 +330,7 @@ def test_the_base_environ_is_built_once_and_copied_for_each_request():
         built.append(cfg)
         return {"wsgi.errors": object(), "wsgi.multiprocess": cfg.workers > 1}
 
-    base_environ = SharedErrorsEnviron(build)
+    base_environ = BaseEnvironOnce(build)
     first, second = base_environ(Config()), base_environ(Config())
     second["REQUEST_METHOD"] = "POST"
     shared = first["wsgi.errors"] is second["wsgi.errors"]
@@ -338,7 +338,7 @@ def test_the_base_environ_is_built_once_and_copied_for_each_request():
 
 
 def test_requests_after_the_first_ask_no_logger_of_the_logging_module(monkeypatch):
-    base_environ = SharedErrorsEnviron(wsgi.base_environ)
+    base_environ = BaseEnvironOnce(wsgi.base_environ)
     base_environ(Config())
     asked, get_logger = [], logging.getLogger
     monkeypatch.setattr(logging, "getLogger", lambda *args: asked.append(args) or get_logger(*args))
