@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,23 @@ class CallbackEntry:
         }
 
 
+def newest_matching(
+    newest_first: Iterable[CallbackEntry], command: str | None, outcome: str | None, limit: int
+) -> list[CallbackEntry]:
+    """The first ``limit`` entries of ``newest_first`` of that ``command`` and ``outcome`` (None:
+    any): a query's filter, the same on every store."""
+    result = []
+    for entry in newest_first:
+        if command is not None and entry.command != command:
+            continue
+        if outcome is not None and entry.outcome != outcome:
+            continue
+        result.append(entry)
+        if len(result) >= limit:
+            break
+    return result
+
+
 class CallbackLog:
     MAX_REPLY = 4096
 
@@ -101,16 +119,7 @@ class CallbackLog:
         """Newest first."""
         with self._lock:
             entries = list(self._entries.get(agent_id, ()))
-        result = []
-        for entry in reversed(entries):
-            if command is not None and entry.command != command:
-                continue
-            if outcome is not None and entry.outcome != outcome:
-                continue
-            result.append(entry)
-            if len(result) >= limit:
-                break
-        return result
+        return newest_matching(reversed(entries), command, outcome, limit)
 
     def clear(self) -> None:
         with self._lock:

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.enums import CallbackOutcome
-from .log import CallbackEntry, CallbackLog
+from .log import CallbackEntry, CallbackLog, newest_matching
 
 #: Store the entry, append its id to the agent's list, and drop the ids beyond the bound from both.
 _ADD = """
@@ -166,19 +166,9 @@ class RedisCallbackLog(CallbackLog):
     ) -> list[CallbackEntry]:
         """Newest first; without filters only the returned entries are read."""
         start = 0 if command is not None or outcome is not None else -max(limit, 1)
-        result = []
-        for data in reversed(self._query(keys=[self._list(agent_id), self._by_id_key], args=[start])):
-            if data is None:
-                continue
-            entry = load_entry(data)
-            if command is not None and entry.command != command:
-                continue
-            if outcome is not None and entry.outcome != outcome:
-                continue
-            result.append(entry)
-            if len(result) >= limit:
-                break
-        return result
+        found = reversed(self._query(keys=[self._list(agent_id), self._by_id_key], args=[start]))
+        entries = (load_entry(data) for data in found if data is not None)
+        return newest_matching(entries, command, outcome, limit)
 
     def clear(self) -> None:
         self._clear(keys=[self._agents, self._by_id_key], args=[self._agent_prefix])
