@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..codes import ResultCode, SimError
 from ..domain.models import Agent
+from ..domain.store import secret_key
 from ..harness.journal import JournalCall
-from ..store.memory import secret_key
 from . import guards
 
 if TYPE_CHECKING:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import bisect
 import copy
 import dataclasses
-import hashlib
 import itertools
 import threading
 from collections import deque
@@ -59,20 +58,11 @@ from ..domain.store import (
     Store,
     StoreState,
     regdate_instant,
+    secret_key,
 )
 
 #: Bonus-call statuses of a call that has not ended (spec 8).
 _OPEN_CALL = (CallStatus.INIT, CallStatus.RUNNING)
-
-
-def secret_key(secret: str) -> bytes:
-    """The index key of an API token, a launch token or a session secret: its SHA-256 digest.
-
-    A dict probe ends by comparing keys byte by byte, so keyed by the secret itself
-    its timing would tell a guesser how much of a guess was right; keyed by the
-    digest it tells nothing about the secret (the digest cannot be steered).
-    """
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
 
 
 class Sequence:

@@ -73,10 +73,11 @@ from ..domain.store import (
     Shortfall,
     Store,
     StoreState,
+    secret_key,
 )
 from ..seamless.protocol import TransactionIds
 from ..state.codec import schema_for
-from .memory import ActivityGate, secret_key
+from .memory import ActivityGate
 from .redis_scripts import SCRIPTS
 from .redis_wire import Script, Wire, compact_json
 
