@@ -491,6 +491,7 @@ class DeadlineThreadWorker(ThreadWorker):
         self.method_queue = WakeOnceMethodQueue()
         self._plain_http = not self.cfg.is_ssl  # a property reading the settings: once, not per request
         self._next_beat = self._next_parent_look = 0.0
+        self._drain_ends: float | None = None
 
     def get_thread_pool(self) -> LeanPool:  # type: ignore[override]
         return LeanPool(self.cfg.threads)
@@ -512,6 +513,20 @@ class DeadlineThreadWorker(ThreadWorker):
             return True
         self._next_parent_look = now + self.HEARTBEAT_S
         return bool(super().is_parent_alive())
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        """Once the worker stops, each wait ends by the end of its drain (``graceful_timeout``
+        from the stop).  gthread looks at that deadline only when its loop wakes, and an idle
+        loop wakes once a second: the drain could run up to a second into the time
+        ``drain_seconds`` keeps for the last save (``gunicorn.conf.py``), and that save - and
+        which responses it holds back - would depend on when the loop happened to wake."""
+        if not self.alive:
+            now = time.monotonic()
+            if self._drain_ends is None:
+                self._drain_ends = now + self.cfg.graceful_timeout
+            # 1 ms at least: should this end come a hair before gthread's own, the loop waits, not spins.
+            timeout = min(timeout, max(self._drain_ends - now, 0.001))
+        super().wait_for_and_dispatch_events(timeout)
 
     def init_process(self) -> None:
         """Every HTTP/1 answer of this worker process is a :class:`OneWriteResponse`: gthread

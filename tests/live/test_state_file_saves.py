@@ -55,6 +55,14 @@ def held_agent_info(server: LiveServer) -> None:
         requests.post(f"{server.base_url}/v4/agent/info", json={}, headers=headers, timeout=70)
 
 
+def wait_until_every_fault_fired(server: LiveServer, within: float = 5.0) -> None:
+    """A rule of ``times: 1`` leaves the list when it fires: its request is then in flight."""
+    deadline = time.monotonic() + within
+    while server.control("GET", "faults").json():
+        assert time.monotonic() < deadline, server.control("GET", "faults").json()
+        time.sleep(0.01)
+
+
 def in_background(call, *args) -> tuple[threading.Thread, list]:
     result: list = []
     thread = threading.Thread(target=lambda: result.append(call(*args)), daemon=True)
@@ -65,6 +73,8 @@ def in_background(call, *args) -> tuple[threading.Thread, list]:
 def test_sigterm_with_a_request_held_past_the_graceful_timeout_keeps_every_acknowledged_deposit(tmp_path):
     state = tmp_path / "state.json"
     # Master kills the worker 6 s after SIGTERM; no periodic save, so only the stop saves count.
+    # The worker drains for 4 s (drain_seconds) and saves; the deposit held 5 s ends a second
+    # after that save and a second before the kill.
     env = {"SCORPIO_SIM_SAVE_INTERVAL": "0", "GUNICORN_CMD_ARGS": "--graceful-timeout 6"}
     server = start_with_state(tmp_path, state, "first", **env)
     try:
@@ -78,7 +88,7 @@ def test_sigterm_with_a_request_held_past_the_graceful_timeout_keeps_every_ackno
             assert server.control("POST", "faults", rule).status_code == 201
         in_background(held_agent_info, server)
         late, late_answer = in_background(deposit, server, user, 700, 30)
-        time.sleep(0.5)  # both are in flight, held by their latency rules
+        wait_until_every_fault_fired(server)  # both are in flight, held by their latency rules
     finally:
         stop_group(server.proc)  # SIGTERM, and SIGKILL for whatever is left
     late.join(timeout=30)
@@ -90,7 +100,8 @@ def test_sigterm_with_a_request_held_past_the_graceful_timeout_keeps_every_ackno
         stop_group(again.proc)
     acknowledged = late_answer[0] is not None and late_answer[0].get("code") == 0
     assert restored == (25700 if acknowledged else 25000), (late_answer, server.log()[-3000:])
-    assert not acknowledged  # it finished after the last save: held back, never answered
+    # It finished after the last save: held back, never answered.
+    assert not acknowledged, server.log()[-3000:]
 
 
 def test_sigkill_loses_at_most_the_save_interval(tmp_path):

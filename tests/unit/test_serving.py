@@ -1,7 +1,8 @@
 """The gthread worker's socket, response and poller (issue 17): the worker sees a blocking socket
 while the OS socket stays non-blocking, an answer leaves in one write with gunicorn's own bytes,
 a kept-alive connection is armed for one event instead of added to and removed from epoll,
-requests run on a pool without a future each, and a request's base environ is a copy."""
+requests run on a pool without a future each, a request's base environ is a copy, and a stopping
+worker's drain ends on time."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.http import wsgi
 from gunicorn.http.wsgi import Response
+from gunicorn.workers.gthread import ThreadWorker
 
 from simulator.serving import (
     BaseEnvironOnce,
     DeadlineSocket,
+    DeadlineThreadWorker,
     LeanPool,
     OneShotSelector,
     OneWriteResponse,
@@ -344,3 +347,43 @@ def test_requests_after_the_first_ask_no_logger_of_the_logging_module(monkeypatc
     monkeypatch.setattr(logging, "getLogger", lambda *args: asked.append(args) or get_logger(*args))
     environ = base_environ(Config())
     assert (asked, environ["wsgi.version"]) == ([], (1, 0))
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """A worker whose event loop's waits are recorded (their timeouts), at a clock the test sets."""
+    asked: list[float] = []
+    monkeypatch.setattr(
+        ThreadWorker, "wait_for_and_dispatch_events", lambda _self, timeout: asked.append(timeout)
+    )
+    worker = DeadlineThreadWorker.__new__(DeadlineThreadWorker)
+    worker.alive, worker._drain_ends = True, None
+    worker.cfg = SimpleNamespace(graceful_timeout=4)
+    clock = SimpleNamespace(now=100.0)
+    monkeypatch.setattr(time, "monotonic", lambda: clock.now)
+
+    def wait_at(now: float, timeout: float = 1.0) -> float:
+        clock.now = now
+        worker.wait_for_and_dispatch_events(timeout)
+        return asked[-1]
+
+    return worker, wait_at
+
+
+def test_a_serving_worker_waits_as_long_as_gthread_asks(waits):
+    _, wait_at = waits
+    assert (wait_at(100.0), wait_at(103.7)) == (1.0, 1.0)
+
+
+def test_a_stopping_worker_wakes_when_its_drain_ends_not_at_its_next_tick(waits):
+    worker, wait_at = waits
+    worker.alive = False
+    # The drain began at the first wait after the stop: it ends 4 s later, at 104.
+    assert [wait_at(100.0), wait_at(103.0), wait_at(103.6)] == pytest.approx([1.0, 1.0, 0.4])
+
+
+def test_a_stopping_worker_past_its_drain_waits_a_millisecond_not_zero(waits):
+    worker, wait_at = waits
+    worker.alive = False
+    wait_at(100.0)
+    assert wait_at(104.5) == 0.001
