@@ -54,15 +54,24 @@ node-example:
 	@test -f examples/node/node_modules/express/package.json || \
 	  npm ci --prefix examples/node --no-audit --no-fund --loglevel=error
 
+# The suite in two runs.  The in-process tests run on TEST_PROCESSES processes (pytest-xdist; one per
+# core by default).  The tests that start servers or a browser (markers live and e2e) then run one at a
+# time: their margins - a drain, a timeout, a held request - assume no other test busy on the cores.
+TEST_PROCESSES ?= auto
+IN_PROCESS     := -n $(TEST_PROCESSES) -m 'not slow and not live and not e2e'
+ONE_AT_A_TIME  := -m 'not slow and (live or e2e)'
+
 test: install browser redis-server php node-example
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(IN_PROCESS)
+	$(BIN)/python -m pytest $(ONE_AT_A_TIME)
 
 # The whole suite again on the Redis store (issue 9), against a redis-server started on a free
-# loopback port: in-process simulators, the live servers and the browser tests all keep their state
-# there, and after each in-process test a joining worker must load exactly the state the test left.
-# .ci/run runs it after `make test`.
+# loopback port (one per test process): in-process simulators, the live servers and the browser tests
+# all keep their state there, and after each in-process test a joining worker must load exactly the
+# state the test left.  .ci/run runs it after `make test`.
 test-redis: install browser redis-server php node-example
-	$(BIN)/python -m pytest --store=redis
+	$(BIN)/python -m pytest --store=redis $(IN_PROCESS)
+	$(BIN)/python -m pytest --store=redis $(ONE_AT_A_TIME)
 
 # Everything, slow soaks and load tests included.
 test-all: install browser redis-server php node-example

@@ -84,7 +84,8 @@ class V4:
 
 
 #: ``pytest --store=redis`` runs the in-process suite on the Redis backend (issue 9): the URL of
-#: the session's redis-server, set by ``pytest_configure``; "memory" otherwise.
+#: the session's redis-server (each test process's own), set by ``pytest_configure``; "memory"
+#: otherwise.
 STORE = {"url": "memory"}
 
 
@@ -98,8 +99,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _runs_no_test(config: pytest.Config) -> bool:
+    """pytest-xdist's controller (``-n``): its worker processes run the tests, each with a
+    redis-server of its own."""
+    processes = getattr(config.option, "numprocesses", None)
+    return not hasattr(config, "workerinput") and processes not in (None, 0)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("--store", "memory") == "redis" and not hasattr(config, "workerinput_redis"):
+    if config.getoption("--store", "memory") == "redis" and not _runs_no_test(config):
         from simulator.testing.redis_server import RedisServer
 
         server = RedisServer().start()
