@@ -9,10 +9,11 @@ make the player's bet pay what the round paid.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from .common import bet, exact, nearest, pick, settle
 
@@ -75,33 +76,42 @@ def dice_return(on: str, dice: tuple[int, ...] | list[int]) -> Fraction:
     return Fraction(7) if first in dice and second in dice else Fraction(0)
 
 
-def _throws_for() -> dict[tuple[str, Fraction], list[tuple[int, ...]]]:
-    found: dict[tuple[str, Fraction], list[tuple[int, ...]]] = {}
+class PayTable(NamedTuple):
+    """The 216 throws sorted by what each bet returns on them."""
+
+    #: The throws on which a bet returns a given amount: ``(bet, return) -> throws``.
+    throws_for: dict[tuple[str, Fraction], list[tuple[int, ...]]]
+    #: Every (bet, return) a winning round can show.
+    wins: list[tuple[str, Fraction]]
+    #: What each bet returns at best (what the page says it pays).
+    best: dict[str, Fraction]
+
+
+@functools.cache
+def pay_table() -> PayTable:
+    """Worked out at the first dice round, not at import: it takes tens of milliseconds, and every
+    start of the simulator (a test fixture's too) imports this module."""
+    throws_for: dict[tuple[str, Fraction], list[tuple[int, ...]]] = {}
     for on in BETS:
         for throw in THROWS:
-            found.setdefault((on, dice_return(on, throw)), []).append(throw)
-    return found
-
-
-#: The throws on which a bet returns a given amount: ``(bet, return) -> throws``.
-THROWS_FOR = _throws_for()
-#: Every (bet, return) a winning round can show.
-WINS = sorted(item for item in THROWS_FOR if item[1] > 0)
-#: What each bet returns at best (what the page says it pays).
-BEST = {on: max(pays for bet_on, pays in THROWS_FOR if bet_on == on) for on in BETS}
+            throws_for.setdefault((on, dice_return(on, throw)), []).append(throw)
+    wins = sorted(item for item in throws_for if item[1] > 0)
+    best = {on: max(pays for bet_on, pays in throws_for if bet_on == on) for on in BETS}
+    return PayTable(throws_for, wins, best)
 
 
 def draw_dice(multiplier: Fraction, rng: random.Random) -> dict[str, Any]:
+    table = pay_table()
     bonus = None
     if multiplier == 0:
         on, wanted = pick(USUAL, rng), Fraction(0)
-    elif fitting := [item for item in WINS if item[1] == multiplier]:
+    elif fitting := [item for item in table.wins if item[1] == multiplier]:
         on, wanted = pick(fitting, rng)
     else:
-        on, wanted = nearest(((item, item[1]) for item in WINS), multiplier, rng)
+        on, wanted = nearest(((item, item[1]) for item in table.wins), multiplier, rng)
         bonus = multiplier
-    dice = pick(THROWS_FOR[(on, wanted)], rng)
-    best = BEST[on]
+    dice = pick(table.throws_for[(on, wanted)], rng)
+    best = table.best[on]
     return {
         "kind": "dice",
         "dice": list(dice),
