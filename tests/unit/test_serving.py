@@ -360,7 +360,8 @@ def waits(monkeypatch):
     worker.alive, worker._drain_ends = True, None
     worker.cfg = SimpleNamespace(graceful_timeout=4)
     clock = SimpleNamespace(now=100.0)
-    monkeypatch.setattr(time, "monotonic", lambda: clock.now)
+    # The worker module's clock only: other threads of the test process keep the real one.
+    monkeypatch.setattr("simulator.serving.time", SimpleNamespace(monotonic=lambda: clock.now))
 
     def wait_at(now: float, timeout: float = 1.0) -> float:
         clock.now = now
